@@ -1,0 +1,298 @@
+"""Compile generated Cython modules at run time and cache them by the hash of their source.
+
+A cache entry is a directory named after the module, ``<name>_<key>``, holding the ``.pyx`` that
+was compiled, the C++ file Cython made of it and the extension module.  The key is a hash of the
+source and of everything else that changes the binary (Cython version, compiler and flags, Python
+ABI, the runtime headers), so a cache directory can be shared by several Python versions.
+
+Concurrency: an entry is built in a temporary directory under a file lock and published by an
+atomic rename, so no process ever sees a half-written entry, and several processes asking for the
+same new module at once compile it once.  An entry that exists but fails to load is rebuilt.
+
+The cache lives in the user cache directory (``platformdirs.user_cache_dir("spikeforge")``);
+the environment variable ``SPIKEFORGE_CACHE_DIR`` overrides it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.machinery
+import importlib.util
+import io
+import json
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+import sysconfig
+import tempfile
+import time
+from contextlib import redirect_stderr, redirect_stdout
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+
+from filelock import FileLock
+
+RUNTIME_DIR = Path(__file__).resolve().parent.parent / "runtime"
+
+#: Optimisation and language flags for every generated module.  ``-fno-math-errno`` lets the
+#: compiler inline ``sqrt``; no ``-ffast-math``, which would change results (NaN handling,
+#: reassociation) between spikeforge and the equations as written.
+DEFAULT_CXX_FLAGS = ("-O2", "-std=c++17", "-fPIC", "-fno-math-errno", "-DNDEBUG", "-w")
+
+
+class CompilationError(RuntimeError):
+    """A generated module failed to translate (Cython) or to compile (C++ compiler).
+
+    The message names the generated file, kept on disk for inspection, and the compiler's first
+    error lines.
+    """
+
+
+@dataclass
+class CacheStatistics:
+    """What this process did with the cache: modules compiled and modules loaded from disk."""
+
+    compiled: list[str] = field(default_factory=list)
+    loaded: list[str] = field(default_factory=list)
+    seconds_compiling: float = 0.0
+
+    def reset(self) -> None:
+        self.compiled.clear()
+        self.loaded.clear()
+        self.seconds_compiling = 0.0
+
+
+#: Statistics of this process (read by tests and benchmarks).
+statistics = CacheStatistics()
+
+_loaded_modules: dict[str, ModuleType] = {}
+_toolchain_fields: dict | None = None
+
+
+def cache_directory() -> Path:
+    """The cache directory in use: ``$SPIKEFORGE_CACHE_DIR`` or the user cache directory."""
+    configured = os.environ.get("SPIKEFORGE_CACHE_DIR")
+    if configured:
+        return Path(configured).expanduser().resolve()
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("spikeforge")) / "modules"
+
+
+def compiler_command() -> list[str]:
+    """The C++ compiler: ``$CXX`` if set, else the one Python was built with, else ``c++``."""
+    configured = os.environ.get("CXX") or sysconfig.get_config_var("CXX") or "c++"
+    return shlex.split(configured)
+
+
+def compiler_flags() -> list[str]:
+    """Flags for compiling and linking one generated module (``$SPIKEFORGE_CXXFLAGS`` appends)."""
+    flags = list(DEFAULT_CXX_FLAGS)
+    if sys.platform == "darwin":
+        flags += ["-undefined", "dynamic_lookup"]
+    flags += shlex.split(os.environ.get("SPIKEFORGE_CXXFLAGS", ""))
+    return flags
+
+
+def toolchain_description() -> dict:
+    """Everything besides the source that changes a compiled module.
+
+    Computed once per process: asking the compiler for its version costs a process start.
+    """
+    global _toolchain_fields
+    if _toolchain_fields is None:
+        import Cython
+
+        try:
+            version = subprocess.run(
+                [*compiler_command(), "--version"], capture_output=True, text=True, timeout=60
+            ).stdout.splitlines()[:1]
+        except OSError as error:
+            version = [f"unavailable: {error}"]
+        headers = hashlib.sha256()
+        for header in sorted(RUNTIME_DIR.glob("*.h")):
+            headers.update(header.name.encode() + b"\0" + header.read_bytes())
+        _toolchain_fields = {
+                "cython": Cython.__version__,
+                "compiler": compiler_command() + version,
+                "python": sys.implementation.cache_tag,
+                "ext_suffix": sysconfig.get_config_var("EXT_SUFFIX"),
+                "platform": sysconfig.get_platform(),
+                "runtime_headers": headers.hexdigest(),
+        }
+    return {**_toolchain_fields, "flags": compiler_flags()}
+
+
+def module_key(source: str) -> str:
+    """The cache key of a module source: a hash of the source and of the tool chain."""
+    digest = hashlib.sha256()
+    digest.update(json.dumps(toolchain_description(), sort_keys=True).encode())
+    digest.update(b"\0")
+    digest.update(source.encode())
+    return digest.hexdigest()[:24]
+
+
+def _safe_name(name: str) -> str:
+    cleaned = re.sub(r"[^A-Za-z0-9_]", "_", name).strip("_") or "module"
+    if cleaned[0].isdigit():
+        cleaned = "m_" + cleaned
+    return cleaned[:60]
+
+
+def module_name(source: str, name: str) -> str:
+    """The importable name (and the entry directory name) for ``source`` with readable ``name``."""
+    return f"{_safe_name(name)}_{module_key(source)}"
+
+
+def entry_directory(source: str, name: str) -> Path:
+    """Where the cache entry for this source lives (whether or not it exists yet)."""
+    return cache_directory() / module_name(source, name)
+
+
+def load_module(source: str, name: str) -> ModuleType:
+    """Return the compiled module for ``source``, compiling it only if no process has yet.
+
+    ``name`` says what the module is for (``network_cuba``, ``set_neurongroup_v``); it becomes
+    part of the file names so that a user can find the generated code.
+    """
+    full_name = module_name(source, name)
+    if full_name in _loaded_modules:
+        return _loaded_modules[full_name]
+    root = cache_directory()
+    entry = root / full_name
+    module = _try_import(entry, full_name)
+    if module is None:
+        (root / "locks").mkdir(parents=True, exist_ok=True)
+        with FileLock(str(root / "locks" / (full_name + ".lock"))):
+            module = _try_import(entry, full_name)  # another process may have built it meanwhile
+            if module is None:
+                _build_entry(source, root, entry, full_name)
+                module = _try_import(entry, full_name)
+                if module is None:
+                    raise CompilationError(f"The freshly compiled module {entry} cannot be imported")
+                statistics.compiled.append(full_name)
+            else:
+                statistics.loaded.append(full_name)
+    else:
+        statistics.loaded.append(full_name)
+    _loaded_modules[full_name] = module
+    return module
+
+
+def _extension_path(entry: Path, full_name: str) -> Path:
+    return entry / (full_name + sysconfig.get_config_var("EXT_SUFFIX"))
+
+
+def _try_import(entry: Path, full_name: str) -> ModuleType | None:
+    """Import a published entry; None when it does not exist or is broken (it is then removed)."""
+    extension = _extension_path(entry, full_name)
+    if not (entry / "manifest.json").exists() or not extension.exists():
+        return None
+    try:
+        loader = importlib.machinery.ExtensionFileLoader(full_name, str(extension))
+        spec = importlib.util.spec_from_file_location(full_name, str(extension), loader=loader)
+        module = importlib.util.module_from_spec(spec)
+        loader.exec_module(module)
+    except ImportError:
+        # A broken entry (truncated by a full disk, a different tool chain...): rebuild it.
+        # Removing it is only safe under the lock, which the caller takes before rebuilding.
+        return None
+    return module
+
+
+def _build_entry(source: str, root: Path, entry: Path, full_name: str) -> None:
+    """Translate and compile ``source`` into a temporary directory, then publish it atomically."""
+    started = time.perf_counter()
+    root.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".build-{full_name}-", dir=root))
+    try:
+        pyx = work / (full_name + ".pyx")
+        pyx.write_text(source)
+        cpp = work / (full_name + ".cpp")
+        _cythonize(pyx, cpp, full_name)
+        extension = _extension_path(work, full_name)
+        command = [
+            *compiler_command(),
+            *compiler_flags(),
+            "-shared",
+            f"-I{sysconfig.get_paths()['include']}",
+            f"-I{RUNTIME_DIR}",
+            str(cpp),
+            "-o",
+            str(extension),
+        ]
+        result = subprocess.run(command, capture_output=True, text=True)
+        if result.returncode != 0:
+            kept = _keep_failed(work, root, full_name)
+            raise CompilationError(
+                f"The C++ compiler failed on the generated module {full_name}.\n"
+                f"Generated Cython: {kept / pyx.name}\nGenerated C++: {kept / cpp.name}\n"
+                f"Command: {shlex.join(command)}\n"
+                f"Compiler output (first lines):\n{_first_lines(result.stderr)}"
+            )
+        manifest = {"module": full_name, "toolchain": toolchain_description()}
+        (work / "manifest.json").write_text(json.dumps(manifest, indent=1))
+        if entry.exists():
+            shutil.rmtree(entry)  # a broken entry; we hold the lock
+        os.rename(work, entry)
+    except BaseException:
+        if work.exists():
+            shutil.rmtree(work, ignore_errors=True)
+        raise
+    finally:
+        statistics.seconds_compiling += time.perf_counter() - started
+
+
+def _cythonize(pyx: Path, cpp: Path, full_name: str) -> None:
+    """Translate one .pyx to C++ in this process (no Cython start-up cost per module)."""
+    from Cython.Compiler.Main import CompilationOptions, compile_single, default_options
+
+    options = CompilationOptions(
+        default_options,
+        cplus=True,
+        language_level=3,
+        output_file=str(cpp),
+        include_path=[str(RUNTIME_DIR)],
+    )
+    messages = io.StringIO()
+    try:
+        with redirect_stderr(messages), redirect_stdout(messages):
+            result = compile_single(str(pyx), options, full_module_name=full_name)
+        failed = result.num_errors > 0
+    except Exception as error:  # Cython raises on some internal errors
+        messages.write(f"\n{type(error).__name__}: {error}")
+        failed = True
+    if failed:
+        kept = _keep_failed(pyx.parent, pyx.parent.parent, full_name)
+        raise CompilationError(
+            f"Cython failed to translate the generated module {full_name}.\n"
+            f"Generated Cython: {kept / pyx.name}\n"
+            f"Cython output (first lines):\n{_first_lines(messages.getvalue())}"
+        )
+
+
+def _keep_failed(work: Path, root: Path, full_name: str) -> Path:
+    """Move a failed build where a user can read it: ``<cache>/failed/<module>``."""
+    target = root / "failed" / full_name
+    if target.exists():
+        shutil.rmtree(target, ignore_errors=True)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(work, target)
+    return target
+
+
+def _first_lines(text: str, count: int = 30) -> str:
+    lines = [line for line in text.splitlines() if line.strip()]
+    return "\n".join(lines[:count])
+
+
+def clear_cache() -> None:
+    """Delete every cache entry (modules already imported by this process stay usable)."""
+    root = cache_directory()
+    if root.exists():
+        shutil.rmtree(root)
+    _loaded_modules.clear()

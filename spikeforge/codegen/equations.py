@@ -1,0 +1,254 @@
+"""Model equations: parsing, validation and unit checking.
+
+A model is a string of lines of three kinds (Brian2's syntax)::
+
+    dv/dt = (I - v)/tau : volt (unless refractory)   # differential equation
+    I_syn = g*(E - v) : amp                          # subexpression
+    g : siemens (constant)                           # parameter
+
+An expression may continue on the next lines while parentheses are open.  ``#`` starts a comment.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import sympy
+
+from spikeforge.codegen.expressions import (
+    ExpressionError,
+    check_identifier,
+    dimension_of,
+    is_boolean,
+    parse_expression,
+)
+from spikeforge.units import DIMENSIONLESS, Dimension, parse_unit_string
+
+DIFFERENTIAL = "differential equation"
+SUBEXPRESSION = "subexpression"
+PARAMETER = "parameter"
+
+#: Flags each kind of equation accepts.
+ALLOWED_FLAGS = {
+    DIFFERENTIAL: {"unless refractory"},
+    SUBEXPRESSION: {"shared", "constant over dt"},
+    PARAMETER: {"constant", "shared"},
+}
+
+_DIFFERENTIAL_LINE = re.compile(r"^d([A-Za-z_][A-Za-z0-9_]*)\s*/\s*dt\s*=(.*)$", re.S)
+_SUBEXPRESSION_LINE = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\s*=(?!=)(.*)$", re.S)
+_PARAMETER_LINE = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\s*$")
+_FLAGS = re.compile(r"\(\s*([A-Za-z][A-Za-z ,\-]*?)\s*\)\s*$")
+
+
+class EquationError(ExpressionError):
+    """An equation line is malformed, uses a reserved name, or has inconsistent units."""
+
+
+@dataclass
+class SingleEquation:
+    """One line of a model: its kind, variable, expression, unit, type and flags."""
+
+    kind: str
+    name: str
+    expression: sympy.Expr | None
+    dimension: Dimension
+    var_type: str  # "float", "integer" or "boolean"
+    flags: frozenset[str] = frozenset()
+    text: str = ""
+    expression_text: str = ""
+
+    def __str__(self) -> str:
+        return self.text
+
+
+@dataclass
+class Equations:
+    """The parsed equations of a model, in the order they were written.
+
+    Accepts a model string (or another :class:`Equations`); ``Equations(a) + Equations(b)``
+    joins two models.  Keyword arguments rename a name (``tau='tau_m'``) before parsing, as in
+    Brian2.
+    """
+
+    equations: dict[str, SingleEquation] = field(default_factory=dict)
+
+    def __init__(self, model: str | Equations = "", **renames):
+        if isinstance(model, Equations):
+            self.equations = dict(model.equations)
+            return
+        if not isinstance(model, str):
+            raise TypeError(f"equations must be given as a string, not {type(model).__name__}")
+        for old, new in renames.items():
+            if not isinstance(new, str):
+                raise TypeError(
+                    f"Equations({old}=...) replaces a name by another name; pass values through"
+                    " the namespace instead"
+                )
+            check_identifier(new)
+            model = re.sub(rf"\b{re.escape(old)}\b", new, model)
+        self.equations = {}
+        for text in _logical_lines(model):
+            equation = _parse_line(text)
+            if equation.name in self.equations:
+                raise EquationError(f"the variable {equation.name!r} is defined twice", text)
+            self.equations[equation.name] = equation
+
+    def __add__(self, other: Equations | str) -> Equations:
+        other = other if isinstance(other, Equations) else Equations(other)
+        joined = Equations(self)
+        for name, equation in other.equations.items():
+            if name in joined.equations:
+                raise EquationError(f"the variable {name!r} is defined twice", equation.text)
+            joined.equations[name] = equation
+        return joined
+
+    def __iter__(self):
+        return iter(self.equations.values())
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.equations
+
+    def __getitem__(self, name: str) -> SingleEquation:
+        return self.equations[name]
+
+    def __str__(self) -> str:
+        return "\n".join(equation.text for equation in self)
+
+    def of_kind(self, kind: str) -> list[SingleEquation]:
+        """The equations of one kind (``DIFFERENTIAL``, ``SUBEXPRESSION``, ``PARAMETER``)."""
+        return [equation for equation in self if equation.kind == kind]
+
+    @property
+    def differential(self) -> list[SingleEquation]:
+        return self.of_kind(DIFFERENTIAL)
+
+    @property
+    def subexpressions(self) -> list[SingleEquation]:
+        return self.of_kind(SUBEXPRESSION)
+
+    @property
+    def parameters(self) -> list[SingleEquation]:
+        return self.of_kind(PARAMETER)
+
+    def substituted(self, expression: sympy.Expr) -> sympy.Expr:
+        """``expression`` with every subexpression replaced by its definition, recursively."""
+        substitutions = {
+            sympy.Symbol(eq.name, real=True): eq.expression for eq in self.subexpressions
+        }
+        for _ in range(len(substitutions) + 1):
+            replaced = expression.xreplace(substitutions)
+            if replaced == expression:
+                return expression
+            expression = replaced
+        raise EquationError("subexpressions refer to each other in a circle", str(expression))
+
+    def check_units(self, dimensions: dict[str, Dimension], owner: str) -> None:
+        """Check every equation's units, given the dimensions of all names it may use."""
+        for equation in self:
+            if equation.expression is None:
+                continue
+            try:
+                found = dimension_of(equation.expression, dimensions, equation.text)
+            except ExpressionError as error:
+                raise EquationError(error.problem, equation.text, owner) from None
+            if equation.var_type == "boolean":
+                if not is_boolean(equation.expression):
+                    raise EquationError(
+                        "a boolean subexpression must be a condition", equation.text, owner
+                    )
+                continue
+            expected = equation.dimension
+            if equation.kind == DIFFERENTIAL:
+                expected = equation.dimension / Dimension.get((0, 0, 1, 0, 0, 0, 0))
+            if found != expected and not equation.expression.is_zero:
+                raise EquationError(
+                    f"inconsistent units: the right-hand side has units of {found}, "
+                    f"but {_describe_left(equation)} needs {expected}",
+                    equation.text,
+                    owner,
+                )
+
+
+def _describe_left(equation: SingleEquation) -> str:
+    if equation.kind == DIFFERENTIAL:
+        return f"d{equation.name}/dt"
+    return equation.name
+
+
+def _logical_lines(model: str) -> list[str]:
+    """Split a model into equations: comments removed, open parentheses continue a line."""
+    lines, pending, depth = [], "", 0
+    for raw in model.splitlines():
+        line = raw.split("#", 1)[0].rstrip()
+        if not line.strip() and depth == 0:
+            continue
+        pending = f"{pending} {line.strip()}" if pending else line.strip()
+        depth = pending.count("(") - pending.count(")")
+        if depth <= 0:
+            lines.append(pending)
+            pending, depth = "", 0
+    if pending:
+        lines.append(pending)
+    return lines
+
+
+def _parse_line(text: str) -> SingleEquation:
+    if ":" not in text:
+        raise EquationError(
+            "an equation needs a unit after a colon, as in 'dv/dt = -v/tau : volt'", text
+        )
+    left, unit_part = text.rsplit(":", 1)
+    left, unit_part = left.strip(), unit_part.strip()
+    flags: set[str] = set()
+    match = _FLAGS.search(unit_part)
+    if match and unit_part[: match.start()].strip():
+        flags = {flag.strip().replace("-", " ") for flag in match.group(1).split(",")}
+        unit_part = unit_part[: match.start()].strip()
+    var_type, dimension = _parse_unit(unit_part, text)
+
+    if m := _DIFFERENTIAL_LINE.match(left):
+        kind, name, expression_text = DIFFERENTIAL, m.group(1), m.group(2).strip()
+    elif m := _SUBEXPRESSION_LINE.match(left):
+        kind, name, expression_text = SUBEXPRESSION, m.group(1), m.group(2).strip()
+    elif m := _PARAMETER_LINE.match(left):
+        kind, name, expression_text = PARAMETER, m.group(1), ""
+    else:
+        raise EquationError(
+            "not an equation: expected 'dx/dt = ... : unit', 'x = ... : unit' or 'x : unit'", text
+        )
+    try:
+        check_identifier(name)
+    except ExpressionError as error:
+        raise EquationError(error.problem, text) from None
+    unknown = flags - ALLOWED_FLAGS[kind]
+    if unknown:
+        allowed = ", ".join(sorted(ALLOWED_FLAGS[kind])) or "none"
+        raise EquationError(
+            f"the flag {sorted(unknown)[0]!r} is not allowed on a {kind} (allowed: {allowed})", text
+        )
+    if kind == DIFFERENTIAL and var_type != "float":
+        raise EquationError("a differential equation must be for a floating point variable", text)
+    expression = None
+    if expression_text:
+        try:
+            expression = parse_expression(expression_text)
+        except ExpressionError as error:
+            raise EquationError(error.problem, text) from None
+    return SingleEquation(
+        kind, name, expression, dimension, var_type, frozenset(flags), text, expression_text
+    )
+
+
+def _parse_unit(unit_part: str, text: str) -> tuple[str, Dimension]:
+    if unit_part == "boolean":
+        return "boolean", DIMENSIONLESS
+    if unit_part == "integer":
+        return "integer", DIMENSIONLESS
+    if not unit_part:
+        raise EquationError("the unit after the colon is missing", text)
+    try:
+        return "float", parse_unit_string(unit_part)
+    except (ValueError, KeyError) as error:
+        raise EquationError(f"invalid unit {unit_part!r} ({error})", text) from None

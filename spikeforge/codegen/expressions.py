@@ -1,0 +1,516 @@
+"""Parse user expressions and statements into sympy, safely, and check their units.
+
+User strings are parsed with Python's ``ast`` module and only a small grammar is accepted
+(numbers, names, arithmetic, comparisons, ``and``/``or``/``not``, calls of known functions), so no
+user text ever reaches generated code except through the printer.  Everything else is rejected
+with an :class:`ExpressionError` naming the text and the problem.
+"""
+
+from __future__ import annotations
+
+import ast
+import itertools
+import keyword
+from dataclasses import dataclass
+
+import sympy
+
+from spikeforge.units import DIMENSIONLESS, Dimension
+
+# ---------------------------------------------------------------------------------------------
+# Functions usable in expressions
+# ---------------------------------------------------------------------------------------------
+
+
+class clip(sympy.Function):
+    """``clip(x, low, high)``: x limited to [low, high]."""
+
+    nargs = 3
+
+
+class exprel(sympy.Function):
+    """``exprel(x) = (exp(x) - 1)/x``, continuous at 0 (as used in Hodgkin-Huxley rate functions)."""
+
+    nargs = 1
+
+
+class int_(sympy.Function):
+    """``int(x)``: truncation towards zero (``int(True) == 1``)."""
+
+    nargs = 1
+
+
+class rand(sympy.Function):
+    """``rand()``: uniform in [0, 1), a new number at each use.
+
+    The single argument is a counter that makes each call site distinct, so that sympy does not
+    merge ``rand() + rand()`` into ``2*rand()``.
+    """
+
+    nargs = 1
+
+
+class randn(sympy.Function):
+    """``randn()``: standard normal, a new number at each use (see :class:`rand`)."""
+
+    nargs = 1
+
+
+class timestep(sympy.Function):
+    """``timestep(t, dt)``: the integer time step of ``t`` (rounded as Brian2 does)."""
+
+    nargs = 2
+
+
+#: name -> (sympy constructor, dimension rule) where the rule maps argument dimensions to the
+#: result's dimension or raises.
+def _dimensionless_function(name):
+    def rule(dims, text):
+        for dim in dims:
+            if not dim.is_dimensionless:
+                raise ExpressionError(
+                    f"the argument of {name}() must be dimensionless, but has units of {dim}", text
+                )
+        return DIMENSIONLESS
+
+    return rule
+
+
+def _same_as_first(name):
+    def rule(dims, text):
+        for dim in dims[1:]:
+            if dim != dims[0]:
+                raise ExpressionError(
+                    f"the arguments of {name}() must have the same units, got {dims[0]} and {dim}",
+                    text,
+                )
+        return dims[0]
+
+    return rule
+
+
+def _sqrt_rule(dims, text):
+    return dims[0] ** 0.5
+
+
+def _any_to_dimensionless(dims, text):
+    return DIMENSIONLESS
+
+
+def _timestep_rule(dims, text):
+    if dims[0] != dims[1]:
+        raise ExpressionError("the arguments of timestep() must have the same units", text)
+    return DIMENSIONLESS
+
+
+FUNCTIONS: dict[str, tuple] = {
+    "exp": (sympy.exp, _dimensionless_function("exp")),
+    "log": (sympy.log, _dimensionless_function("log")),
+    "log10": (lambda x: sympy.log(x, 10), _dimensionless_function("log10")),
+    "exprel": (exprel, _dimensionless_function("exprel")),
+    "sqrt": (sympy.sqrt, _sqrt_rule),
+    "sin": (sympy.sin, _dimensionless_function("sin")),
+    "cos": (sympy.cos, _dimensionless_function("cos")),
+    "tan": (sympy.tan, _dimensionless_function("tan")),
+    "arcsin": (sympy.asin, _dimensionless_function("arcsin")),
+    "arccos": (sympy.acos, _dimensionless_function("arccos")),
+    "arctan": (sympy.atan, _dimensionless_function("arctan")),
+    "sinh": (sympy.sinh, _dimensionless_function("sinh")),
+    "cosh": (sympy.cosh, _dimensionless_function("cosh")),
+    "tanh": (sympy.tanh, _dimensionless_function("tanh")),
+    "abs": (sympy.Abs, _same_as_first("abs")),
+    "clip": (clip, _same_as_first("clip")),
+    "floor": (sympy.floor, _same_as_first("floor")),
+    "ceil": (sympy.ceiling, _same_as_first("ceil")),
+    "sign": (sympy.sign, _any_to_dimensionless),
+    "int": (int_, _any_to_dimensionless),
+    "timestep": (timestep, _timestep_rule),
+}
+#: Functions without arguments that draw random numbers.
+RANDOM_FUNCTIONS = {"rand": rand, "randn": randn}
+
+# ---------------------------------------------------------------------------------------------
+# Names users may not take
+# ---------------------------------------------------------------------------------------------
+
+_C_AND_CYTHON_WORDS = """
+auto break case char const continue default do double else enum extern float for goto if inline
+int long register restrict return short signed sizeof static struct switch typedef union unsigned
+void volatile while alignas alignof and and_eq asm bitand bitor bool catch class compl concept
+constexpr const_cast decltype delete dynamic_cast explicit export false friend mutable namespace
+new noexcept not not_eq nullptr operator or or_eq private protected public reinterpret_cast
+requires static_assert static_cast template this thread_local throw true try typeid typename using
+virtual wchar_t xor xor_eq cdef cpdef cimport ctypedef DEF IF ELIF ELSE include gil nogil readonly
+object NULL bint Py_ssize_t size_t int32_t int64_t uint64_t uintptr_t range print len fabs fmod pow
+isnan isinf INFINITY NAN M_PI main exit abort malloc free memcpy memset cython numpy np libc libcpp
+vector xi
+"""
+RESERVED_NAMES = frozenset(_C_AND_CYTHON_WORDS.split()) | frozenset(keyword.kwlist)
+#: Names with a fixed meaning in every model.
+SPECIAL_NAMES = frozenset({"t", "dt", "i", "N", "t_in_timesteps", "True", "False", "inf", "pi", "e"})
+
+
+class ExpressionError(ValueError):
+    """A user expression or statement is not valid.  ``str()`` names the text and the problem."""
+
+    def __init__(self, problem: str, text: str | None = None, context: str | None = None):
+        self.problem = problem
+        self.text = text
+        self.context = context
+        super().__init__(problem)
+
+    def __str__(self) -> str:
+        parts = []
+        if self.context:
+            parts.append(self.context)
+        if self.text is not None:
+            parts.append(f"in {self.text.strip()!r}")
+        parts.append(self.problem)
+        return ": ".join(parts)
+
+    def with_context(self, context: str) -> ExpressionError:
+        """The same error, said from the point of view of ``context`` (object, line)."""
+        merged = context if not self.context else f"{context}, {self.context}"
+        return ExpressionError(self.problem, self.text, merged)
+
+
+def check_identifier(name: str, what: str = "variable") -> None:
+    """Raise :class:`ExpressionError` if ``name`` may not be used as a model variable name."""
+    if not name.isidentifier() or not name.isascii():
+        raise ExpressionError(f"{name!r} is not a valid {what} name")
+    if name.startswith("_"):
+        raise ExpressionError(
+            f"{what} names may not start with an underscore ({name!r}): "
+            "such names are reserved for generated code"
+        )
+    if "__" in name:
+        raise ExpressionError(f"{what} names may not contain a double underscore ({name!r})")
+    if name in RESERVED_NAMES or name.startswith("xi_"):
+        raise ExpressionError(f"{name!r} is a reserved word and cannot be a {what} name")
+    if name in SPECIAL_NAMES or name in FUNCTIONS or name in RANDOM_FUNCTIONS:
+        raise ExpressionError(f"{name!r} has a fixed meaning and cannot be a {what} name")
+
+
+# ---------------------------------------------------------------------------------------------
+# Parsing
+# ---------------------------------------------------------------------------------------------
+
+_counter = itertools.count()
+
+
+def symbol(name: str) -> sympy.Symbol:
+    """The sympy symbol for a model name (all symbols are real)."""
+    return sympy.Symbol(name, real=True)
+
+
+def _number(value) -> sympy.Expr:
+    if isinstance(value, bool):
+        return sympy.true if value else sympy.false
+    if isinstance(value, int):
+        return sympy.Integer(value)
+    return sympy.Float(value, precision=53)
+
+
+class _Converter(ast.NodeVisitor):
+    def __init__(self, text: str):
+        self.text = text
+
+    def fail(self, problem: str):
+        raise ExpressionError(problem, self.text)
+
+    def generic_visit(self, node):
+        self.fail(f"{type(node).__name__} expressions are not allowed in model code")
+
+    def visit_Expression(self, node):
+        return self.visit(node.body)
+
+    def visit_Constant(self, node):
+        if isinstance(node.value, (bool, int, float)):
+            return _number(node.value)
+        self.fail(f"the constant {node.value!r} is not a number")
+
+    def visit_Name(self, node):
+        if node.id in ("True", "False"):
+            return sympy.true if node.id == "True" else sympy.false
+        if "__" in node.id or node.id.startswith("_"):
+            self.fail(f"names starting with an underscore are not allowed ({node.id!r})")
+        if node.id in FUNCTIONS or node.id in RANDOM_FUNCTIONS:
+            self.fail(f"{node.id} is a function and needs to be called: {node.id}(...)")
+        return symbol(node.id)
+
+    def visit_UnaryOp(self, node):
+        operand = self.visit(node.operand)
+        if isinstance(node.op, ast.USub):
+            return -operand
+        if isinstance(node.op, ast.UAdd):
+            return operand
+        if isinstance(node.op, ast.Not):
+            return sympy.Not(_as_boolean(operand))
+        self.fail("the operator ~ is not allowed")
+
+    def visit_BinOp(self, node):
+        left, right = self.visit(node.left), self.visit(node.right)
+        op = node.op
+        if isinstance(op, ast.Add):
+            return left + right
+        if isinstance(op, ast.Sub):
+            return left - right
+        if isinstance(op, ast.Mult):
+            return left * right
+        if isinstance(op, ast.Div):
+            return left / right
+        if isinstance(op, ast.Pow):
+            return left**right
+        if isinstance(op, ast.FloorDiv):
+            return sympy.floor(left / right)
+        if isinstance(op, ast.Mod):
+            return sympy.Mod(left, right, evaluate=False)
+        self.fail(f"the operator {type(op).__name__} is not allowed")
+
+    def visit_BoolOp(self, node):
+        values = [_as_boolean(self.visit(value)) for value in node.values]
+        return sympy.And(*values) if isinstance(node.op, ast.And) else sympy.Or(*values)
+
+    def visit_Compare(self, node):
+        relations = {
+            ast.Lt: sympy.StrictLessThan,
+            ast.LtE: sympy.LessThan,
+            ast.Gt: sympy.StrictGreaterThan,
+            ast.GtE: sympy.GreaterThan,
+            ast.Eq: sympy.Eq,
+            ast.NotEq: sympy.Ne,
+        }
+        terms = [self.visit(node.left)] + [self.visit(c) for c in node.comparators]
+        parts = []
+        for op, left, right in zip(node.ops, terms, terms[1:]):
+            if type(op) not in relations:
+                self.fail(f"the comparison {type(op).__name__} is not allowed")
+            parts.append(relations[type(op)](left, right, evaluate=False))
+        return parts[0] if len(parts) == 1 else sympy.And(*parts)
+
+    def visit_Call(self, node):
+        if not isinstance(node.func, ast.Name):
+            self.fail("only functions called by their plain name are allowed")
+        if node.keywords:
+            self.fail(f"{node.func.id}() takes no keyword arguments")
+        name = node.func.id
+        args = [self.visit(arg) for arg in node.args]
+        if name in RANDOM_FUNCTIONS:
+            if args:
+                self.fail(f"{name}() takes no arguments")
+            return RANDOM_FUNCTIONS[name](sympy.Integer(next(_counter)))
+        if name not in FUNCTIONS:
+            self.fail(f"unknown function {name}()")
+        constructor = FUNCTIONS[name][0]
+        try:
+            return constructor(*args)
+        except TypeError:
+            self.fail(f"wrong number of arguments for {name}()")
+
+    def visit_IfExp(self, node):
+        self.fail("conditional expressions (x if c else y) are not allowed; use int(c)*x")
+
+
+def _as_boolean(expr):
+    if is_boolean(expr):
+        return expr
+    return sympy.Ne(expr, 0, evaluate=False)
+
+
+def parse_expression(text: str) -> sympy.Expr:
+    """Parse one expression (``'(I - v)/tau'``, ``'v > -50*mV'``) into sympy."""
+    if not isinstance(text, str):
+        raise ExpressionError(f"expected an expression string, got {type(text).__name__}")
+    stripped = " ".join(text.strip().splitlines())
+    if not stripped:
+        raise ExpressionError("the expression is empty", text)
+    try:
+        tree = ast.parse(stripped, mode="eval")
+    except SyntaxError as error:
+        raise ExpressionError(f"syntax error ({error.msg})", text) from None
+    return _Converter(text).visit(tree)
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One line of abstract code: ``target op expression`` (``op`` is ``=``, ``+=``, ...)."""
+
+    target: str
+    operation: str
+    expression: sympy.Expr
+    text: str
+    line_number: int
+
+    def as_assignment(self) -> sympy.Expr:
+        """The value assigned to ``target``, with augmented assignments spelled out."""
+        current = symbol(self.target)
+        match self.operation:
+            case "=":
+                return self.expression
+            case "+=":
+                return current + self.expression
+            case "-=":
+                return current - self.expression
+            case "*=":
+                return current * self.expression
+            case "/=":
+                return current / self.expression
+        raise AssertionError(self.operation)
+
+
+def parse_statements(code: str) -> list[Statement]:
+    """Parse statements, one per line or separated by ``;``: ``v = -60*mV``, ``w += 1*nA``."""
+    statements = []
+    for line_number, raw_line in enumerate(code.splitlines(), start=1):
+        line = raw_line.split("#", 1)[0]
+        for part in line.split(";"):
+            if not part.strip():
+                continue
+            statements.append(_parse_statement(part.strip(), line_number))
+    return statements
+
+
+def _parse_statement(text: str, line_number: int) -> Statement:
+    for operation in ("+=", "-=", "*=", "/=", "="):
+        head, separator, tail = text.partition(operation)
+        if not separator:
+            continue
+        if operation == "=" and (tail.startswith("=") or head.endswith(("<", ">", "!", "="))):
+            continue  # a comparison, not an assignment
+        target = head.strip()
+        if not target.isidentifier():
+            raise ExpressionError(f"cannot assign to {target!r}", text)
+        if target.startswith("_") or "__" in target:
+            raise ExpressionError(f"names starting with an underscore are reserved ({target!r})", text)
+        return Statement(target, operation, parse_expression(tail), text, line_number)
+    raise ExpressionError("a statement must assign a value, as in 'v = v_reset'", text)
+
+
+# ---------------------------------------------------------------------------------------------
+# Units
+# ---------------------------------------------------------------------------------------------
+
+
+def is_boolean(expr) -> bool:
+    """Whether ``expr`` is a condition (comparison, and/or/not, True/False).
+
+    A bare name is not (sympy's symbols could stand for booleans, ours are numbers).
+    """
+    return isinstance(expr, sympy.logic.boolalg.Boolean) and not expr.is_Symbol
+
+
+def dimension_of(expr, dimensions: dict[str, Dimension], text: str | None = None) -> Dimension:
+    """The physical dimension of ``expr`` given the dimensions of its symbols.
+
+    Raises :class:`ExpressionError` on inconsistent units (adding volt to second, exp of volt).
+    The number 0 is accepted where any unit is expected (``v > 0`` or ``x = 0``), as are
+    conditions wherever a dimensionless value is needed.
+    """
+    from spikeforge.units import DimensionMismatchError
+
+    def of(node) -> Dimension:
+        if node.is_Symbol:
+            try:
+                return dimensions[node.name]
+            except KeyError:
+                raise ExpressionError(f"unknown identifier {node.name!r}", text) from None
+        if node.is_Number or node in (sympy.true, sympy.false) or node.is_NumberSymbol:
+            return DIMENSIONLESS
+        if node.is_Add:
+            terms = [(term, of(term)) for term in node.args]
+            reference = next((dim for term, dim in terms if not term.is_zero), DIMENSIONLESS)
+            for term, dim in terms:
+                if dim != reference and not term.is_zero:
+                    raise ExpressionError(
+                        f"inconsistent units: cannot add {reference} and {dim}"
+                        f" (the term {term} has units of {dim})",
+                        text,
+                    )
+            return reference
+        if node.is_Mul:
+            result = DIMENSIONLESS
+            for factor in node.args:
+                result = result * of(factor)
+            return result
+        if node.is_Pow:
+            base, exponent = node.args
+            if not of(exponent).is_dimensionless:
+                raise ExpressionError("an exponent must be dimensionless", text)
+            base_dim = of(base)
+            if base_dim.is_dimensionless:
+                return DIMENSIONLESS
+            if not exponent.is_Number:
+                raise ExpressionError(
+                    f"a quantity with units ({base_dim}) can only be raised to a fixed number", text
+                )
+            return base_dim ** float(exponent)
+        if isinstance(node, sympy.Mod):
+            dims = [of(arg) for arg in node.args]
+            if dims[0] != dims[1]:
+                raise ExpressionError(f"cannot take {dims[0]} modulo {dims[1]}", text)
+            return dims[0]
+        if isinstance(node, sympy.core.relational.Relational):
+            left, right = node.args
+            dl, dr = of(left), of(right)
+            if dl != dr and not left.is_zero and not right.is_zero:
+                raise ExpressionError(
+                    f"inconsistent units: cannot compare {dl} with {dr}", text
+                )
+            return DIMENSIONLESS
+        if isinstance(node, (sympy.And, sympy.Or, sympy.Not)):
+            for arg in node.args:
+                of(arg)
+            return DIMENSIONLESS
+        if isinstance(node, (rand, randn)):
+            return DIMENSIONLESS
+        if isinstance(node, sympy.Function):
+            name = _function_name(node)
+            if name is None:
+                raise ExpressionError(f"unsupported function {node.func}", text)
+            rule = FUNCTIONS[name][1]
+            if name == "log10":
+                return rule([of(node.args[0])], text)
+            return rule([of(arg) for arg in node.args], text)
+        raise ExpressionError(f"unsupported expression {node}", text)
+
+    try:
+        return of(expr)
+    except DimensionMismatchError as error:
+        raise ExpressionError(str(error), text) from None
+
+
+_SYMPY_TO_NAME = {
+    sympy.exp: "exp",
+    sympy.log: "log",
+    exprel: "exprel",
+    sympy.sin: "sin",
+    sympy.cos: "cos",
+    sympy.tan: "tan",
+    sympy.asin: "arcsin",
+    sympy.acos: "arccos",
+    sympy.atan: "arctan",
+    sympy.sinh: "sinh",
+    sympy.cosh: "cosh",
+    sympy.tanh: "tanh",
+    sympy.Abs: "abs",
+    clip: "clip",
+    sympy.floor: "floor",
+    sympy.ceiling: "ceil",
+    sympy.sign: "sign",
+    int_: "int",
+    timestep: "timestep",
+}
+
+
+def _function_name(node) -> str | None:
+    return _SYMPY_TO_NAME.get(node.func)
+
+
+def identifiers(expr) -> set[str]:
+    """Names of the symbols ``expr`` uses."""
+    return {s.name for s in expr.free_symbols}
+
+
+def random_calls(expr) -> bool:
+    """Whether ``expr`` draws random numbers."""
+    return bool(expr.atoms(rand, randn))

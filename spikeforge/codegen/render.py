@@ -1,0 +1,63 @@
+"""Render roles into one Cython module with Jinja2 (templates in ``spikeforge/templates``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+import jinja2
+
+from spikeforge.codegen.translate import ModuleArguments, TranslatedRole
+
+TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
+
+
+@cache
+def environment() -> jinja2.Environment:
+    """The Jinja2 environment for all templates (undefined names are errors)."""
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATE_DIR)),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        autoescape=False,
+    )
+
+
+@dataclass
+class Role:
+    """One scheduled piece of work of one object: a function in the generated module.
+
+    ``template`` is the role's template (``stateupdate.pyx.j2``...), ``code`` the translated
+    statements, ``extra`` whatever else the template needs (static names of spike buffers...).
+    ``when``/``order`` place it in the schedule.
+    """
+
+    name: str
+    template: str
+    description: str
+    code: TranslatedRole
+    when: str = "groups"
+    order: int = 0
+    extra: dict = field(default_factory=dict)
+    rendered: str = ""
+
+    def __getattr__(self, item):  # templates read extra values as role.<name>
+        extra = self.__dict__.get("extra", {})
+        if item in extra:
+            return extra[item]
+        raise AttributeError(item)
+
+
+def render_role(role: Role) -> str:
+    """Render one role's function."""
+    return environment().get_template(role.template).render(role=role).strip("\n")
+
+
+def render_module(description: str, roles: list[Role], arguments: ModuleArguments) -> str:
+    """Render the module that runs ``roles`` in this order at every time step."""
+    for role in roles:
+        role.rendered = render_role(role)
+    return environment().get_template("network.pyx.j2").render(
+        description=description, roles=roles, arguments=arguments
+    )

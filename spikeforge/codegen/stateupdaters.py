@@ -1,0 +1,289 @@
+"""Numerical integration: differential equations become update statements.
+
+Each method turns the system ``dx_k/dt = f_k(x, t)`` into a list of ``(target, expression)``
+assignments executed in order once per neuron and time step.  Targets starting with ``_`` are
+temporaries; the final assignments write the state variables from values computed before any of
+them changed.
+
+Methods (Brian2's names and definitions):
+
+``exact``
+    Linear systems with coefficients that do not depend on the state or on ``t``: the solution
+    over one step, ``x(t+dt) = exp(A dt) x(t) + (integral of exp(A s) ds) b``, computed by sympy.
+``euler``
+    Forward Euler.
+``rk2``
+    Second order Runge-Kutta (midpoint method).
+``rk4``
+    Classical fourth order Runge-Kutta.
+``exponential_euler``
+    For equations linear in their own variable, ``dx/dt = A x + B`` with A, B depending on other
+    variables: ``x <- -B/A + (x + B/A) exp(A dt)`` (Hodgkin-Huxley gating variables).
+
+The symbolic work is cached on disk, keyed by the equations and the method, so that a second
+process does not redo it (:func:`integrate` is the entry point).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+from collections.abc import Iterable
+
+import sympy
+
+from spikeforge.codegen.expressions import ExpressionError, random_calls, symbol
+
+#: Methods tried, in order, when ``method`` is not given (Brian2's order for deterministic
+#: equations).
+AUTOMATIC_ORDER = ("exact", "exponential_euler", "euler")
+METHODS = ("exact", "euler", "rk2", "rk4", "exponential_euler")
+
+DT = symbol("dt")
+T = symbol("t")
+
+HALF = sympy.Rational(1, 2)
+
+Updates = list[tuple[str, sympy.Expr]]
+
+
+class IntegrationError(ExpressionError):
+    """The equations cannot be integrated with the requested method."""
+
+
+def _new_names(variables: list[str]) -> dict[str, str]:
+    return {name: f"_{name}_new" for name in variables}
+
+
+def _final_assignments(variables: list[str]) -> Updates:
+    return [(name, symbol(f"_{name}_new")) for name in variables]
+
+
+# ---------------------------------------------------------------------------------------------
+# explicit methods
+# ---------------------------------------------------------------------------------------------
+
+
+def _euler(variables, derivatives) -> Updates:
+    updates = [
+        (f"_{x}_new", symbol(x) + DT * f) for x, f in zip(variables, derivatives)
+    ]
+    return updates + _final_assignments(variables)
+
+
+def _evaluate_at(derivatives, variables, offsets: dict[str, sympy.Expr], time_offset):
+    substitutions = {symbol(x): symbol(x) + offsets[x] for x in variables}
+    if time_offset != 0:
+        substitutions[T] = T + time_offset
+    return [f.xreplace(substitutions) for f in derivatives]
+
+
+def _rk2(variables, derivatives) -> Updates:
+    updates: Updates = []
+    k1 = {}
+    for x, f in zip(variables, derivatives):
+        updates.append((f"_k1_{x}", DT * f))
+        k1[x] = symbol(f"_k1_{x}")
+    midpoint = _evaluate_at(derivatives, variables, {x: k1[x] / 2 for x in variables}, DT / 2)
+    for x, f in zip(variables, midpoint):
+        updates.append((f"_{x}_new", symbol(x) + DT * f))
+    return updates + _final_assignments(variables)
+
+
+def _rk4(variables, derivatives) -> Updates:
+    updates: Updates = []
+    stages = []
+    previous = {x: sympy.Integer(0) for x in variables}
+    for stage, (fraction, time_fraction) in enumerate(
+        [(0, 0), (HALF, HALF), (HALF, HALF), (1, 1)], start=1
+    ):
+        evaluated = _evaluate_at(
+            derivatives, variables, {x: fraction * previous[x] for x in variables}, time_fraction * DT
+        )
+        current = {}
+        for x, f in zip(variables, evaluated):
+            updates.append((f"_k{stage}_{x}", DT * f))
+            current[x] = symbol(f"_k{stage}_{x}")
+        stages.append(current)
+        previous = current
+    for x in variables:
+        k1, k2, k3, k4 = (stage[x] for stage in stages)
+        updates.append((f"_{x}_new", symbol(x) + (k1 + 2 * k2 + 2 * k3 + k4) / 6))
+    return updates + _final_assignments(variables)
+
+
+def _exponential_euler(variables, derivatives) -> Updates:
+    updates: Updates = []
+    for x, f in zip(variables, derivatives):
+        xs = symbol(x)
+        expanded = sympy.expand(f)
+        A = sympy.simplify(expanded.diff(xs)) if expanded.has(xs) else sympy.Integer(0)
+        if A.has(xs):
+            raise IntegrationError(
+                f"exponential_euler needs each equation to be linear in its own variable, "
+                f"but d{x}/dt is not linear in {x}"
+            )
+        B = sympy.simplify(expanded - A * xs)
+        if B.has(xs):
+            raise IntegrationError(f"d{x}/dt is not linear in {x}")
+        if A == 0:
+            updates.append((f"_{x}_new", xs + DT * B))
+        else:
+            A_name, B_name = f"_A_{x}", f"_BA_{x}"
+            updates.append((A_name, A))
+            updates.append((B_name, B / symbol(A_name)))
+            updates.append(
+                (
+                    f"_{x}_new",
+                    -symbol(B_name) + (xs + symbol(B_name)) * sympy.exp(symbol(A_name) * DT),
+                )
+            )
+    return updates + _final_assignments(variables)
+
+
+# ---------------------------------------------------------------------------------------------
+# exact integration of linear systems
+# ---------------------------------------------------------------------------------------------
+
+
+def _linear_system(variables, derivatives):
+    """(A, b) with f = A x + b, or raise IntegrationError if not linear with constant coefficients."""
+    xs = [symbol(x) for x in variables]
+    rows, offsets = [], []
+    for x, f in zip(variables, derivatives):
+        if random_calls(f):
+            raise IntegrationError(f"d{x}/dt draws random numbers; it has no exact solution")
+        if f.has(T):
+            raise IntegrationError(f"d{x}/dt depends on time t; the exact method needs it not to")
+        expanded = sympy.expand(f)
+        row = []
+        for variable in xs:
+            coefficient = expanded.diff(variable)
+            if coefficient.free_symbols & set(xs):
+                raise IntegrationError(
+                    f"d{x}/dt is not linear in the state variables (it contains "
+                    f"{variable} in a nonlinear term)"
+                )
+            row.append(coefficient)
+        rest = sympy.expand(expanded - sum(c * v for c, v in zip(row, xs)))
+        if rest.free_symbols & set(xs):
+            raise IntegrationError(f"d{x}/dt is not linear in the state variables")
+        if any(not _is_plain_arithmetic(c) for c in row):
+            raise IntegrationError(f"d{x}/dt has coefficients the exact method cannot handle")
+        rows.append(row)
+        offsets.append(rest)
+    return sympy.Matrix(rows), sympy.Matrix(offsets)
+
+
+def _is_plain_arithmetic(expr) -> bool:
+    return all(
+        not isinstance(node, sympy.Function) or isinstance(node, sympy.exp)
+        for node in sympy.preorder_traversal(expr)
+    )
+
+
+def _exact(variables, derivatives) -> Updates:
+    A, b = _linear_system(variables, derivatives)
+    n = len(variables)
+    if n == 1:
+        a, c = A[0, 0], b[0]
+        x = symbol(variables[0])
+        if a == 0:
+            new = x + c * DT
+        else:
+            decay = sympy.exp(a * DT)
+            new = x * decay + (c / a) * (decay - 1)
+        return [(f"_{variables[0]}_new", new)] + _final_assignments(variables)
+    # Augmented system d/dt [x; 1] = [[A, b], [0, 0]] [x; 1]: one matrix exponential gives the
+    # homogeneous and the particular part, also when A is singular.
+    augmented = sympy.zeros(n + 1, n + 1)
+    augmented[:n, :n] = A
+    augmented[:n, n] = b
+    try:
+        propagator = (augmented * DT).exp()
+    except Exception as error:  # sympy raises several types for non-diagonalisable cases
+        raise IntegrationError(f"sympy could not solve the linear system exactly ({error})") from None
+    state = sympy.Matrix([symbol(x) for x in variables] + [1])
+    solution = propagator * state
+    updates = []
+    for k, x in enumerate(variables):
+        value = sympy.simplify(solution[k])
+        if value.has(sympy.I):
+            value = sympy.simplify(sympy.re(sympy.expand_complex(value)))
+        if value.has(sympy.I) or value.has(sympy.Piecewise):
+            raise IntegrationError("the exact solution is not real-valued in closed form")
+        updates.append((f"_{x}_new", value))
+    return updates + _final_assignments(variables)
+
+
+_IMPLEMENTATIONS = {
+    "exact": _exact,
+    "linear": _exact,
+    "euler": _euler,
+    "rk2": _rk2,
+    "rk4": _rk4,
+    "exponential_euler": _exponential_euler,
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# entry point with a disk cache
+# ---------------------------------------------------------------------------------------------
+
+
+def _symbolic_cache_file(key: str):
+    from spikeforge.codegen.cache import cache_directory
+
+    return cache_directory() / "symbolic" / f"{key}.pickle"
+
+
+def integrate(
+    variables: list[str], derivatives: list[sympy.Expr], method: str | Iterable[str] | None
+) -> tuple[str, Updates]:
+    """Integrate ``dx/dt = f`` for the given variables with ``method`` (or choose one).
+
+    Returns the method used and the update statements.  Results are cached on disk by the
+    equations and the method.
+    """
+    if method is None:
+        candidates = AUTOMATIC_ORDER
+    elif isinstance(method, str):
+        candidates = (method,)
+    else:
+        candidates = tuple(method)
+    for candidate in candidates:
+        if candidate not in _IMPLEMENTATIONS:
+            raise IntegrationError(
+                f"unknown integration method {candidate!r} (known: {', '.join(METHODS)})"
+            )
+    key_text = repr((variables, [sympy.srepr(f) for f in derivatives], candidates, sympy.__version__, 1))
+    key = hashlib.sha256(key_text.encode()).hexdigest()[:32]
+    cache_file = _symbolic_cache_file(key)
+    try:
+        with open(cache_file, "rb") as handle:
+            return pickle.load(handle)
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+        pass
+    errors = []
+    for candidate in candidates:
+        try:
+            result = candidate, _IMPLEMENTATIONS[candidate](variables, derivatives)
+            break
+        except IntegrationError as error:
+            errors.append(f"{candidate}: {error.problem}")
+    else:
+        raise IntegrationError(
+            "no integration method fits these equations: " + "; ".join(errors)
+            if len(candidates) > 1
+            else errors[0]
+        )
+    try:
+        cache_file.parent.mkdir(parents=True, exist_ok=True)
+        temporary = cache_file.with_suffix(f".{os.getpid()}.tmp")
+        with open(temporary, "wb") as handle:
+            pickle.dump(result, handle)
+        os.replace(temporary, cache_file)
+    except OSError:
+        pass  # the cache is an optimisation
+    return result

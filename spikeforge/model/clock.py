@@ -1,0 +1,39 @@
+"""The simulation clock (``defaultclock``)."""
+
+from __future__ import annotations
+
+from spikeforge.units import DimensionMismatchError, Quantity, get_dimensions, second
+
+
+class Clock:
+    """A clock with a fixed time step ``dt``; all objects of a network share ``defaultclock``.
+
+    Setting ``dt`` between runs is allowed; the network's time carries over.
+    """
+
+    def __init__(self, dt=0.1e-3 * second, name: str = "defaultclock"):
+        self.name = name
+        self.dt = dt
+
+    @property
+    def dt(self) -> Quantity:
+        """The time step (a quantity in seconds)."""
+        return Quantity(self.dt_, dim=second.dim)
+
+    @dt.setter
+    def dt(self, value) -> None:
+        if get_dimensions(value) != second.dim:
+            raise DimensionMismatchError(
+                f"{self.name}.dt must be a time, got {value!r}", get_dimensions(value)
+            )
+        value = float(value / second)
+        if not value > 0:
+            raise ValueError(f"{self.name}.dt must be positive, got {value} s")
+        self.dt_ = value
+
+    def __repr__(self) -> str:
+        return f"Clock(dt={self.dt!r}, name={self.name!r})"
+
+
+#: The clock every object uses unless told otherwise (``defaultclock.dt = 0.05*ms``).
+defaultclock = Clock()

@@ -1,0 +1,460 @@
+"""``NeuronGroup``: neurons described by equations, with threshold, reset and refractoriness."""
+
+from __future__ import annotations
+
+import numpy as np
+import sympy
+
+from spikeforge import units
+from spikeforge.codegen.equations import DIFFERENTIAL, EquationError, Equations, SUBEXPRESSION
+from spikeforge.codegen.expressions import (
+    ExpressionError,
+    Statement,
+    is_boolean,
+    parse_expression,
+    parse_statements,
+    symbol,
+)
+from spikeforge.codegen.render import Role
+from spikeforge.codegen.stateupdaters import IntegrationError, integrate
+from spikeforge.codegen.translate import translate
+from spikeforge.model.base import BuildContext, SpikeforgeObject
+from spikeforge.model.variables import (
+    SECOND,
+    GroupScope,
+    Variable,
+    VariableView,
+    check_dimension,
+    frame_namespace,
+    make_variable,
+)
+from spikeforge.units import DIMENSIONLESS, Quantity, get_dimensions
+
+#: ``lastspike`` before the first spike: far enough in the past for any refractory period.
+NEVER = -1e4
+
+
+class Group(SpikeforgeObject):
+    """A set of ``N`` elements with named variables, readable and writable as attributes."""
+
+    _frozen = False
+
+    def __init__(self, N: int, name: str, when: str = "groups", order: int = 0, namespace=None):
+        if isinstance(N, bool) or not isinstance(N, (int, np.integer)) or N < 1:
+            raise ValueError(f"the number of elements must be a positive integer, got {N!r}")
+        super().__init__(name, when, order)
+        self.N = int(N)
+        self.namespace = namespace
+        self.variables: dict[str, Variable] = {}
+
+    def __len__(self) -> int:
+        return self.N
+
+    def __getattr__(self, name: str):
+        if name.startswith("_") or "variables" not in self.__dict__:
+            raise AttributeError(name)
+        variables = self.__dict__["variables"]
+        if name in variables:
+            return VariableView(self, variables[name])
+        if name.endswith("_") and name[:-1] in variables:
+            return np.asarray(VariableView(self, variables[name[:-1]])[:])
+        raise AttributeError(f"{type(self).__name__} {self.name!r} has no variable {name!r}")
+
+    def __setattr__(self, name: str, value) -> None:
+        variables = self.__dict__.get("variables")
+        if variables is not None and name in variables:
+            VariableView(self, variables[name]).set_item(slice(None), value, level=1)
+        elif variables is not None and name.endswith("_") and name[:-1] in variables:
+            VariableView(self, variables[name[:-1]]).set_item(
+                slice(None), Quantity(value, dim=variables[name[:-1]].dimension), level=1
+            )
+        elif self._frozen and not name.startswith("_") and name not in self.__dict__:
+            raise AttributeError(
+                f"{type(self).__name__} {self.name!r} has no variable {name!r} "
+                f"(its variables: {', '.join(sorted(self.variables))})"
+            )
+        else:
+            object.__setattr__(self, name, value)
+
+    # code for string assignments ---------------------------------------------------------------
+    def _flush_pending(self) -> None:
+        """Hook for deferred work before values are read (nothing to do for now)."""
+
+    def _substitute(self, expr):
+        return expr
+
+    def _set_with_code(self, variable: Variable, item, value, level: int) -> None:
+        """``group.v = 'expression'`` or ``group.v['condition'] = value``: generated code."""
+        from spikeforge.model.network import run_roles_once
+
+        owner = f"{type(self).__name__} {self.name!r}"
+        namespace = self.namespace if self.namespace is not None else frame_namespace(level)
+        if isinstance(value, str):
+            text = value
+            try:
+                expr = parse_expression(value)
+            except ExpressionError as error:
+                raise error.with_context(f"{owner}, assignment to {variable.name}") from None
+        else:
+            text = repr(value)
+            if get_dimensions(value) != variable.dimension:
+                raise units.DimensionMismatchError(
+                    f"{owner}: {variable.name} has units of {variable.dimension}, "
+                    f"the assigned value has {get_dimensions(value)}",
+                    variable.dimension,
+                    get_dimensions(value),
+                )
+            number = np.asarray(value)
+            if number.ndim != 0:
+                raise ValueError(f"{owner}: with a string index the value must be a scalar")
+            expr = sympy.Float(float(number), precision=53)
+        expr = self._substitute(expr)
+        if isinstance(item, str):
+            try:
+                condition = self._substitute(parse_expression(item))
+            except ExpressionError as error:
+                raise error.with_context(f"{owner}, index {item!r}") from None
+            expr = sympy.Piecewise((expr, condition), (symbol(variable.name), True))
+            indices = np.arange(self.N, dtype=np.int32)
+        else:
+            indices = np.ascontiguousarray(
+                np.arange(self.N, dtype=np.int32)[item], dtype=np.int32
+            ).reshape(-1)
+        if variable.shared:
+            indices = np.zeros(1, dtype=np.int32)
+        from spikeforge.model.network import magic_network
+
+        context = BuildContext(namespace=namespace, dt=magic_network.dt_)
+        scope = GroupScope(self, context, namespace)
+        try:
+            check_dimension(expr, scope, variable.dimension, text, f"{variable.name}")
+            if isinstance(item, str):
+                if not is_boolean(condition):
+                    raise ExpressionError("an index string must be a condition", item)
+            if variable.var_type == "boolean" and not is_boolean(expr) and not isinstance(expr, sympy.Piecewise):
+                expr = sympy.Ne(expr, 0)
+            code = translate([(variable.name, expr)], scope)
+        except ExpressionError as error:
+            raise error.with_context(f"{owner}, assignment to {variable.name}") from None
+        prefix = context.prefix(self)
+        indices_static = context.array(self, "set_indices", indices)
+        count_static = context.scalar(self, "set_count", lambda: len(indices), "int64_t")
+        role = Role(
+            f"{prefix}_set_{variable.name}",
+            "group_variable_set.pyx.j2",
+            f"{variable.name} = {text} (for the selected elements)",
+            code,
+            extra={"indices": indices_static, "count": count_static},
+        )
+        run_roles_once(f"set_{variable.name}", [role], context)
+
+    def _indices_for_condition(self, condition: str, level: int) -> np.ndarray:
+        """Indices where a condition string holds (evaluated by generated code)."""
+        flags = make_variable("_selected", DIMENSIONLESS, self.N, "boolean")
+        self._set_with_code(flags, slice(None), condition, level=level + 2)
+        return np.flatnonzero(flags.array)
+
+    def _evaluate_subexpression(self, variable: Variable) -> np.ndarray:
+        """Values of a subexpression for all elements (evaluated by generated code)."""
+        target = make_variable("_value", variable.dimension, self.N, variable.var_type)
+        self._set_with_code(target, slice(None), variable.expression_text, level=3)
+        return target.array
+
+
+class NeuronGroup(Group):
+    """A group of neurons (Brian2's ``NeuronGroup``).
+
+    Parameters
+    ----------
+    N
+        Number of neurons.
+    model
+        Equations as a string or :class:`Equations`.
+    method
+        Integration method (``'exact'``, ``'euler'``, ``'rk2'``, ``'rk4'``,
+        ``'exponential_euler'``); chosen automatically when not given.
+    threshold
+        Condition for a spike, e.g. ``'v > -50*mV'``.
+    reset
+        Statements run for neurons that spiked, e.g. ``'v = -60*mV'``.
+    refractory
+        A time (``2*ms``), a string expression of a time (``'tau_ref'``), or a condition
+        (``'v > -40*mV'``) during which the neuron is refractory.  Equations flagged
+        ``(unless refractory)`` stop evolving, and no spike is emitted, while it holds.
+    namespace
+        External names for the model's strings; by default they come from the frame that calls
+        ``run()``.
+    name
+        A unique name (``'neurongroup*'`` gives ``neurongroup``, ``neurongroup_1``, ...).
+    """
+
+    code_kind = "ng"
+
+    def __init__(
+        self,
+        N,
+        model,
+        method=None,
+        threshold=None,
+        reset=None,
+        refractory=False,
+        namespace=None,
+        dtype=None,
+        dt=None,
+        clock=None,
+        order=0,
+        name="neurongroup*",
+    ):
+        super().__init__(N, name, "groups", order, namespace)
+        if dt is not None or clock is not None:
+            raise NotImplementedError(
+                f"NeuronGroup {self.name!r}: per-object dt and clocks are not supported yet; "
+                "set defaultclock.dt instead"
+            )
+        try:
+            self.equations = model if isinstance(model, Equations) else Equations(model)
+        except ExpressionError as error:
+            raise error.with_context(f"NeuronGroup {self.name!r}") from None
+        self.method = method
+        self.method_used: str | None = None
+        self.threshold = threshold
+        self.reset = reset
+        self.refractory = refractory
+        self._build_variables()
+        self._parse_threshold_and_reset()
+        self._spikes = np.zeros(self.N + 1, dtype=np.int32)
+        self._frozen = True
+
+    def _build_variables(self) -> None:
+        for equation in self.equations:
+            if equation.kind == SUBEXPRESSION:
+                variable = Variable(
+                    equation.name, equation.dimension, None, equation.var_type,
+                    read_only=True, shared="shared" in equation.flags,
+                    expression=equation.expression,
+                )
+                variable.expression_text = equation.expression_text
+            else:
+                variable = make_variable(
+                    equation.name, equation.dimension, self.N, equation.var_type,
+                    constant="constant" in equation.flags, shared="shared" in equation.flags,
+                )
+            self.variables[equation.name] = variable
+        self.variables["i"] = Variable(
+            "i", DIMENSIONLESS, np.arange(self.N, dtype=np.int32), "integer", read_only=True
+        )
+        if self.refractory is not False and self.refractory is not None:
+            for name in ("lastspike", "not_refractory"):
+                if name in self.equations:
+                    raise EquationError(
+                        f"{name!r} is defined by spikeforge for refractoriness", context=repr(self)
+                    )
+            self.variables["lastspike"] = make_variable("lastspike", SECOND, self.N)
+            self.variables["lastspike"].array[:] = NEVER
+            self.variables["not_refractory"] = make_variable(
+                "not_refractory", DIMENSIONLESS, self.N, "boolean"
+            )
+            self.variables["not_refractory"].array[:] = True
+
+    @property
+    def has_refractoriness(self) -> bool:
+        return "not_refractory" in self.variables
+
+    def _parse_threshold_and_reset(self) -> None:
+        owner = f"NeuronGroup {self.name!r}"
+        self._threshold_expr = None
+        if self.threshold is not None:
+            try:
+                self._threshold_expr = parse_expression(self.threshold)
+            except ExpressionError as error:
+                raise error.with_context(f"{owner}, threshold") from None
+            if not is_boolean(self._threshold_expr):
+                raise ExpressionError(
+                    "the threshold must be a condition (such as 'v > v_th'), not a value",
+                    self.threshold,
+                    f"{owner}, threshold",
+                )
+        self._reset_statements: list[Statement] = []
+        if self.reset is not None:
+            if self.threshold is None:
+                raise ValueError(f"{owner}: a reset needs a threshold")
+            try:
+                self._reset_statements = parse_statements(self.reset)
+            except ExpressionError as error:
+                raise error.with_context(f"{owner}, reset") from None
+            for statement in self._reset_statements:
+                self._check_writable(statement, "reset")
+        self._refractory_expr = None
+        if isinstance(self.refractory, str):
+            try:
+                self._refractory_expr = parse_expression(self.refractory)
+            except ExpressionError as error:
+                raise error.with_context(f"{owner}, refractory") from None
+        elif self.refractory is not False and self.refractory is not None:
+            if get_dimensions(self.refractory) != SECOND:
+                raise units.DimensionMismatchError(
+                    f"{owner}: refractory must be a time, a string or False, got {self.refractory!r}",
+                    get_dimensions(self.refractory),
+                )
+
+    def _check_writable(self, statement: Statement, where: str) -> None:
+        owner = f"NeuronGroup {self.name!r}, {where} line {statement.line_number}"
+        variable = self.variables.get(statement.target)
+        if variable is None:
+            raise ExpressionError(
+                f"assignment to {statement.target!r}, which is not a variable of the model "
+                f"(variables: {', '.join(sorted(n for n in self.variables if n != 'i'))})",
+                statement.text,
+                owner,
+            )
+        if variable.array is None or variable.read_only:
+            raise ExpressionError(
+                f"{statement.target!r} cannot be assigned to (it is a subexpression or read-only)",
+                statement.text,
+                owner,
+            )
+        if variable.constant:
+            raise ExpressionError(
+                f"{statement.target!r} is a constant parameter and cannot change during a run",
+                statement.text,
+                owner,
+            )
+
+    def _substitute(self, expr):
+        return self.equations.substituted(expr)
+
+    # the roles ------------------------------------------------------------------------------------
+    def roles(self, context: BuildContext) -> list[Role]:
+        owner = f"NeuronGroup {self.name!r}"
+        namespace = self.namespace if self.namespace is not None else context.namespace
+        scope = GroupScope(self, context, namespace)
+        dims = scope.dimensions()
+        self.equations.check_units(dims, owner)
+        prefix = context.prefix(self)
+        roles = []
+        update = self._state_update_statements(scope, owner)
+        if update:
+            code = self._translate(update, scope, "equations")
+            roles.append(
+                Role(f"{prefix}_stateupdate", "stateupdate.pyx.j2",
+                     f"state update of {self.name} ({self.method_used})", code, "groups",
+                     self.order, {"size": scope.size_static()})
+            )
+        if self._threshold_expr is not None:
+            condition = self._substitute(self._threshold_expr)
+            try:
+                check_dimension(condition, scope, None, self.threshold, "the threshold")
+            except ExpressionError as error:
+                raise error.with_context(f"{owner}, threshold") from None
+            extra_reads = ()
+            if self.has_refractoriness:
+                condition = sympy.And(condition, sympy.Ne(symbol("not_refractory"), 0))
+                extra_reads = ("lastspike", "not_refractory")
+            try:
+                code = translate([], scope, condition=condition, extra_reads=extra_reads)
+            except ExpressionError as error:
+                raise error.with_context(f"{owner}, threshold") from None
+            spikes = context.array(self, "spikes", self._spikes)
+            roles.append(
+                Role(f"{prefix}_thresholder", "threshold.pyx.j2", f"threshold of {self.name}",
+                     code, "thresholds", self.order,
+                     {"size": scope.size_static(), "spikes": spikes,
+                      "refractory": self.has_refractoriness})
+            )
+            if self._reset_statements:
+                statements = []
+                for statement in self._reset_statements:
+                    expr = self._substitute(statement.as_assignment())
+                    variable = self.variables[statement.target]
+                    try:
+                        check_dimension(expr, scope, variable.dimension, statement.text,
+                                        statement.target)
+                    except ExpressionError as error:
+                        raise error.with_context(
+                            f"{owner}, reset line {statement.line_number}") from None
+                    statements.append((statement.target, expr))
+                code = self._translate(statements, scope, "reset")
+                roles.append(
+                    Role(f"{prefix}_resetter", "reset.pyx.j2", f"reset of {self.name}", code,
+                         "resets", self.order, {"size": scope.size_static(), "spikes": spikes})
+                )
+        return roles
+
+    def _translate(self, statements, scope, what):
+        try:
+            return translate(statements, scope)
+        except ExpressionError as error:
+            raise error.with_context(f"NeuronGroup {self.name!r}, {what}") from None
+
+    def _state_update_statements(self, scope: GroupScope, owner: str):
+        statements = []
+        if self.has_refractoriness:
+            statements.append(("not_refractory", self._not_refractory_expression(scope, owner)))
+        differential = self.equations.of_kind(DIFFERENTIAL)
+        if not differential:
+            return statements
+        names = [eq.name for eq in differential]
+        derivatives = [self._substitute(eq.expression) for eq in differential]
+        flagged = {eq.name for eq in differential if "unless refractory" in eq.flags}
+        if not self.has_refractoriness:
+            flagged = set()
+        # A flagged variable that others depend on must stop inside the integration (Brian2
+        # multiplies its derivative by not_refractory); otherwise it is cheaper, and the same,
+        # to integrate freely and keep the old value while refractory.
+        coupled = any(
+            symbol(name) in f.free_symbols
+            for name in flagged
+            for other, f in zip(names, derivatives)
+            if other != name
+        )
+        if coupled:
+            derivatives = [
+                f * symbol("not_refractory") if name in flagged else f
+                for name, f in zip(names, derivatives)
+            ]
+        try:
+            self.method_used, updates = integrate(names, derivatives, self.method)
+        except IntegrationError as error:
+            raise error.with_context(f"{owner}, equations") from None
+        if flagged and not coupled:
+            keep = sympy.Ne(symbol("not_refractory"), 0)
+            updates = [
+                (target, sympy.Piecewise((expr, keep), (symbol(target), True)))
+                if target in flagged else (target, expr)
+                for target, expr in updates
+            ]
+        return statements + updates
+
+    def _not_refractory_expression(self, scope: GroupScope, owner: str):
+        from spikeforge.codegen.expressions import timestep
+
+        t, dt, lastspike = symbol("t"), symbol("dt"), symbol("lastspike")
+        if self._refractory_expr is None:
+            scope.internal["refractory_period"] = None
+            period = symbol("refractory")
+            static = scope.context.scalar(
+                self, "refractory", lambda: float(np.asarray(self.refractory))
+            )
+            from spikeforge.codegen.translate import Resolved
+
+            scope.internal["refractory"] = Resolved("scalar", static=static)
+            scope.internal.pop("refractory_period")
+            scope.internal_dimensions["refractory"] = SECOND
+            return sympy.GreaterThan(timestep(t - lastspike, dt), timestep(period, dt))
+        expr = self._substitute(self._refractory_expr)
+        if is_boolean(expr):
+            try:
+                check_dimension(expr, scope, None, self.refractory, "refractory")
+            except ExpressionError as error:
+                raise error.with_context(f"{owner}, refractory") from None
+            return sympy.Not(expr)
+        try:
+            check_dimension(expr, scope, SECOND, self.refractory, "the refractory period")
+        except ExpressionError as error:
+            raise error.with_context(f"{owner}, refractory") from None
+        return sympy.GreaterThan(timestep(t - lastspike, dt), timestep(expr, dt))
+
+    @property
+    def spikes(self) -> np.ndarray:
+        """Indices of the neurons that spiked in the last time step."""
+        return self._spikes[: self._spikes[self.N]].copy()

@@ -1,0 +1,278 @@
+"""Monitors: ``SpikeMonitor``, ``StateMonitor``, ``PopulationRateMonitor``.
+
+Generated code records straight into C++ vectors (runtime ``DynamicArray1D`` owners reached
+through their capsules); the attributes below copy the records out as NumPy arrays or quantities.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from spikeforge.codegen.expressions import ExpressionError, symbol
+from spikeforge.codegen.render import Role
+from spikeforge.codegen.translate import translate
+from spikeforge.model.base import BuildContext, SpikeforgeObject
+from spikeforge.model.groups import Group
+from spikeforge.model.variables import GroupScope
+from spikeforge.runtime import containers
+from spikeforge.units import DIMENSIONLESS, Quantity, hertz, second
+
+
+def _source_group(source, kind: str) -> Group:
+    if not isinstance(source, Group):
+        raise TypeError(f"{kind} records a group, not {type(source).__name__}")
+    return source
+
+
+def _spike_source(source, kind: str) -> Group:
+    group = _source_group(source, kind)
+    if getattr(group, "_threshold_expr", None) is None and not hasattr(group, "_spike_generator"):
+        raise ValueError(f"{kind}: {group.name!r} has no threshold, so it never spikes")
+    return group
+
+
+class SpikeMonitor(SpikeforgeObject):
+    """Records the spikes of a group: ``i`` (indices), ``t`` (times), ``count`` per neuron."""
+
+    code_kind = "spikemon"
+
+    def __init__(self, source, variables=None, record=True, when="thresholds", order=1,
+                 name="spikemonitor*"):
+        self.source = _spike_source(source, "SpikeMonitor")
+        if variables:
+            raise NotImplementedError("SpikeMonitor(variables=...) is not supported yet")
+        super().__init__(name, when, order)
+        self.record = record
+        self._i = containers().DynamicArray1D("int32")
+        self._t = containers().DynamicArray1D("float64")
+        self._count = np.zeros(self.source.N, dtype=np.int32)
+
+    def roles(self, context: BuildContext) -> list[Role]:
+        prefix = context.prefix(self)
+        source = self.source
+        scope = GroupScope(source, context, None)
+        extra = {
+            "spikes": context.array(source, "spikes", source._spikes),
+            "size": scope.size_static(),
+            "spike_count": context.array(self, "count", self._count),
+            "record_i": context.capsule(self, "i", self._i),
+            "record_t": context.capsule(self, "t", self._t),
+            "start": 0,
+            "stop": scope.size_static(),
+        }
+        code = translate([], scope)
+        return [Role(f"{prefix}_record", "spikemonitor.pyx.j2",
+                     f"spikes of {source.name}", code, self.when, self.order, extra)]
+
+    @property
+    def i(self) -> np.ndarray:
+        """Indices of the neurons, one per recorded spike."""
+        return self._i.to_numpy()
+
+    @property
+    def t(self) -> Quantity:
+        """Times of the recorded spikes."""
+        return Quantity(self._t.to_numpy(), dim=second.dim)
+
+    @property
+    def t_(self) -> np.ndarray:
+        return self._t.to_numpy()
+
+    @property
+    def it(self) -> tuple[np.ndarray, Quantity]:
+        """``(i, t)``."""
+        return self.i, self.t
+
+    @property
+    def count(self) -> np.ndarray:
+        """Number of spikes of each neuron."""
+        return self._count.copy()
+
+    @property
+    def num_spikes(self) -> int:
+        """Total number of recorded spikes."""
+        return len(self._i)
+
+    def spike_trains(self) -> dict[int, Quantity]:
+        """Spike times per neuron index: ``{i: times}`` for every neuron of the source."""
+        indices, times = self.i, self._t.to_numpy()
+        order = np.argsort(indices, kind="stable")
+        indices, times = indices[order], times[order]
+        bounds = np.searchsorted(indices, np.arange(self.source.N + 1))
+        return {
+            k: Quantity(times[bounds[k]:bounds[k + 1]], dim=second.dim)
+            for k in range(self.source.N)
+        }
+
+
+class StateMonitor(SpikeforgeObject):
+    """Records variables of a group at every time step (at the start of the step).
+
+    ``record`` is ``True`` (all neurons), ``False``, an index or a list of indices.  The
+    recordings are ``mon.t`` and ``mon.<variable>`` (shape: recorded neurons x time steps);
+    ``mon[i].<variable>`` is the trace of neuron ``i``.
+    """
+
+    code_kind = "statemon"
+
+    def __init__(self, source, variables, record, dt=None, clock=None, when="start", order=0,
+                 name="statemonitor*"):
+        self.source = _source_group(source, "StateMonitor")
+        if dt is not None or clock is not None:
+            raise NotImplementedError("StateMonitor(dt=...) is not supported yet")
+        super().__init__(name, when, order)
+        if variables is True:
+            variables = [n for n, v in source.variables.items() if n != "i"]
+        elif isinstance(variables, str):
+            variables = [variables]
+        self.record_variables = list(variables)
+        for name_ in self.record_variables:
+            if name_ not in source.variables:
+                raise KeyError(f"StateMonitor: {source.name!r} has no variable {name_!r}")
+        if record is True:
+            indices = np.arange(source.N)
+        elif record is False or record is None:
+            indices = np.zeros(0, dtype=int)
+        else:
+            indices = np.atleast_1d(np.asarray(record))
+            if indices.dtype == bool:
+                indices = np.flatnonzero(indices)
+        if indices.size and (indices.min() < 0 or indices.max() >= source.N):
+            raise IndexError(f"StateMonitor: record indices must be in 0..{source.N - 1}")
+        self.record = indices.astype(np.int32)
+        self._indices = np.ascontiguousarray(self.record, dtype=np.int32)
+        self._t = containers().DynamicArray1D("float64")
+        self._records = {v: containers().DynamicArray1D("float64") for v in self.record_variables}
+
+    def roles(self, context: BuildContext) -> list[Role]:
+        prefix = context.prefix(self)
+        source = self.source
+        namespace = source.namespace if source.namespace is not None else context.namespace
+        scope = GroupScope(source, context, namespace)
+        statements = [
+            (f"_value_{k}", source._substitute(symbol(name)))
+            for k, name in enumerate(self.record_variables)
+        ]
+        try:
+            code = translate(statements, scope)
+        except ExpressionError as error:
+            raise error.with_context(f"StateMonitor {self.name!r}") from None
+        extra = {
+            "indices": context.array(self, "indices", self._indices),
+            "count": context.scalar(self, "count", lambda: len(self._indices), "int64_t"),
+            "record_t": context.capsule(self, "t", self._t),
+            "records": [context.capsule(self, f"record_{k}", self._records[name])
+                        for k, name in enumerate(self.record_variables)],
+        }
+        return [Role(f"{prefix}_record", "statemonitor.pyx.j2",
+                     f"state of {source.name}: {', '.join(self.record_variables)}", code,
+                     self.when, self.order, extra)]
+
+    @property
+    def t(self) -> Quantity:
+        """The recording times."""
+        return Quantity(self._t.to_numpy(), dim=second.dim)
+
+    @property
+    def t_(self) -> np.ndarray:
+        return self._t.to_numpy()
+
+    def _values(self, name: str) -> np.ndarray:
+        flat = self._records[name].to_numpy()
+        n = len(self._indices)
+        values = flat.reshape(-1, n).T if n else np.zeros((0, len(self._t)))
+        variable = self.source.variables[name]
+        if variable.var_type == "boolean":
+            return values.astype(bool)
+        if variable.var_type == "integer":
+            return values.astype(np.int32)
+        return values
+
+    def __getattr__(self, name: str):
+        if name.startswith("_") or "_records" not in self.__dict__:
+            raise AttributeError(name)
+        records = self.__dict__["_records"]
+        if name in records:
+            values = self._values(name)
+            dim = self.source.variables[name].dimension
+            return values if dim is DIMENSIONLESS or dim.is_dimensionless else Quantity(values, dim=dim)
+        if name.endswith("_") and name[:-1] in records:
+            return self._values(name[:-1])
+        raise AttributeError(f"StateMonitor {self.name!r} does not record {name!r}")
+
+    def __getitem__(self, neuron: int):
+        """The recordings of one neuron: ``mon[5].v``."""
+        positions = np.flatnonzero(self._indices == neuron)
+        if not len(positions):
+            raise IndexError(f"StateMonitor {self.name!r} does not record neuron {neuron}")
+        return _SingleNeuronRecord(self, int(positions[0]))
+
+
+class _SingleNeuronRecord:
+    def __init__(self, monitor: StateMonitor, position: int):
+        self._monitor = monitor
+        self._position = position
+
+    def __getattr__(self, name):
+        return getattr(self._monitor, name)[self._position]
+
+
+class PopulationRateMonitor(SpikeforgeObject):
+    """The population firing rate of a group at every time step: ``t`` and ``rate``."""
+
+    code_kind = "ratemon"
+
+    def __init__(self, source, when="end", order=0, name="ratemonitor*"):
+        self.source = _spike_source(source, "PopulationRateMonitor")
+        super().__init__(name, when, order)
+        self._t = containers().DynamicArray1D("float64")
+        self._rate = containers().DynamicArray1D("float64")
+
+    def roles(self, context: BuildContext) -> list[Role]:
+        prefix = context.prefix(self)
+        source = self.source
+        scope = GroupScope(source, context, None)
+        size = scope.size_static()
+        extra = {
+            "spikes": context.array(source, "spikes", source._spikes),
+            "size": size,
+            "start": 0,
+            "stop": size,
+            "record_t": context.capsule(self, "t", self._t),
+            "record_rate": context.capsule(self, "rate", self._rate),
+        }
+        return [Role(f"{prefix}_record", "ratemonitor.pyx.j2", f"rate of {source.name}",
+                     translate([], scope), self.when, self.order, extra)]
+
+    @property
+    def t(self) -> Quantity:
+        """The recording times."""
+        return Quantity(self._t.to_numpy(), dim=second.dim)
+
+    @property
+    def rate(self) -> Quantity:
+        """The fraction of neurons that spiked in each step, divided by ``dt``."""
+        return Quantity(self._rate.to_numpy(), dim=hertz.dim)
+
+    def smooth_rate(self, window: str = "gaussian", width=None) -> Quantity:
+        """The rate smoothed with a ``'gaussian'`` (``width`` = standard deviation) or
+        ``'flat'`` window (``width`` = total width)."""
+        if width is None:
+            raise TypeError("smooth_rate() needs a width, e.g. width=1*ms")
+        rate = self._rate.to_numpy()
+        times = self._t.to_numpy()
+        if len(times) < 2:
+            return Quantity(rate.copy(), dim=hertz.dim)
+        dt = times[1] - times[0]
+        width_steps = float(np.asarray(width)) / dt
+        if window == "gaussian":
+            half = int(np.ceil(4 * width_steps))
+            x = np.arange(-half, half + 1)
+            kernel = np.exp(-0.5 * (x / width_steps) ** 2)
+        elif window == "flat":
+            half = int(round(width_steps / 2))
+            kernel = np.ones(2 * half + 1)
+        else:
+            raise ValueError(f"unknown window {window!r}: use 'gaussian' or 'flat'")
+        kernel /= kernel.sum()
+        return Quantity(np.convolve(rate, kernel, mode="same"), dim=hertz.dim)

@@ -1,0 +1,30 @@
+"""Where the external names of a model come from: an explicit namespace or the caller's frame.
+
+As in Brian2, a name that is neither a variable of the object nor one of the fixed names
+(``t``, ``dt``, ``i``, ``N``) is looked up in the ``namespace`` argument of the object (or of
+``run()``) when one is given, else among the local and global names of the code that called
+``run()`` (or that made a string assignment); units and ``pi``/``e``/``inf`` are always known.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+
+from spikeforge import units
+
+#: Names every model knows, after the user's own.
+DEFAULT_NAMESPACE: dict[str, object] = {
+    **units.all_units,
+    "pi": math.pi,
+    "e": math.e,
+    "inf": math.inf,
+}
+
+
+def caller_namespace(level: int = 0) -> dict[str, object]:
+    """The locals and globals of the frame ``level`` levels above the caller of this function."""
+    frame = sys._getframe(level + 2)
+    namespace = dict(frame.f_globals)
+    namespace.update(frame.f_locals)
+    return namespace

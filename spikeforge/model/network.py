@@ -1,0 +1,255 @@
+"""``Network`` and ``run()``: one generated module per network structure, run in native code."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from spikeforge import units
+from spikeforge.codegen import cache
+from spikeforge.codegen.render import Role, render_module
+from spikeforge.model.base import (
+    BuildContext,
+    SpikeforgeObject,
+    objects_in_scope,
+    schedule_position,
+)
+from spikeforge.model.clock import defaultclock
+from spikeforge.model.namespace import caller_namespace
+from spikeforge.runtime.driver import call_run_steps
+from spikeforge.units import Quantity, second
+
+#: With ``report='auto'`` (the default), progress is reported once a run has taken this long.
+AUTO_REPORT_AFTER = 10.0
+
+
+def build_module(description: str, roles: list[Role], context: BuildContext):
+    """Render ``roles`` into one module, compile it (or take it from the cache), return it.
+
+    Also returns the path of the generated ``.pyx``.
+    """
+    source = render_module(description, roles, context.arguments)
+    module = cache.load_module(source, "network" if "network" in description else description)
+    return module, Path(module.__file__).with_suffix("").with_suffix(".pyx")
+
+
+def run_roles_once(description: str, roles: list[Role], context: BuildContext) -> None:
+    """Run ``roles`` once, at the current time of the implicit network (string assignments)."""
+    module, _ = build_module(description, roles, context)
+    step = magic_network._current_step(magic_network.dt_)
+    call_run_steps(module, context.arguments.collect(), step, step + 1, magic_network.dt_)
+
+
+class Network:
+    """A set of objects simulated together (Brian2's ``Network``).
+
+    ``Network(G, S, mon)`` or ``net.add(...)``; ``net.run(duration)`` simulates.  Objects run in
+    the schedule order of their ``when`` slot (``start``, ``groups``, ``thresholds``,
+    ``synapses``, ``resets``, ``end``), then their ``order``, then their name.
+    """
+
+    def __init__(self, *objects, name: str = "network"):
+        self.name = name
+        self.objects: list[SpikeforgeObject] = []
+        self.t_ = 0.0
+        self.dt_ = defaultclock.dt_
+        self.generated_source_path: Path | None = None
+        self.last_run_statistics: dict = {}
+        self.add(*objects)
+
+    def add(self, *objects) -> None:
+        """Add objects (or lists/tuples/dicts of objects) to the network."""
+        for obj in objects:
+            if isinstance(obj, (list, tuple, set)):
+                self.add(*obj)
+            elif isinstance(obj, dict):
+                self.add(*obj.values())
+            elif isinstance(obj, SpikeforgeObject):
+                if obj not in self.objects:
+                    self.objects.append(obj)
+            else:
+                raise TypeError(f"cannot add {obj!r} to a network: it is not a spikeforge object")
+
+    def remove(self, *objects) -> None:
+        """Remove objects from the network."""
+        for obj in objects:
+            self.objects.remove(obj)
+
+    @property
+    def t(self) -> Quantity:
+        """The current simulation time."""
+        return Quantity(self.t_, dim=second.dim)
+
+    @property
+    def generated_code_dir(self) -> Path | None:
+        """The cache entry of the module the last run used (``.pyx``, ``.cpp`` and ``.so``)."""
+        return None if self.generated_source_path is None else self.generated_source_path.parent
+
+    def _current_step(self, dt: float) -> int:
+        return int(round(self.t_ / dt))
+
+    def _all_objects(self) -> list[SpikeforgeObject]:
+        collected = []
+        for obj in self.objects:
+            for item in [obj, *obj.contained_objects]:
+                if item not in collected and item.active:
+                    collected.append(item)
+        return collected
+
+    def scheduling_summary(self) -> str:
+        """The objects in the order they run within a time step."""
+        lines = []
+        for obj in sorted(self._all_objects(), key=self._schedule_key):
+            lines.append(f"{obj.name} ({type(obj).__name__}), when={obj.when}, order={obj.order}")
+        return "\n".join(lines)
+
+    @staticmethod
+    def _schedule_key(obj):
+        return (schedule_position(obj.when), obj.order, obj.name)
+
+    def run(
+        self,
+        duration,
+        report="auto",
+        report_period=10 * second,
+        namespace: dict | None = None,
+        level: int = 0,
+    ) -> None:
+        """Simulate for ``duration``.
+
+        ``report`` is ``None`` (silent), ``'text'``/``'stdout'``, ``'stderr'``, a function
+        ``report(elapsed, completed, start, duration)``, or ``'auto'`` (the default), which
+        reports to stderr only once a run has taken more than 10 s.  External names in model
+        strings come from ``namespace`` or, by default, from the caller's frame.
+        """
+        started = time.perf_counter()
+        if units.get_dimensions(duration) != second.dim:
+            raise units.DimensionMismatchError(
+                f"run() needs a duration in time units, got {duration!r}",
+                units.get_dimensions(duration),
+            )
+        duration_ = float(np.asarray(duration))
+        if duration_ < 0:
+            raise ValueError(f"run() needs a non-negative duration, got {duration!r}")
+        if namespace is None:
+            namespace = caller_namespace(level)
+        dt = defaultclock.dt_
+        self.dt_ = dt
+        start_step = self._current_step(dt)
+        n_steps = int(round(duration_ / dt))
+        objects = self._all_objects()
+        context = BuildContext(namespace=namespace, dt=dt)
+        for obj in objects:
+            obj.before_run(context)
+        roles: list[Role] = []
+        for obj in sorted(objects, key=self._schedule_key):
+            for order, role in enumerate(obj.roles(context)):
+                roles.append(role)
+        roles.sort(key=lambda role: (schedule_position(role.when), role.order))
+        kinds = sorted({type(obj).__name__ for obj in objects})
+        built = time.perf_counter()
+        module, self.generated_source_path = build_module(
+            "network of " + ", ".join(kinds), roles, context
+        )
+        compiled = time.perf_counter()
+        collected = context.arguments.collect()
+        for obj in objects:
+            obj.prepare_records(n_steps) if hasattr(obj, "prepare_records") else None
+        reporter = _Reporter(report, float(np.asarray(report_period)), self.t_, duration_)
+        step, end = start_step, start_step + n_steps
+        chunk = 64
+        loop_started = time.perf_counter()
+        while step < end:
+            stop = min(end, step + chunk)
+            chunk_started = time.perf_counter()
+            call_run_steps(module, collected, step, stop, dt)
+            elapsed = time.perf_counter() - chunk_started
+            step = stop
+            self.t_ = step * dt
+            # aim at chunks of about a second so progress reports stay timely
+            if elapsed < 0.25:
+                chunk = min(chunk * 4, 1 << 30)
+            elif elapsed > 2.0:
+                chunk = max(1, chunk // 2)
+            reporter.update(time.perf_counter() - loop_started, (step - start_step) * dt)
+        self.t_ = end * dt
+        for obj in objects:
+            obj.after_run() if hasattr(obj, "after_run") else None
+        reporter.finish(time.perf_counter() - loop_started)
+        finished = time.perf_counter()
+        self.last_run_statistics = {
+            "preparation": built - started,
+            "build": compiled - built,
+            "loop": finished - loop_started,
+            "total": finished - started,
+        }
+
+    def reset(self) -> None:
+        """Set time back to 0 and forget the objects (used by ``start_scope``)."""
+        self.t_ = 0.0
+        self.objects = []
+
+
+class _Reporter:
+    def __init__(self, report, period: float, start: float, duration: float):
+        self.report = report
+        self.period = period
+        self.start = start
+        self.duration = duration
+        self.last = 0.0
+        self.started_reporting = False
+
+    def _write(self, text: str) -> None:
+        stream = sys.stdout if self.report in ("text", "stdout") else sys.stderr
+        print(text, file=stream, flush=True)
+
+    def update(self, elapsed: float, completed: float) -> None:
+        if self.report is None:
+            return
+        if self.report == "auto" and elapsed < AUTO_REPORT_AFTER:
+            return
+        if elapsed - self.last < self.period and self.started_reporting:
+            return
+        if not self.started_reporting and self.report != "auto" and elapsed < self.period:
+            return
+        self.started_reporting = True
+        self.last = elapsed
+        if callable(self.report):
+            self.report(elapsed * second, completed * second, self.start * second,
+                        self.duration * second)
+            return
+        fraction = completed / self.duration if self.duration else 1.0
+        remaining = elapsed / fraction - elapsed if fraction > 0 else float("nan")
+        self._write(
+            f"{completed:.4g} s of {self.duration:.4g} s simulated ({fraction:.0%}) in "
+            f"{elapsed:.1f} s, about {remaining:.0f} s left"
+        )
+
+    def finish(self, elapsed: float) -> None:
+        if self.report in ("text", "stdout", "stderr") or (
+            self.report == "auto" and self.started_reporting
+        ):
+            self._write(f"{self.duration:.4g} s simulated in {elapsed:.2f} s")
+        elif callable(self.report):
+            self.report(elapsed * second, self.duration * second, self.start * second,
+                        self.duration * second)
+
+
+class MagicNetwork(Network):
+    """The implicit network of ``run()``: every object made since the last ``start_scope()``."""
+
+    def run(self, duration, report="auto", report_period=10 * second, namespace=None, level=0):
+        self.objects = objects_in_scope()
+        super().run(duration, report, report_period, namespace, level=level + 1)
+
+
+#: The network ``run()`` uses; ``magic_network.generated_source_path`` shows its code.
+magic_network = MagicNetwork(name="magic_network")
+
+
+def run(duration, report="auto", report_period=10 * second, namespace=None, level=0) -> None:
+    """Simulate all objects made since the last ``start_scope()`` for ``duration``."""
+    magic_network.run(duration, report, report_period, namespace, level=level + 1)

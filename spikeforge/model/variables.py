@@ -1,0 +1,285 @@
+"""State variables of groups, name resolution for their code, and ``group.var`` access."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+
+import numpy as np
+import sympy
+
+from spikeforge import units
+from spikeforge.codegen.expressions import ExpressionError, dimension_of, parse_expression
+from spikeforge.codegen.printer import _float
+from spikeforge.codegen.translate import Resolved, Scope
+from spikeforge.model.namespace import DEFAULT_NAMESPACE
+from spikeforge.units import DIMENSIONLESS, Dimension, Quantity, get_dimensions
+
+SECOND = units.second.dim
+DTYPES = {"float": np.float64, "integer": np.int32, "boolean": np.bool_}
+
+
+@dataclass
+class Variable:
+    """One named quantity of a group: its unit, its storage and whether users may write it.
+
+    ``expression`` is set for subexpressions (which have no storage).
+    """
+
+    name: str
+    dimension: Dimension
+    array: np.ndarray | None
+    var_type: str = "float"
+    constant: bool = False
+    read_only: bool = False
+    shared: bool = False
+    expression: sympy.Expr | None = None
+
+    @property
+    def dtype(self):
+        return None if self.array is None else self.array.dtype
+
+
+def make_variable(name, dimension, size, var_type="float", **flags) -> Variable:
+    """A variable with zero-initialised storage for ``size`` elements (1 if shared)."""
+    length = 1 if flags.get("shared") else size
+    return Variable(name, dimension, np.zeros(length, dtype=DTYPES[var_type]), var_type, **flags)
+
+
+def external_value(name: str, value, owner: str):
+    """Check that an external name holds a number; return its SI value as float (or int)."""
+    if isinstance(value, (bool, np.bool_)):
+        return int(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return float(value)
+    if isinstance(value, Quantity) and value.ndim == 0:
+        return float(np.asarray(value))
+    if isinstance(value, (np.ndarray, list, tuple)):
+        raise ExpressionError(
+            f"the external name {name!r} refers to an array; external values must be scalars "
+            "(store per-neuron values in a parameter of the model instead)",
+            context=owner,
+        )
+    raise ExpressionError(
+        f"the external name {name!r} refers to a {type(value).__name__}, not to a number",
+        context=owner,
+    )
+
+
+class GroupScope(Scope):
+    """Resolves names for the code of one group in one module.
+
+    Order of lookup: the group's variables, the fixed names (``i``, ``N``, ``t``, ``dt``), the
+    namespace (explicit, else the caller's frame), units and constants.  External numbers become
+    module arguments, so changing them does not change the code.
+    """
+
+    def __init__(self, group, context, namespace: dict | None, index: str = "_idx"):
+        self.group = group
+        self.context = context
+        self.namespace = namespace if namespace is not None else {}
+        self.index = index
+        self.internal: dict[str, Resolved] = {}
+        self.internal_dimensions: dict[str, Dimension] = {}
+        self.externals: dict[str, float] = {}
+
+    def owner(self) -> str:
+        return f"{type(self.group).__name__} {self.group.name!r}"
+
+    def lookup_external(self, name: str):
+        if name in self.namespace:
+            return self.namespace[name]
+        if name in DEFAULT_NAMESPACE:
+            return DEFAULT_NAMESPACE[name]
+        raise ExpressionError(f"unknown identifier {name!r}", context=self.owner())
+
+    def resolve(self, name: str) -> Resolved:
+        if name in self.internal:
+            return self.internal[name]
+        group, context = self.group, self.context
+        variable = group.variables.get(name)
+        if variable is not None and variable.array is not None:
+            static = context.array(group, name, variable.array)
+            return Resolved("element", variable.array.dtype, static, "0" if variable.shared else self.index)
+        if variable is not None:
+            raise ExpressionError(f"internal error: subexpression {name!r} was not substituted")
+        if name == "i":
+            return Resolved("index", literal=self.index)
+        if name == "N":
+            return Resolved("scalar", static=self.size_static(), local_type="int64_t")
+        if name in ("t", "dt"):
+            return Resolved("scalar")
+        value = self.lookup_external(name)
+        if isinstance(value, Quantity) and name in units.all_units and value is units.all_units[name]:
+            return Resolved("literal", literal=_float(float(np.asarray(value))))
+        if name in ("pi", "e", "inf") and value is DEFAULT_NAMESPACE[name]:
+            return Resolved("literal", literal=_float(float(value)))
+        number = external_value(name, value, self.owner())
+        self.externals[name] = number
+        local_type = "int64_t" if isinstance(number, int) else "double"
+        static = context.scalar(group, f"const_{name}", lambda: self._current(name), local_type)
+        return Resolved("scalar", static=static, local_type=local_type)
+
+    def _current(self, name):
+        return external_value(name, self.lookup_external(name), self.owner())
+
+    def size_static(self) -> str:
+        group = self.group
+        return self.context.scalar(group, "N", lambda: group.N, "int64_t")
+
+    def dimension(self, name: str) -> Dimension:
+        variable = self.group.variables.get(name)
+        if variable is not None:
+            return variable.dimension
+        if name in ("i", "N"):
+            return DIMENSIONLESS
+        if name in ("t", "dt"):
+            return SECOND
+        if name in self.internal:
+            return self.internal_dimensions.get(name, DIMENSIONLESS)
+        return get_dimensions(self.lookup_external(name))
+
+    def dimensions(self):
+        """A mapping name -> dimension that looks names up on demand."""
+        scope = self
+
+        class Dimensions(dict):
+            def __missing__(self, name):
+                value = scope.dimension(name)
+                self[name] = value
+                return value
+
+        return Dimensions()
+
+
+def check_dimension(expr, scope: GroupScope, expected: Dimension | None, text: str, what: str):
+    """Check ``expr`` (from the user's ``text``) has the ``expected`` dimension."""
+    found = dimension_of(expr, scope.dimensions(), text)
+    if expected is not None and found != expected and not expr.is_zero:
+        raise ExpressionError(
+            f"inconsistent units: {what} has units of {expected}, the expression has {found}",
+            text,
+        )
+    return found
+
+
+class VariableView:
+    """``group.v``: reads give quantities, writes accept quantities, arrays or string expressions.
+
+    ``group.v[:]``, ``group.v[3]``, ``group.v[mask]`` read; ``group.v = -70*mV``,
+    ``group.v[:10] = ...`` and ``group.v = 'v0 + rand()*mV'`` write.
+    """
+
+    def __init__(self, group, variable: Variable):
+        self.group = group
+        self.variable = variable
+
+    # reading ----------------------------------------------------------------------------------
+    def _wrap(self, values):
+        if self.variable.dimension.is_dimensionless:
+            return values
+        return Quantity(values, dim=self.variable.dimension)
+
+    def get_value(self):
+        """A copy of all values (with units)."""
+        return self.__getitem__(slice(None))
+
+    def __getitem__(self, item):
+        self.group._flush_pending()
+        variable = self.variable
+        if variable.array is None:
+            return self._wrap(self.group._evaluate_subexpression(variable)[self._indices(item)])
+        if variable.shared:
+            return self._wrap(variable.array[0].copy())
+        return self._wrap(variable.array[self._indices(item)].copy())
+
+    def _indices(self, item):
+        if isinstance(item, str):
+            return self.group._indices_for_condition(item, level=2)
+        return item
+
+    def __array__(self, dtype=None, copy=None):
+        values = np.asarray(self[:])
+        return values.astype(dtype) if dtype is not None else values
+
+    def __len__(self):
+        return self.group.N
+
+    def __repr__(self):
+        return f"<{self.group.name}.{self.variable.name}: {self[:]!r}>"
+
+    # arithmetic delegates to the values, so group.v/mV and mean(group.v) work
+    def _binary(name):
+        def operation(self, other):
+            return getattr(self[:], name)(other)
+
+        operation.__name__ = name
+        return operation
+
+    for _name in (
+        "__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__", "__truediv__",
+        "__rtruediv__", "__pow__", "__lt__", "__le__", "__gt__", "__ge__", "__eq__", "__ne__",
+        "__neg__", "__abs__", "__floordiv__", "__mod__",
+    ):
+        locals()[_name] = _binary(_name)
+    del _name, _binary
+    __hash__ = None
+
+    def __neg__(self):
+        return -self[:]
+
+    # writing ----------------------------------------------------------------------------------
+    def __setitem__(self, item, value):
+        self.set_item(item, value, level=1)
+
+    def set_item(self, item, value, level=0):
+        """Assign ``value`` to the elements ``item`` (``slice(None)`` for all)."""
+        group, variable = self.group, self.variable
+        if variable.read_only or variable.array is None:
+            raise TypeError(
+                f"{type(group).__name__} {group.name!r}: the variable {variable.name!r} "
+                "cannot be assigned to"
+            )
+        if isinstance(item, str) or isinstance(value, str):
+            group._set_with_code(variable, item, value, level=level + 2)
+            return
+        group._flush_pending()
+        if get_dimensions(value) != variable.dimension:
+            raise units.DimensionMismatchError(
+                f"{type(group).__name__} {group.name!r}: {variable.name} has units of "
+                f"{variable.dimension}, the assigned value has {get_dimensions(value)}",
+                variable.dimension,
+                get_dimensions(value),
+            )
+        values = np.asarray(value)
+        if variable.shared:
+            variable.array[0] = values
+        else:
+            variable.array[item] = values
+
+
+@dataclass
+class PendingAssignment:
+    """A string assignment waiting to be compiled together with others."""
+
+    variable: Variable
+    item: object
+    code: str
+    namespace: dict = field(default_factory=dict)
+
+
+def frame_namespace(level: int) -> dict:
+    """Locals and globals ``level`` frames above the caller."""
+    frame = sys._getframe(level + 1)
+    namespace = dict(frame.f_globals)
+    namespace.update(frame.f_locals)
+    return namespace
+
+
+def parse_value_expression(code: str, owner: str):
+    try:
+        return parse_expression(code)
+    except ExpressionError as error:
+        raise error.with_context(owner) from None

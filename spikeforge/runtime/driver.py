@@ -1,0 +1,24 @@
+"""Calls into compiled network modules, with the random number state they share."""
+
+from __future__ import annotations
+
+import numpy as np
+
+#: The state of the random number generator of generated code (xoshiro256**): four 64-bit
+#: words, shared by every module of this process so that runs continue one stream.
+random_state = np.zeros(4, dtype=np.uint64)
+
+
+def seed(value: int | None = None) -> None:
+    """Seed the random numbers of generated code (``None``: from the operating system)."""
+    words = np.random.SeedSequence(value).generate_state(4, dtype=np.uint64)
+    random_state[:] = words
+
+
+seed()
+
+
+def call_run_steps(module, collected: tuple, start: int, end: int, dt: float) -> None:
+    """Run ``module.run_steps`` for the steps ``start`` to ``end`` (exclusive)."""
+    arrays, scalars, capsules = collected
+    module.run_steps(arrays, scalars, capsules, random_state.ctypes.data, start, end, dt)

@@ -1,0 +1,36 @@
+// Small numeric functions that generated code calls; each mirrors the meaning the function has
+// in a model's equations (Brian2's conventions).
+#ifndef SPIKEFORGE_FUNCTIONS_H
+#define SPIKEFORGE_FUNCTIONS_H
+
+#include <math.h>
+#include <stdint.h>
+
+// Floored modulo, as Python's `%` (the result has the sign of the divisor).
+static inline double spikeforge_mod(double a, double b) {
+    double r = fmod(a, b);
+    if (r != 0.0 && ((r < 0.0) != (b < 0.0))) r += b;
+    return r;
+}
+
+static inline double spikeforge_sign(double x) {
+    return (double)((x > 0.0) - (x < 0.0));
+}
+
+static inline double spikeforge_clip(double x, double low, double high) {
+    return x < low ? low : (x > high ? high : x);
+}
+
+// (exp(x) - 1)/x, continuous at 0 and precise for small x.
+static inline double spikeforge_exprel(double x) {
+    if (fabs(x) < 1e-16) return 1.0;
+    if (x > 717.0) return INFINITY;
+    return expm1(x) / x;
+}
+
+// The integer time step of t for the step size dt, robust to rounding of t.
+static inline int64_t spikeforge_timestep(double t, double dt) {
+    return (int64_t)((t + 1e-3 * dt) / dt);
+}
+
+#endif
