@@ -6,7 +6,8 @@ A model is a string of lines of three kinds (Brian2's syntax)::
     I_syn = g*(E - v) : amp                          # subexpression
     g : siemens (constant)                           # parameter
 
-An expression may continue on the next lines while parentheses are open.  ``#`` starts a comment.
+An equation may continue over several lines: it ends with the line that holds its unit (after a
+colon) once all parentheses are closed.  ``#`` starts a comment.
 """
 
 from __future__ import annotations
@@ -23,7 +24,9 @@ from spikeforge.codegen.expressions import (
     is_boolean,
     parse_expression,
 )
-from spikeforge.units import DIMENSIONLESS, Dimension, parse_unit_string
+import numpy as np
+
+from spikeforge.units import DIMENSIONLESS, Dimension, all_units, parse_unit_string
 
 DIFFERENTIAL = "differential equation"
 SUBEXPRESSION = "subexpression"
@@ -178,7 +181,7 @@ def _describe_left(equation: SingleEquation) -> str:
 
 
 def _logical_lines(model: str) -> list[str]:
-    """Split a model into equations: comments removed, open parentheses continue a line."""
+    """Split a model into equations: comments removed, an equation ends with its unit."""
     lines, pending, depth = [], "", 0
     for raw in model.splitlines():
         line = raw.split("#", 1)[0].rstrip()
@@ -186,7 +189,7 @@ def _logical_lines(model: str) -> list[str]:
             continue
         pending = f"{pending} {line.strip()}" if pending else line.strip()
         depth = pending.count("(") - pending.count(")")
-        if depth <= 0:
+        if depth <= 0 and ":" in pending:
             lines.append(pending)
             pending, depth = "", 0
     if pending:
@@ -248,6 +251,20 @@ def _parse_unit(unit_part: str, text: str) -> tuple[str, Dimension]:
         return "integer", DIMENSIONLESS
     if not unit_part:
         raise EquationError("the unit after the colon is missing", text)
+    if unit_part == "bool":
+        raise EquationError("use 'boolean', not 'bool', for a boolean variable", text)
+    for name in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", unit_part):
+        unit = all_units.get(name)
+        if unit is not None and float(np.asarray(unit)) != 1.0:
+            base = next(
+                (n for n, u in all_units.items() if u.dim == unit.dim and float(np.asarray(u)) == 1),
+                str(unit.dim),
+            )
+            raise EquationError(
+                f"the unit of a variable must be a base unit: {name!r} is not; "
+                f"use {base!r} instead (values are always stored in SI units)",
+                text,
+            )
     try:
         return "float", parse_unit_string(unit_part)
     except (ValueError, KeyError) as error:

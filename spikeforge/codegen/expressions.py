@@ -294,6 +294,8 @@ class _Converter(ast.NodeVisitor):
         if node.keywords:
             self.fail(f"{node.func.id}() takes no keyword arguments")
         name = node.func.id
+        if name not in FUNCTIONS and name not in RANDOM_FUNCTIONS:
+            self.fail(f"unknown function {name}()")
         args = [self.visit(arg) for arg in node.args]
         if name in RANDOM_FUNCTIONS:
             if args:
@@ -457,6 +459,14 @@ def dimension_of(expr, dimensions: dict[str, Dimension], text: str | None = None
                     f"inconsistent units: cannot compare {dl} with {dr}", text
                 )
             return DIMENSIONLESS
+        if isinstance(node, sympy.Piecewise):
+            values = [of(value) for value, condition in node.args]
+            for _, condition in node.args:
+                of(condition)
+            for dim, (value, _) in zip(values, node.args):
+                if dim != values[0] and not value.is_zero:
+                    raise ExpressionError(f"inconsistent units: {values[0]} and {dim}", text)
+            return values[0]
         if isinstance(node, (sympy.And, sympy.Or, sympy.Not)):
             for arg in node.args:
                 of(arg)

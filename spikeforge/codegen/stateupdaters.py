@@ -37,7 +37,7 @@ from spikeforge.codegen.expressions import ExpressionError, random_calls, symbol
 
 #: Methods tried, in order, when ``method`` is not given (Brian2's order for deterministic
 #: equations).
-AUTOMATIC_ORDER = ("exact", "exponential_euler", "euler")
+AUTOMATIC_ORDER = ("exact", "euler")
 METHODS = ("exact", "euler", "rk2", "rk4", "exponential_euler")
 
 DT = symbol("dt")

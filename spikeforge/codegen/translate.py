@@ -108,6 +108,17 @@ class TranslatedRole:
     condition: str | None = None  # for threshold-like roles: the printed condition
 
 
+def _converted(printed: str, target: Resolved | None, expr) -> str:
+    """Convert a value for the target's type: truncation for integers, ``!= 0`` for booleans."""
+    if target is None or target.kind != "element":
+        return printed
+    if target.dtype in (np.dtype(np.int32), np.dtype(np.int64)):
+        return f"<{C_TYPES[target.dtype][0]}>({printed})"
+    if target.dtype == np.dtype(np.bool_) and not is_boolean(expr):
+        return f"(({printed}) != 0)"
+    return printed
+
+
 def _hoist(
     statements: list[tuple[str, sympy.Expr]], scalar_names: set[str]
 ) -> tuple[list[tuple[str, sympy.Expr]], list[tuple[str, sympy.Expr]]]:
@@ -168,7 +179,8 @@ def translate(
         used |= {s.name for s in expr.free_symbols}
     if condition is not None:
         used |= {s.name for s in condition.free_symbols}
-    temporaries = {name for name in targets | used if name.startswith("_")}
+    internal = getattr(scope, "internal", {})
+    temporaries = {name for name in targets | used if name.startswith("_") and name not in internal}
     resolved: dict[str, Resolved] = {}
     for name in sorted((used | targets) - temporaries):
         resolved[name] = scope.resolve(name)
@@ -208,7 +220,9 @@ def translate(
     printer = CythonPrinter(names)
     try:
         scalar_lines = [f"{t} = {printer(e)}" for t, e in scalar_statements]
-        vector_lines = [f"{t} = {printer(e)}" for t, e in vector_statements]
+        vector_lines = [
+            f"{t} = {_converted(printer(e), resolved.get(t), e)}" for t, e in vector_statements
+        ]
         printed_condition = printer(condition) if condition is not None else None
     except PrinterError as error:
         raise ExpressionError(str(error)) from None

@@ -126,9 +126,18 @@ class Group(SpikeforgeObject):
 
         context = BuildContext(namespace=namespace, dt=magic_network.dt_)
         scope = GroupScope(self, context, namespace)
+        if variable.name not in self.variables:  # a scratch target: a selection or a readout
+            from spikeforge.codegen.translate import Resolved
+
+            static = context.array(self, variable.name.strip("_"), variable.array)
+            scope.internal[variable.name] = Resolved("element", variable.array.dtype, static)
+            scope.internal_dimensions[variable.name] = variable.dimension
         try:
-            check_dimension(expr, scope, variable.dimension, text, f"{variable.name}")
+            if isinstance(value, str):
+                value_expr = expr.args[0][0] if isinstance(item, str) else expr
+                check_dimension(value_expr, scope, variable.dimension, text, variable.name)
             if isinstance(item, str):
+                check_dimension(condition, scope, None, item, "the index")
                 if not is_boolean(condition):
                     raise ExpressionError("an index string must be a condition", item)
             if variable.var_type == "boolean" and not is_boolean(expr) and not isinstance(expr, sympy.Piecewise):
@@ -142,7 +151,7 @@ class Group(SpikeforgeObject):
         role = Role(
             f"{prefix}_set_{variable.name}",
             "group_variable_set.pyx.j2",
-            f"{variable.name} = {text} (for the selected elements)",
+            "assignment to a variable (for the selected elements)",
             code,
             extra={"indices": indices_static, "count": count_static},
         )
@@ -337,7 +346,7 @@ class NeuronGroup(Group):
             code = self._translate(update, scope, "equations")
             roles.append(
                 Role(f"{prefix}_stateupdate", "stateupdate.pyx.j2",
-                     f"state update of {self.name} ({self.method_used})", code, "groups",
+                     f"state update ({self.method_used})", code, "groups",
                      self.order, {"size": scope.size_static()})
             )
         if self._threshold_expr is not None:
@@ -356,7 +365,7 @@ class NeuronGroup(Group):
                 raise error.with_context(f"{owner}, threshold") from None
             spikes = context.array(self, "spikes", self._spikes)
             roles.append(
-                Role(f"{prefix}_thresholder", "threshold.pyx.j2", f"threshold of {self.name}",
+                Role(f"{prefix}_thresholder", "threshold.pyx.j2", "threshold",
                      code, "thresholds", self.order,
                      {"size": scope.size_static(), "spikes": spikes,
                       "refractory": self.has_refractoriness})
@@ -375,7 +384,7 @@ class NeuronGroup(Group):
                     statements.append((statement.target, expr))
                 code = self._translate(statements, scope, "reset")
                 roles.append(
-                    Role(f"{prefix}_resetter", "reset.pyx.j2", f"reset of {self.name}", code,
+                    Role(f"{prefix}_resetter", "reset.pyx.j2", "reset", code,
                          "resets", self.order, {"size": scope.size_static(), "spikes": spikes})
                 )
         return roles
@@ -447,7 +456,8 @@ class NeuronGroup(Group):
                 check_dimension(expr, scope, None, self.refractory, "refractory")
             except ExpressionError as error:
                 raise error.with_context(f"{owner}, refractory") from None
-            return sympy.Not(expr)
+            # refractory while the condition holds, from the spike on
+            return sympy.Or(sympy.Ne(symbol("not_refractory"), 0), sympy.Not(expr))
         try:
             check_dimension(expr, scope, SECOND, self.refractory, "the refractory period")
         except ExpressionError as error:

@@ -62,7 +62,7 @@ class SpikeMonitor(SpikeforgeObject):
         }
         code = translate([], scope)
         return [Role(f"{prefix}_record", "spikemonitor.pyx.j2",
-                     f"spikes of {source.name}", code, self.when, self.order, extra)]
+                     "spike monitor", code, self.when, self.order, extra)]
 
     @property
     def i(self) -> np.ndarray:
@@ -165,7 +165,7 @@ class StateMonitor(SpikeforgeObject):
                         for k, name in enumerate(self.record_variables)],
         }
         return [Role(f"{prefix}_record", "statemonitor.pyx.j2",
-                     f"state of {source.name}: {', '.join(self.record_variables)}", code,
+                     f"state monitor of {len(self.record_variables)} variable(s)", code,
                      self.when, self.order, extra)]
 
     @property
@@ -241,7 +241,7 @@ class PopulationRateMonitor(SpikeforgeObject):
             "record_t": context.capsule(self, "t", self._t),
             "record_rate": context.capsule(self, "rate", self._rate),
         }
-        return [Role(f"{prefix}_record", "ratemonitor.pyx.j2", f"rate of {source.name}",
+        return [Role(f"{prefix}_record", "ratemonitor.pyx.j2", "population rate monitor",
                      translate([], scope), self.when, self.order, extra)]
 
     @property

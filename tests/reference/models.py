@@ -15,6 +15,12 @@ Conventions
   amperes, hertz), never ``q / ms``.  Spike indices and counts are integer
   arrays.
 * ``dt`` and ``duration`` (seconds, 0-d arrays) are included in every result.
+  Inputs such as the per-neuron drive ``I`` are returned as *nominal* values
+  computed with numpy from the same formula (not read back from the group),
+  so they may differ from the simulator's values in the last bit.
+* State variables are set with string assignments only (``G.v = 'c'``) and
+  never read back from the group (``G.v[:]``); everything measured comes from
+  the monitors.
 * Only a small part of the API is used: ``NeuronGroup`` (differential
   equations, subexpressions, parameters with ``(constant)``, the
   ``(unless refractory)`` flag, threshold, reset, refractory, ``method=``,
@@ -75,7 +81,7 @@ def lif_fi_curve(sim) -> dict[str, np.ndarray]:
     integer ``N``: true division), giving 11, 13, ..., 49 mV.  No neuron's
     drive equals the threshold exactly; neurons 0-4 (I < 20 mV) stay silent.
 
-    Keys: ``I`` (V, per neuron), ``spike_i``, ``spike_t`` (s), ``spike_count``.
+    Keys: ``I`` (V, nominal, per neuron), ``spike_i``, ``spike_t`` (s), ``spike_count``.
     """
     sim.start_scope()
     sim.defaultclock.dt = 0.1 * sim.ms
@@ -104,7 +110,7 @@ def lif_fi_curve(sim) -> dict[str, np.ndarray]:
     spikes = sim.SpikeMonitor(G)
     sim.run(duration)
 
-    out = {"I": _f(G.I[:])}
+    out = {"I": _f(I_min) + _f(I_span) * np.arange(n_neurons) / n_neurons}
     out.update(_spikes(spikes))
     out["dt"] = _f(sim.defaultclock.dt)
     out["duration"] = _f(duration)
@@ -159,19 +165,19 @@ def hh_neuron(sim) -> dict[str, np.ndarray]:
         method="exponential_euler",
     )
     # Resting state (steady-state gating values at -65 mV).
-    G.v = -65 * sim.mV
-    G.m = 0.0529
-    G.h = 0.5961
-    G.n = 0.3177
-    G.I = 0 * sim.nA
+    G.v = "-65*mV"
+    G.m = "0.0529"
+    G.h = "0.5961"
+    G.n = "0.3177"
+    G.I = "0*nA"
 
     trace = sim.StateMonitor(G, "v", record=[0])
     spikes = sim.SpikeMonitor(G)
 
     sim.run(10 * sim.ms)
-    G.I = I_step
+    G.I = "I_step"
     sim.run(50 * sim.ms)
-    G.I = 0 * sim.nA
+    G.I = "0*nA"
     sim.run(20 * sim.ms)
 
     out = {
@@ -214,14 +220,14 @@ def _izhikevich(sim, method: str) -> dict[str, np.ndarray]:
         """,
         method=method,
     )
-    G.v = c
-    G.u = b * c
+    G.v = "c"
+    G.u = "b*c"
     G.I = "(4 + 5*i)*mV"
     trace = sim.StateMonitor(G, "v", record=[0, 2])
     spikes = sim.SpikeMonitor(G)
     sim.run(duration)
 
-    out = {"t": _f(trace.t), "v": _f(trace.v), "I": _f(G.I[:])}
+    out = {"t": _f(trace.t), "v": _f(trace.v), "I": (4 + 5 * np.arange(3)) * 1e-3}
     out.update(_spikes(spikes))
     out["dt"] = _f(sim.defaultclock.dt)
     out["duration"] = _f(duration)
@@ -236,7 +242,7 @@ def izhikevich_rk4(sim) -> dict[str, np.ndarray]:
     dt = 0.1 ms, 200 ms.  Each method is a separate ``start_scope`` + run.
 
     Keys, for each ``m`` in ``rk4``, ``rk2``, ``euler``: ``t_m`` (s),
-    ``v_m`` (V, shape ``(2, n_t)`` for neurons 0 and 2), ``I_m`` (V),
+    ``v_m`` (V, shape ``(2, n_t)`` for neurons 0 and 2), ``I_m`` (V, nominal),
     ``spike_i_m``, ``spike_t_m`` (s), ``spike_count_m``; plus ``dt``,
     ``duration``.
     """
@@ -275,14 +281,14 @@ def _adex(sim, method: str) -> dict[str, np.ndarray]:
         """,
         method=method,
     )
-    G.v = EL
-    G.w = 0 * sim.nA
+    G.v = "EL"
+    G.w = "0*nA"
     G.I = "0.8*nA + 0.7*nA*i"
     trace = sim.StateMonitor(G, "v", record=[0, 1])
     spikes = sim.SpikeMonitor(G)
     sim.run(duration)
 
-    out = {"t": _f(trace.t), "v": _f(trace.v), "I": _f(G.I[:])}
+    out = {"t": _f(trace.t), "v": _f(trace.v), "I": (0.8 + 0.7 * np.arange(2)) * 1e-9}
     out.update(_spikes(spikes))
     out["dt"] = _f(sim.defaultclock.dt)
     out["duration"] = _f(duration)
@@ -298,7 +304,7 @@ def adaptive_exp_euler(sim) -> dict[str, np.ndarray]:
     returns one result per method.
 
     Keys, for each ``m`` in ``rk4``, ``rk2``, ``euler``: ``t_m`` (s),
-    ``v_m`` (V, shape ``(2, n_t)``), ``I_m`` (A), ``spike_i_m``,
+    ``v_m`` (V, shape ``(2, n_t)``), ``I_m`` (A, nominal), ``spike_i_m``,
     ``spike_t_m`` (s), ``spike_count_m``; plus ``dt``, ``duration``.
     """
     return _per_method(sim, _adex)
@@ -326,8 +332,9 @@ def coupled_linear_exact(sim) -> dict[str, np.ndarray]:
     ``g(t) = g0*exp(-t/tau_s)``,
     ``v(t) = v0*exp(-t/tau_m) + g0*tau_s/(tau_s - tau_m)*(exp(-t/tau_s) - exp(-t/tau_m))``.
 
-    Keys: ``t`` (s), ``v`` and ``g`` (V, shape ``(4, n_t)``), ``tau_m`` (s,
-    per neuron), ``tau_s`` (s), ``v0``, ``g0`` (V, per neuron).
+    Keys: ``t`` (s), ``v`` and ``g`` (V, shape ``(4, n_t)``; column 0 holds
+    the initial values v0 and g0, since StateMonitor records before the
+    update), ``tau_m`` (s, nominal, per neuron), ``tau_s`` (s).
     """
     sim.start_scope()
     sim.defaultclock.dt = 0.1 * sim.ms
@@ -343,8 +350,6 @@ def coupled_linear_exact(sim) -> dict[str, np.ndarray]:
     G.tau_m = "(5 + 5*i)*ms"
     G.g = "(1 + i)*5*mV"
     G.v = "-2*mV*i"
-    v0 = _f(G.v[:])
-    g0 = _f(G.g[:])
     mon_v = sim.StateMonitor(G, "v", record=[0, 1, 2, 3])
     mon_g = sim.StateMonitor(G, "g", record=[0, 1, 2, 3])
     sim.run(duration)
@@ -353,10 +358,8 @@ def coupled_linear_exact(sim) -> dict[str, np.ndarray]:
         "t": _f(mon_v.t),
         "v": _f(mon_v.v),
         "g": _f(mon_g.g),
-        "tau_m": _f(G.tau_m[:]),
+        "tau_m": (5 + 5 * np.arange(4)) * 1e-3,
         "tau_s": _f(tau_s),
-        "v0": v0,
-        "g0": g0,
         "dt": _f(sim.defaultclock.dt),
         "duration": _f(duration),
     }
@@ -371,7 +374,7 @@ def population_rate(sim) -> dict[str, np.ndarray]:
     spikes.  500 ms at dt = 0.1 ms.
 
     Keys: ``rate_t`` (s), ``rate`` (Hz; every value is a multiple of
-    1/(N*dt) = 100 Hz), ``v_init`` (V), ``I`` (V), ``spike_count``,
+    1/(N*dt) = 100 Hz), ``v_init`` and ``I`` (V, nominal), ``spike_count``,
     ``spike_i``, ``spike_t`` (s).
     """
     sim.start_scope()
@@ -398,7 +401,6 @@ def population_rate(sim) -> dict[str, np.ndarray]:
     )
     G.I = "15*mV + 30*mV*i/N"
     G.v = "v_th*((i*37) % N)/N"
-    v_init = _f(G.v[:])
     rate = sim.PopulationRateMonitor(G)
     spikes = sim.SpikeMonitor(G)
     sim.run(duration)
@@ -406,8 +408,8 @@ def population_rate(sim) -> dict[str, np.ndarray]:
     out = {
         "rate_t": _f(rate.t),
         "rate": _f(rate.rate),
-        "v_init": v_init,
-        "I": _f(G.I[:]),
+        "v_init": _f(params["v_th"]) * ((np.arange(100) * 37) % 100) / 100,
+        "I": (15 + 30 * np.arange(100) / 100) * 1e-3,
     }
     out.update(_spikes(spikes))
     out["dt"] = _f(sim.defaultclock.dt)

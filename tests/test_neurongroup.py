@@ -1,0 +1,184 @@
+"""Neuron groups compiled and run: closed forms, schedule semantics, assignments, errors."""
+
+import math
+
+import numpy as np
+import pytest
+
+from spikeforge import *
+from spikeforge.codegen import cache
+
+
+def test_exponential_decay_matches_closed_form():
+    tau = 10 * ms
+    G = NeuronGroup(3, "dv/dt = -v/tau : volt", method="exact")
+    G.v = [1, 2, 3] * mV
+    mon = StateMonitor(G, "v", record=True)
+    run(20 * ms)
+    t = mon.t / second
+    expected = np.outer([1e-3, 2e-3, 3e-3], np.exp(-t / 0.01))
+    np.testing.assert_allclose(mon.v / volt, expected, rtol=1e-12)
+    np.testing.assert_allclose(G.v[:] / mV, np.array([1, 2, 3]) * np.exp(-2.0), rtol=1e-12)
+
+
+def test_exact_and_rk4_agree_on_a_linear_system():
+    tau_m, tau_s = 20 * ms, 5 * ms
+    eqs = "dv/dt = (g - v)/tau_m : volt\ndg/dt = -g/tau_s : volt"
+    results = {}
+    for method in ("exact", "rk4"):
+        start_scope()
+        G = NeuronGroup(1, eqs, method=method)
+        G.g = 10 * mV
+        run(30 * ms)
+        results[method] = G.v[0] / mV
+    t = 0.03
+    closed = 10 * 0.005 / 0.015 * (math.exp(-t / 0.02) - math.exp(-t / 0.005))
+    assert results["exact"] == pytest.approx(closed, rel=1e-10)
+    assert results["rk4"] == pytest.approx(closed, rel=1e-7)
+
+
+def test_lif_rate_under_constant_drive():
+    # period T = t_ref + tau*log((I - v_r)/(I - v_t)); on a grid of dt the period is a whole
+    # number of steps in (T - dt, T]: the crossing is found at the end of a step, but the spike
+    # (and the refractory period) is dated at its start.
+    tau, v_t, v_r, t_ref = 10 * ms, -50 * mV, -60 * mV, 2 * ms
+    G = NeuronGroup(5, "dv/dt = (I - v)/tau : volt (unless refractory)\nI : volt (constant)",
+                    threshold="v > v_t", reset="v = v_r", refractory=t_ref, method="exact")
+    G.v = v_r
+    G.I = "-45*mV + 5*mV*i"
+    spikes = SpikeMonitor(G)
+    run(1 * second)
+    drive = -45e-3 + 5e-3 * np.arange(5)
+    period = 0.002 + 0.01 * np.log((drive + 0.06) / (drive + 0.05))
+    counts = spikes.count
+    assert np.all(counts >= np.floor(1.0 / period))
+    assert np.all(counts <= np.floor(1.0 / (period - 1e-4)) + 1)
+    # the spike times of each neuron are evenly spaced (a regular oscillator)
+    trains = spikes.spike_trains()
+    for k in range(5):
+        intervals = np.diff(trains[k] / second)
+        assert np.ptp(intervals) <= 1.01e-4
+
+
+def test_refractory_period_and_schedule():
+    # a huge drive: spikes at 0, 2, 4 ms (integration resumes in the step starting at
+    # lastspike + refractory), recorded with the time of the step's start
+    G = NeuronGroup(1, "dv/dt = 1*volt/ms : volt (unless refractory)", threshold="v > 0*volt",
+                    reset="v = -1e-6*volt", refractory=2 * ms, method="euler")
+    mon = SpikeMonitor(G)
+    state = StateMonitor(G, "v", record=0)
+    G.v = 1 * volt
+    run(5 * ms)
+    np.testing.assert_allclose(mon.t / ms, [0.0, 2.0, 4.0], atol=1e-12)
+    assert state.t[0] == 0 * ms and state.v[0][0] == 1 * volt  # recorded before the update
+
+
+def test_boolean_refractoriness_blocks_repeated_spikes():
+    G = NeuronGroup(1, "dv/dt = (2*volt - v)/ms : volt", threshold="v > 1*volt",
+                    refractory="v > 1*volt", reset="", method="exact")
+    mon = SpikeMonitor(G)
+    run(3 * ms)
+    assert mon.num_spikes == 1  # v stays above 1 volt: refractory, no second spike
+
+
+def test_population_rate_is_spikes_per_step_over_n_dt():
+    G = NeuronGroup(4, "dv/dt = 1/ms : 1", threshold="v > 0.5", reset="v = 0", method="euler")
+    G.v = "i*0.25"
+    rate = PopulationRateMonitor(G)
+    spikes = SpikeMonitor(G)
+    run(2 * ms)
+    steps = np.round(spikes.t / defaultclock.dt).astype(int)
+    expected = np.bincount(steps, minlength=20) / (4 * 1e-4)
+    np.testing.assert_allclose(rate.rate / Hz, expected)
+
+
+def test_string_assignments_and_indexing():
+    G = NeuronGroup(10, "x : 1\nn : integer\nflag : boolean\ny : volt")
+    G.x = "i / N"
+    np.testing.assert_allclose(G.x[:], np.arange(10) / 10)
+    G.n = "i * 2.7"  # truncated, as Brian2 does for integer variables
+    np.testing.assert_array_equal(G.n[:], (np.arange(10) * 2.7).astype(int))
+    G.flag = "i % 3 == 0"
+    np.testing.assert_array_equal(G.flag[:], np.arange(10) % 3 == 0)
+    G.y["i >= 5"] = 2 * mV
+    np.testing.assert_allclose(G.y[:] / mV, [0] * 5 + [2] * 5)
+    G.y[:2] = [7, 8] * mV
+    assert G.y[1] == 8 * mV
+    assert list(G.x["x > 0.65"]) == pytest.approx([0.7, 0.8, 0.9])
+    with pytest.raises(DimensionMismatchError):
+        G.y = 3 * second
+    with pytest.raises(ExpressionError, match="inconsistent units"):
+        G.y = "i * second"
+
+
+def test_random_numbers_are_uniform_and_seeded():
+    G = NeuronGroup(20000, "u : 1\nz : 1")
+    seed(42)
+    G.u = "rand()"
+    G.z = "randn()"
+    first = G.u[:].copy()
+    assert 0 <= first.min() and first.max() < 1
+    assert abs(first.mean() - 0.5) < 0.01 and abs(first.var() - 1 / 12) < 0.003
+    assert abs(G.z[:].mean()) < 0.03 and abs(G.z[:].std() - 1) < 0.02
+    seed(42)
+    G.u = "rand()"
+    np.testing.assert_array_equal(G.u[:], first)
+
+
+def test_subexpressions_and_external_constants():
+    gain = 3.0
+    G = NeuronGroup(2, "dv/dt = drive/ms : 1\ndrive = gain*(i + 1) : 1", method="euler")
+    run(1 * ms)
+    np.testing.assert_allclose(G.v[:], [3.0, 6.0], rtol=1e-12)
+    np.testing.assert_allclose(G.drive[:], [3.0, 6.0])
+    mon = StateMonitor(G, "drive", record=[1])
+    run(0.2 * ms)
+    assert np.allclose(mon.drive[0], 6.0)
+
+
+def test_successive_runs_continue_and_constant_changes_compile_nothing():
+    tau = 10 * ms
+    G = NeuronGroup(1, "dv/dt = -v/tau : 1", method="exact")
+    G.v = 1
+    run(10 * ms)
+    compiled_before = len(cache.statistics.compiled)
+    tau = 5 * ms  # noqa: F841  (read by the next run from this frame)
+    run(10 * ms)
+    assert len(cache.statistics.compiled) == compiled_before
+    assert G.v[0] == pytest.approx(math.exp(-1) * math.exp(-2), rel=1e-12)
+    assert magic_network.t == 20 * ms
+
+
+def test_changing_the_size_compiles_nothing():
+    sizes_compiled = []
+    for size in (10, 37):
+        start_scope()
+        G = NeuronGroup(size, "dv/dt = -v/(10*ms) : 1", threshold="v > 1", reset="v = 0",
+                        method="exact")
+        SpikeMonitor(G)
+        before = len(cache.statistics.compiled)
+        run(1 * ms)
+        sizes_compiled.append(len(cache.statistics.compiled) - before)
+    assert sizes_compiled[1] == 0
+
+
+def test_run_duration_rounding_follows_brian2():
+    G = NeuronGroup(1, "dv/dt = 1/second : 1", method="euler")
+    mon = StateMonitor(G, "v", record=0)
+    run(0.25 * ms)
+    assert len(mon.t) == 3 and magic_network.t == 0.25 * ms
+    run(0.25 * ms)
+    np.testing.assert_allclose(mon.t / ms, [0, 0.1, 0.2, 0.3, 0.4], atol=1e-12)
+
+
+def test_generated_code_is_readable_on_disk():
+    G = NeuronGroup(2, "dv/dt = -v/(5*ms) : volt", threshold="v > 1*mV", reset="v = 0*mV",
+                    method="exact")
+    SpikeMonitor(G)
+    run(0.1 * ms)
+    path = magic_network.generated_source_path
+    text = path.read_text()
+    assert path.suffix == ".pyx" and path.parent == magic_network.generated_code_dir
+    assert "def run_steps" in text and "cdef void ng0_stateupdate" in text
+    assert "PyCapsule_GetPointer" in text  # monitors reach their C++ vectors through capsules
+    assert list(path.parent.glob("*.so"))

