@@ -171,7 +171,7 @@ class ExpressionError(ValueError):
     def with_context(self, context: str) -> ExpressionError:
         """The same error, said from the point of view of ``context`` (object, line)."""
         merged = context if not self.context else f"{context}, {self.context}"
-        return ExpressionError(self.problem, self.text, merged)
+        return type(self)(self.problem, self.text, merged)
 
 
 def check_identifier(name: str, what: str = "variable") -> None:
