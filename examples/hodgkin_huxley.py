@@ -35,8 +35,9 @@ dh/dt = 0.128*exp((17.*mV - v + VT)/(18.*mV))/ms*(1. - h)
         - 4./(1 + exp((40.*mV - v + VT)/(5.*mV)))/ms*h : 1
 I : amp
 """
-neuron = NeuronGroup(1, equations, threshold="v > -40*mV", refractory="v > -40*mV",
-                     method="exponential_euler")
+neuron = NeuronGroup(
+    1, equations, threshold="v > -40*mV", refractory="v > -40*mV", method="exponential_euler"
+)
 neuron.v = El
 trace = StateMonitor(neuron, ["v", "m", "n", "h"], record=0)
 spikes = SpikeMonitor(neuron)
@@ -46,8 +47,10 @@ run(60 * ms)
 neuron.I = 0 * nA
 run(20 * ms)
 
-print(f"{spikes.num_spikes} spikes at {np.round(spikes.t / ms, 2)} ms; "
-      f"peak {np.max(trace.v[0] / mV):.1f} mV")
+print(
+    f"{spikes.num_spikes} spikes at {np.round(spikes.t / ms, 2)} ms; "
+    f"peak {np.max(trace.v[0] / mV):.1f} mV"
+)
 figure, (top, bottom) = plt.subplots(2, 1, figsize=(8, 6), sharex=True)
 top.plot(trace.t / ms, trace.v[0] / mV)
 top.set(ylabel="v (mV)", title="Hodgkin-Huxley neuron, 1 nA from 20 to 80 ms")

@@ -43,8 +43,10 @@ theory[above] = 1.0 / (
     + float(tau / second)
     * np.log((G.I_[above] - float(v_reset / volt)) / (G.I_[above] - float(v_threshold / volt)))
 )
-print(f"rates from {rate.min():.0f} to {rate.max():.0f} spikes/s; "
-      f"largest difference to the closed form: {np.max(np.abs(rate - theory)):.1f} spikes/s")
+print(
+    f"rates from {rate.min():.0f} to {rate.max():.0f} spikes/s; "
+    f"largest difference to the closed form: {np.max(np.abs(rate - theory)):.1f} spikes/s"
+)
 print(f"generated code: {magic_network.generated_source_path}")
 
 figure, (left, right) = plt.subplots(1, 2, figsize=(10, 4))

@@ -111,7 +111,7 @@ class Dimension:
 
     def __rtruediv__(self, other):
         if isinstance(other, numbers.Real) and other == 1:
-            return self ** -1
+            return self**-1
         return NotImplemented
 
     def __pow__(self, exponent):
@@ -192,13 +192,26 @@ _CONCENTRATION = _d(m=-3, mol=1)
 
 # Dimension -> (symbol, long name) for dimensions that have an SI unit of their own.
 _DERIVED_NAMES = {
-    _LENGTH: ("m", "metre"), _MASS: ("kg", "kilogram"), _TIME: ("s", "second"),
-    _CURRENT: ("A", "amp"), _TEMPERATURE: ("K", "kelvin"), _AMOUNT: ("mol", "mole"),
-    _LUMINOSITY: ("cd", "candela"), _VOLTAGE: ("V", "volt"), _RESISTANCE: ("ohm", "ohm"),
-    _CONDUCTANCE: ("S", "siemens"), _CAPACITANCE: ("F", "farad"),
-    _FREQUENCY: ("Hz", "hertz"), _CHARGE: ("C", "coulomb"), _FORCE: ("N", "newton"),
-    _ENERGY: ("J", "joule"), _POWER: ("W", "watt"), _PRESSURE: ("Pa", "pascal"),
-    _INDUCTANCE: ("H", "henry"), _FLUX_DENSITY: ("T", "tesla"), _FLUX: ("Wb", "weber"),
+    _LENGTH: ("m", "metre"),
+    _MASS: ("kg", "kilogram"),
+    _TIME: ("s", "second"),
+    _CURRENT: ("A", "amp"),
+    _TEMPERATURE: ("K", "kelvin"),
+    _AMOUNT: ("mol", "mole"),
+    _LUMINOSITY: ("cd", "candela"),
+    _VOLTAGE: ("V", "volt"),
+    _RESISTANCE: ("ohm", "ohm"),
+    _CONDUCTANCE: ("S", "siemens"),
+    _CAPACITANCE: ("F", "farad"),
+    _FREQUENCY: ("Hz", "hertz"),
+    _CHARGE: ("C", "coulomb"),
+    _FORCE: ("N", "newton"),
+    _ENERGY: ("J", "joule"),
+    _POWER: ("W", "watt"),
+    _PRESSURE: ("Pa", "pascal"),
+    _INDUCTANCE: ("H", "henry"),
+    _FLUX_DENSITY: ("T", "tesla"),
+    _FLUX: ("Wb", "weber"),
 }
 
 
@@ -224,8 +237,9 @@ def _sequence_dims(seq):
     dims = {get_dimensions(x) for x in seq}
     if len(dims) > 1:
         labels = ", ".join(sorted(d._label for d in dims))
-        raise DimensionMismatchError(f"Sequence mixes values of different dimensions ({labels})",
-                                     *dims)
+        raise DimensionMismatchError(
+            f"Sequence mixes values of different dimensions ({labels})", *dims
+        )
     return dims.pop() if dims else DIMENSIONLESS
 
 
@@ -305,13 +319,49 @@ def _wrap(result, dim):
 
 # --------------------------------------------------------------------------- ufunc rules
 
-_SAME_DIM = frozenset({"add", "subtract", "maximum", "minimum", "fmax", "fmin", "remainder",
-                       "fmod", "hypot", "nextafter", "clip"})
+_SAME_DIM = frozenset(
+    {
+        "add",
+        "subtract",
+        "maximum",
+        "minimum",
+        "fmax",
+        "fmin",
+        "remainder",
+        "fmod",
+        "hypot",
+        "nextafter",
+        "clip",
+    }
+)
 _COMPARE = frozenset({"equal", "not_equal", "less", "less_equal", "greater", "greater_equal"})
-_PRESERVE = frozenset({"negative", "positive", "absolute", "fabs", "rint", "floor", "ceil",
-                       "trunc", "conjugate", "spacing"})
-_PLAIN_ANY = frozenset({"isnan", "isinf", "isfinite", "signbit", "sign", "logical_not",
-                        "logical_and", "logical_or", "logical_xor"})
+_PRESERVE = frozenset(
+    {
+        "negative",
+        "positive",
+        "absolute",
+        "fabs",
+        "rint",
+        "floor",
+        "ceil",
+        "trunc",
+        "conjugate",
+        "spacing",
+    }
+)
+_PLAIN_ANY = frozenset(
+    {
+        "isnan",
+        "isinf",
+        "isfinite",
+        "signbit",
+        "sign",
+        "logical_not",
+        "logical_and",
+        "logical_or",
+        "logical_xor",
+    }
+)
 _MULTIPLY = frozenset({"multiply", "matmul", "vecdot", "matvec", "vecmat"})
 _DIVIDE = frozenset({"divide", "floor_divide"})
 _POWERS = {"sqrt": 0.5, "cbrt": 1 / 3, "square": 2, "reciprocal": -1}
@@ -330,7 +380,8 @@ def _require_dimensionless(name, dims):
     bad = [d for d in dims if d is not DIMENSIONLESS]
     if bad:
         raise DimensionMismatchError(
-            f"'{name}' requires dimensionless arguments, got {bad[0]._label}", *dims)
+            f"'{name}' requires dimensionless arguments, got {bad[0]._label}", *dims
+        )
 
 
 def _call_dims(name, dims, raw):
@@ -369,8 +420,9 @@ def _call_dims(name, dims, raw):
         first = exponent.flat[0]
         if exponent.size > 1 and not np.all(exponent == first):
             raise DimensionMismatchError(
-                "Raising a dimensioned quantity to an array of different exponents is "
-                "not possible", dims[0])
+                "Raising a dimensioned quantity to an array of different exponents is not possible",
+                dims[0],
+            )
         return [dims[0] ** float(first)]
     _require_dimensionless(name, dims)
     return None
@@ -414,7 +466,8 @@ class Quantity(np.ndarray):
             raise TypeError(f"dim must be a Dimension, got {type(dim).__name__}")
         elif found is not DIMENSIONLESS and found is not dim:
             raise DimensionMismatchError(
-                f"Value has dimensions {found._label}, but {dim._label} was requested", found, dim)
+                f"Value has dimensions {found._label}, but {dim._label} was requested", found, dim
+            )
         value = _strip(value)
         arr = np.array(value, dtype=dtype, copy=True) if copy else np.asarray(value, dtype=dtype)
         obj = arr.view(cls)
@@ -442,7 +495,8 @@ class Quantity(np.ndarray):
             if res is not None and res[0] is not dims[0]:
                 raise DimensionMismatchError(
                     f"'{name}.at' would change the dimensions of {dims[0]._label} in place",
-                    *operands)
+                    *operands,
+                )
             ufunc.at(*raw, **kwargs)
             return None
         if method in ("reduce", "accumulate", "reduceat"):
@@ -457,7 +511,8 @@ class Quantity(np.ndarray):
             for o, d in zip(out, res_dims):
                 if o is not None and not isinstance(o, Quantity) and d is not DIMENSIONLESS:
                     raise DimensionMismatchError(
-                        f"Cannot store a result with dimensions {d._label} in a plain array", d)
+                        f"Cannot store a result with dimensions {d._label} in a plain array", d
+                    )
             kwargs["out"] = tuple(_plain(o) for o in out)
         result = getattr(ufunc, method)(*raw, **kwargs)
         if out is not None:
@@ -519,18 +574,21 @@ class Quantity(np.ndarray):
     # -- conversion -------------------------------------------------------------------
 
     def __float__(self):
-        fail_for_dimension_mismatch(self, error_message="Only dimensionless quantities can be "
-                                                        "converted to float")
+        fail_for_dimension_mismatch(
+            self, error_message="Only dimensionless quantities can be converted to float"
+        )
         return float(self.view(np.ndarray))
 
     def __int__(self):
-        fail_for_dimension_mismatch(self, error_message="Only dimensionless quantities can be "
-                                                        "converted to int")
+        fail_for_dimension_mismatch(
+            self, error_message="Only dimensionless quantities can be converted to int"
+        )
         return int(self.view(np.ndarray))
 
     def __index__(self):
-        fail_for_dimension_mismatch(self, error_message="Only dimensionless quantities can be "
-                                                        "used as an index")
+        fail_for_dimension_mismatch(
+            self, error_message="Only dimensionless quantities can be used as an index"
+        )
         return self.view(np.ndarray).__index__()
 
     def __eq__(self, other):
@@ -607,7 +665,8 @@ def _make_method(name, dim_rule, doc):
         if out is not None:
             if not isinstance(out, Quantity) and dim is not DIMENSIONLESS:
                 raise DimensionMismatchError(
-                    f"Cannot store a result with dimensions {dim._label} in a plain array", dim)
+                    f"Cannot store a result with dimensions {dim._label} in a plain array", dim
+                )
             kwargs["out"] = _plain(out)
         result = base(self.view(np.ndarray), *args, **kwargs)
         if isinstance(out, Quantity):
@@ -626,7 +685,7 @@ def _same_dim(q, args, kwargs):
 
 
 def _squared_dim(q, args, kwargs):
-    return q.dim ** 2
+    return q.dim**2
 
 
 def _no_dim(q, args, kwargs):
@@ -671,6 +730,7 @@ def _implements(func):
     def register(impl):
         _HANDLED_FUNCTIONS[func] = impl
         return impl
+
     return register
 
 
@@ -678,8 +738,7 @@ def _implements(func):
 def _array_equal(a1, a2, equal_nan=False):
     if get_dimensions(a1) is not get_dimensions(a2):
         return False
-    return bool(np.array_equal(np.asarray(_strip(a1)), np.asarray(_strip(a2)),
-                               equal_nan=equal_nan))
+    return bool(np.array_equal(np.asarray(_strip(a1)), np.asarray(_strip(a2)), equal_nan=equal_nan))
 
 
 def _tolerances(a, b, rtol, atol):
@@ -690,7 +749,8 @@ def _tolerances(a, b, rtol, atol):
         # dimensioned values (e.g. currents in pA) only a relative tolerance is used.
         atol = 1e-8 if dim is DIMENSIONLESS else 0.0
     elif get_dimensions(atol) is not dim and not (
-            get_dimensions(atol) is DIMENSIONLESS and not np.any(np.asarray(atol))):
+        get_dimensions(atol) is DIMENSIONLESS and not np.any(np.asarray(atol))
+    ):
         # a plain zero is a valid tolerance for any dimension
         fail_for_dimension_mismatch(atol, a, "atol must have the dimensions of the values")
     return np.asarray(_strip(rtol)), np.asarray(_strip(atol))
@@ -699,15 +759,22 @@ def _tolerances(a, b, rtol, atol):
 @_implements(np.isclose)
 def _isclose(a, b, rtol=1e-05, atol=None, equal_nan=False):
     rtol, atol = _tolerances(a, b, rtol, atol)
-    return _wrap(np.isclose(np.asarray(_strip(a)), np.asarray(_strip(b)), rtol=rtol, atol=atol,
-                            equal_nan=equal_nan), DIMENSIONLESS)
+    return _wrap(
+        np.isclose(
+            np.asarray(_strip(a)), np.asarray(_strip(b)), rtol=rtol, atol=atol, equal_nan=equal_nan
+        ),
+        DIMENSIONLESS,
+    )
 
 
 @_implements(np.allclose)
 def _allclose(a, b, rtol=1e-05, atol=None, equal_nan=False):
     rtol, atol = _tolerances(a, b, rtol, atol)
-    return bool(np.allclose(np.asarray(_strip(a)), np.asarray(_strip(b)), rtol=rtol, atol=atol,
-                            equal_nan=equal_nan))
+    return bool(
+        np.allclose(
+            np.asarray(_strip(a)), np.asarray(_strip(b)), rtol=rtol, atol=atol, equal_nan=equal_nan
+        )
+    )
 
 
 @_implements(np.concatenate)
@@ -724,10 +791,19 @@ def _concatenate(arrays, axis=0, out=None, **kwargs):
 
 @_implements(np.linspace)
 def _linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0, **kwargs):
-    dim, _ = fail_for_dimension_mismatch(start, stop, "linspace needs start and stop with the "
-                                                      "same dimensions")
-    result = np.linspace(np.asarray(_strip(start)), np.asarray(_strip(stop)), num=num,
-                         endpoint=endpoint, retstep=retstep, dtype=dtype, axis=axis, **kwargs)
+    dim, _ = fail_for_dimension_mismatch(
+        start, stop, "linspace needs start and stop with the same dimensions"
+    )
+    result = np.linspace(
+        np.asarray(_strip(start)),
+        np.asarray(_strip(stop)),
+        num=num,
+        endpoint=endpoint,
+        retstep=retstep,
+        dtype=dtype,
+        axis=axis,
+        **kwargs,
+    )
     if retstep:
         return _wrap(result[0], dim), _wrap(result[1], dim)
     return _wrap(result, dim)
@@ -739,8 +815,7 @@ def _where(condition, *xy):
         return np.where(np.asarray(condition))
     x, y = xy
     dim, _ = fail_for_dimension_mismatch(x, y, "Both branches of where() need the same dimensions")
-    return _wrap(np.where(np.asarray(condition), np.asarray(_strip(x)), np.asarray(_strip(y))),
-                 dim)
+    return _wrap(np.where(np.asarray(condition), np.asarray(_strip(x)), np.asarray(_strip(y))), dim)
 
 
 @_implements(np.dot)
@@ -756,22 +831,50 @@ def _dot(a, b, out=None):
 
 # --------------------------------------------------------------------------- display
 
-_ENG_PREFIXES = {-24: "y", -21: "z", -18: "a", -15: "f", -12: "p", -9: "n", -6: "u", -3: "m",
-                 0: "", 3: "k", 6: "M", 9: "G", 12: "T", 15: "P", 18: "E", 21: "Z", 24: "Y"}
+_ENG_PREFIXES = {
+    -24: "y",
+    -21: "z",
+    -18: "a",
+    -15: "f",
+    -12: "p",
+    -9: "n",
+    -6: "u",
+    -3: "m",
+    0: "",
+    3: "k",
+    6: "M",
+    9: "G",
+    12: "T",
+    15: "P",
+    18: "E",
+    21: "Z",
+    24: "Y",
+}
 
 # Dimension -> (long name, symbol, decimal exponent of the unprefixed unit in SI,
 #               prefix exponent used when there are no non-zero values)
 _DISPLAY_UNITS = {
-    _VOLTAGE: ("volt", "V", 0, 0), _CURRENT: ("amp", "A", 0, 0),
-    _CONDUCTANCE: ("siemens", "S", 0, 0), _CAPACITANCE: ("farad", "F", 0, 0),
-    _RESISTANCE: ("ohm", "ohm", 0, 0), _TIME: ("second", "s", 0, 0),
-    _LENGTH: ("metre", "m", 0, 0), _FREQUENCY: ("hertz", "Hz", 0, 0),
-    _MASS: ("gram", "g", -3, 3), _CONCENTRATION: ("molar", "M", 3, 0),
-    _AMOUNT: ("mole", "mol", 0, 0), _CHARGE: ("coulomb", "C", 0, 0),
-    _FORCE: ("newton", "N", 0, 0), _ENERGY: ("joule", "J", 0, 0), _POWER: ("watt", "W", 0, 0),
-    _PRESSURE: ("pascal", "Pa", 0, 0), _INDUCTANCE: ("henry", "H", 0, 0),
-    _FLUX_DENSITY: ("tesla", "T", 0, 0), _FLUX: ("weber", "Wb", 0, 0),
-    _TEMPERATURE: ("kelvin", "K", 0, 0), _LUMINOSITY: ("candela", "cd", 0, 0),
+    _VOLTAGE: ("volt", "V", 0, 0),
+    _CURRENT: ("amp", "A", 0, 0),
+    _CONDUCTANCE: ("siemens", "S", 0, 0),
+    _CAPACITANCE: ("farad", "F", 0, 0),
+    _RESISTANCE: ("ohm", "ohm", 0, 0),
+    _TIME: ("second", "s", 0, 0),
+    _LENGTH: ("metre", "m", 0, 0),
+    _FREQUENCY: ("hertz", "Hz", 0, 0),
+    _MASS: ("gram", "g", -3, 3),
+    _CONCENTRATION: ("molar", "M", 3, 0),
+    _AMOUNT: ("mole", "mol", 0, 0),
+    _CHARGE: ("coulomb", "C", 0, 0),
+    _FORCE: ("newton", "N", 0, 0),
+    _ENERGY: ("joule", "J", 0, 0),
+    _POWER: ("watt", "W", 0, 0),
+    _PRESSURE: ("pascal", "Pa", 0, 0),
+    _INDUCTANCE: ("henry", "H", 0, 0),
+    _FLUX_DENSITY: ("tesla", "T", 0, 0),
+    _FLUX: ("weber", "Wb", 0, 0),
+    _TEMPERATURE: ("kelvin", "K", 0, 0),
+    _LUMINOSITY: ("candela", "cd", 0, 0),
 }
 
 
@@ -795,14 +898,15 @@ def _display(q):
     if entry is None:
         return values, _base_unit_expression(dim), str(dim)
     long_name, symbol, base_exp, default_prefix = entry
-    magnitudes = np.abs(values[np.isfinite(values)]) if values.dtype.kind in "fc" else \
-        np.abs(values)
-    biggest = float(magnitudes.max()) / 10.0 ** base_exp if magnitudes.size else 0.0
+    magnitudes = (
+        np.abs(values[np.isfinite(values)]) if values.dtype.kind in "fc" else np.abs(values)
+    )
+    biggest = float(magnitudes.max()) / 10.0**base_exp if magnitudes.size else 0.0
     if biggest > 0:
         p = math.floor(math.log10(biggest) / 3) * 3
-        if biggest / 10.0 ** p >= 1000:
+        if biggest / 10.0**p >= 1000:
             p += 3
-        elif biggest / 10.0 ** p < 1:
+        elif biggest / 10.0**p < 1:
             p -= 3
         p = min(max(p, -24), 24)
     else:
@@ -816,34 +920,96 @@ def _display(q):
 
 # --------------------------------------------------------------------------- units
 
-_PREFIXES = {"y": -24, "z": -21, "a": -18, "f": -15, "p": -12, "n": -9, "u": -6, "m": -3,
-             "c": -2, "d": -1, "da": 1, "h": 2, "k": 3, "M": 6, "G": 9, "T": 12, "P": 15,
-             "E": 18, "Z": 21, "Y": 24}
+_PREFIXES = {
+    "y": -24,
+    "z": -21,
+    "a": -18,
+    "f": -15,
+    "p": -12,
+    "n": -9,
+    "u": -6,
+    "m": -3,
+    "c": -2,
+    "d": -1,
+    "da": 1,
+    "h": 2,
+    "k": 3,
+    "M": 6,
+    "G": 9,
+    "T": 12,
+    "P": 15,
+    "E": 18,
+    "Z": 21,
+    "Y": 24,
+}
 
 # (name, dimension, decimal exponent of the unit in SI); each gets every prefix.
 _PREFIXABLE = [
-    ("metre", _LENGTH, 0), ("meter", _LENGTH, 0), ("gram", _MASS, -3), ("second", _TIME, 0),
-    ("amp", _CURRENT, 0), ("ampere", _CURRENT, 0), ("kelvin", _TEMPERATURE, 0),
-    ("mole", _AMOUNT, 0), ("mol", _AMOUNT, 0), ("candela", _LUMINOSITY, 0),
-    ("volt", _VOLTAGE, 0), ("ohm", _RESISTANCE, 0), ("siemens", _CONDUCTANCE, 0),
-    ("farad", _CAPACITANCE, 0), ("hertz", _FREQUENCY, 0), ("coulomb", _CHARGE, 0),
-    ("newton", _FORCE, 0), ("joule", _ENERGY, 0), ("watt", _POWER, 0),
-    ("pascal", _PRESSURE, 0), ("henry", _INDUCTANCE, 0), ("tesla", _FLUX_DENSITY, 0),
-    ("weber", _FLUX, 0), ("liter", _VOLUME, -3), ("litre", _VOLUME, -3),
+    ("metre", _LENGTH, 0),
+    ("meter", _LENGTH, 0),
+    ("gram", _MASS, -3),
+    ("second", _TIME, 0),
+    ("amp", _CURRENT, 0),
+    ("ampere", _CURRENT, 0),
+    ("kelvin", _TEMPERATURE, 0),
+    ("mole", _AMOUNT, 0),
+    ("mol", _AMOUNT, 0),
+    ("candela", _LUMINOSITY, 0),
+    ("volt", _VOLTAGE, 0),
+    ("ohm", _RESISTANCE, 0),
+    ("siemens", _CONDUCTANCE, 0),
+    ("farad", _CAPACITANCE, 0),
+    ("hertz", _FREQUENCY, 0),
+    ("coulomb", _CHARGE, 0),
+    ("newton", _FORCE, 0),
+    ("joule", _ENERGY, 0),
+    ("watt", _POWER, 0),
+    ("pascal", _PRESSURE, 0),
+    ("henry", _INDUCTANCE, 0),
+    ("tesla", _FLUX_DENSITY, 0),
+    ("weber", _FLUX, 0),
+    ("liter", _VOLUME, -3),
+    ("litre", _VOLUME, -3),
     ("molar", _CONCENTRATION, 3),
 ]
 
 _ALIASES = {
-    "ms": "msecond", "us": "usecond", "ns": "nsecond", "ps": "psecond",
-    "mV": "mvolt", "uV": "uvolt", "nV": "nvolt", "kV": "kvolt",
-    "mA": "mamp", "uA": "uamp", "nA": "namp", "pA": "pamp",
-    "mS": "msiemens", "uS": "usiemens", "nS": "nsiemens", "pS": "psiemens",
-    "uF": "ufarad", "nF": "nfarad", "pF": "pfarad",
-    "Hz": "hertz", "kHz": "khertz", "MHz": "Mhertz",
-    "mM": "mmolar", "uM": "umolar", "nM": "nmolar",
-    "km": "kmetre", "cm": "cmetre", "mm": "mmetre", "um": "umetre", "nm": "nmetre",
-    "cm2": "cmetre2", "cm3": "cmetre3", "mm2": "mmetre2", "mm3": "mmetre3",
-    "um2": "umetre2", "um3": "umetre3",
+    "ms": "msecond",
+    "us": "usecond",
+    "ns": "nsecond",
+    "ps": "psecond",
+    "mV": "mvolt",
+    "uV": "uvolt",
+    "nV": "nvolt",
+    "kV": "kvolt",
+    "mA": "mamp",
+    "uA": "uamp",
+    "nA": "namp",
+    "pA": "pamp",
+    "mS": "msiemens",
+    "uS": "usiemens",
+    "nS": "nsiemens",
+    "pS": "psiemens",
+    "uF": "ufarad",
+    "nF": "nfarad",
+    "pF": "pfarad",
+    "Hz": "hertz",
+    "kHz": "khertz",
+    "MHz": "Mhertz",
+    "mM": "mmolar",
+    "uM": "umolar",
+    "nM": "nmolar",
+    "km": "kmetre",
+    "cm": "cmetre",
+    "mm": "mmetre",
+    "um": "umetre",
+    "nm": "nmetre",
+    "cm2": "cmetre2",
+    "cm3": "cmetre3",
+    "mm2": "mmetre2",
+    "mm3": "mmetre3",
+    "um2": "umetre2",
+    "um3": "umetre3",
 }
 
 
@@ -869,7 +1035,7 @@ def _build_units():
         add(name, exp10, dim, prefixed=False)
     for length in ("metre", "meter"):
         for power in (2, 3):
-            add(f"{length}{power}", 0, _LENGTH ** power, prefixed=False)
+            add(f"{length}{power}", 0, _LENGTH**power, prefixed=False)
     add("radian", 0, DIMENSIONLESS)
     add("steradian", 0, DIMENSIONLESS)
     for prefix, p in _PREFIXES.items():
@@ -877,7 +1043,7 @@ def _build_units():
             add(prefix + name, p + exp10, dim)
         for length in ("metre", "meter"):
             for power in (2, 3):
-                add(f"{prefix}{length}{power}", p * power, _LENGTH ** power)
+                add(f"{prefix}{length}{power}", p * power, _LENGTH**power)
     for alias, target in _ALIASES.items():
         if alias in units:
             raise RuntimeError(f"Unit alias {alias!r} clashes with a unit name")
@@ -929,14 +1095,15 @@ def in_unit(x, unit, precision=None):
 
 def _short(value, limit=60):
     text = repr(value)
-    return text if len(text) <= limit else text[:limit - 3] + "..."
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _check_value(func_name, what, value, expected, arguments):
     if expected is bool:
         if not isinstance(value, (bool, np.bool_)):
-            raise TypeError(f"Function {func_name!r} expected a boolean for {what}, "
-                            f"got {_short(value)}")
+            raise TypeError(
+                f"Function {func_name!r} expected a boolean for {what}, got {_short(value)}"
+            )
         return
     if isinstance(expected, str):
         if expected not in arguments:
@@ -947,12 +1114,16 @@ def _check_value(func_name, what, value, expected, arguments):
     try:
         found = get_dimensions(value)
     except TypeError:
-        raise TypeError(f"Function {func_name!r} expected a numerical value for {what}, got "
-                        f"{_short(value)}") from None
+        raise TypeError(
+            f"Function {func_name!r} expected a numerical value for {what}, got {_short(value)}"
+        ) from None
     if found is not expected_dim:
         raise DimensionMismatchError(
             f"Function {func_name!r} expected {what} with dimensions {expected_dim._label}, "
-            f"but got {_short(value)} with dimensions {found._label}", expected_dim, found)
+            f"but got {_short(value)} with dimensions {found._label}",
+            expected_dim,
+            found,
+        )
 
 
 def check_units(**au):
@@ -964,6 +1135,7 @@ def check_units(**au):
     must be matched. ``result=`` checks the return value. Arguments passed as
     ``None`` are not checked (so optional arguments can default to ``None``).
     """
+
     def decorator(func):
         sig = inspect.signature(func)
         params = sig.parameters
@@ -1039,8 +1211,7 @@ def _unit_node_dim(node, source):
     if isinstance(node, ast.Constant):
         if type(node.value) in (int, float) and node.value == 1:
             return DIMENSIONLESS
-        _reject(node, source, "is not allowed (the only number allowed outside an exponent "
-                              "is 1)")
+        _reject(node, source, "is not allowed (the only number allowed outside an exponent is 1)")
     if isinstance(node, ast.BinOp):
         if isinstance(node.op, ast.Pow):
             return _unit_node_dim(node.left, source) ** _exponent_value(node.right, source)

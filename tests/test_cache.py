@@ -29,8 +29,13 @@ def run_script(script: str, cache_dir, *args) -> dict:
     import json
 
     env = dict(os.environ, SPIKEFORGE_CACHE_DIR=str(cache_dir))
-    result = subprocess.run([sys.executable, "-c", script, *map(str, args)], env=env,
-                            capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-c", script, *map(str, args)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout.strip().splitlines()[-1])
 
@@ -49,8 +54,13 @@ def test_concurrent_processes_compile_a_new_module_once(tmp_path):
     script = MODEL_SCRIPT.replace("MARKER", "CONCURRENT_MARKER")
     env = dict(os.environ, SPIKEFORGE_CACHE_DIR=str(tmp_path))
     processes = [
-        subprocess.Popen([sys.executable, "-c", script, "10", "5"], env=env,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            [sys.executable, "-c", script, "10", "5"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         for _ in range(3)
     ]
     import json

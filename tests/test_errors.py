@@ -31,8 +31,13 @@ def test_unit_mismatch_in_equations_is_reported_at_run():
 
 def test_reset_to_undefined_variable_names_the_line():
     with pytest.raises(ExpressionError) as info:
-        NeuronGroup(1, "dv/dt = -v/(10*ms) : volt", threshold="v > 1*mV",
-                    reset="v = 0*mV\nw = 1", name="resetter_test")
+        NeuronGroup(
+            1,
+            "dv/dt = -v/(10*ms) : volt",
+            threshold="v > 1*mV",
+            reset="v = 0*mV\nw = 1",
+            name="resetter_test",
+        )
     message = error_text(info)
     assert "'resetter_test'" in message and "reset line 2" in message and "'w'" in message
 
@@ -49,8 +54,12 @@ def test_threshold_must_be_a_condition():
 
 
 def test_threshold_units_are_checked():
-    G = NeuronGroup(1, "dv/dt = -v/(10*ms) : volt", threshold="v > 1*second",  # noqa: F841
-                    method="exact")
+    G = NeuronGroup(
+        1,
+        "dv/dt = -v/(10*ms) : volt",
+        threshold="v > 1*second",  # noqa: F841
+        method="exact",
+    )
     with pytest.raises(ExpressionError, match="cannot compare"):
         run(1 * ms)
 

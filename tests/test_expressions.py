@@ -12,14 +12,21 @@ from spikeforge.codegen.expressions import (
 )
 from spikeforge.units import DIMENSIONLESS, amp, ohm, second, volt
 
-DIMS = {"v": volt.dim, "tau": second.dim, "I": amp.dim, "R": ohm.dim, "x": DIMENSIONLESS,
-        "mV": volt.dim, "ms": second.dim}
+DIMS = {
+    "v": volt.dim,
+    "tau": second.dim,
+    "I": amp.dim,
+    "R": ohm.dim,
+    "x": DIMENSIONLESS,
+    "mV": volt.dim,
+    "ms": second.dim,
+}
 
 
 def test_arithmetic_parses_into_sympy():
     expr = parse_expression("(R*I - v)/tau")
-    v, R, I, tau = sympy.symbols("v R I tau", real=True)
-    assert sympy.simplify(expr - (R * I - v) / tau) == 0
+    v, R, current, tau = sympy.symbols("v R I tau", real=True)
+    assert sympy.simplify(expr - (R * current - v) / tau) == 0
 
 
 def test_division_of_integers_is_true_division():
@@ -91,7 +98,10 @@ def test_zero_matches_any_unit():
 def test_statements():
     statements = parse_statements("v = -60*mV; x += 1\nw -= 2  # comment")
     assert [(s.target, s.operation, s.line_number) for s in statements] == [
-        ("v", "=", 1), ("x", "+=", 1), ("w", "-=", 2)]
+        ("v", "=", 1),
+        ("x", "+=", 1),
+        ("w", "-=", 2),
+    ]
     x = sympy.Symbol("x", real=True)
     assert statements[1].as_assignment() == x + 1
 
@@ -104,9 +114,17 @@ def test_invalid_statements(text):
 
 @pytest.mark.parametrize(
     "name, problem",
-    [("_v", "underscore"), ("a__b", "double underscore"), ("double", "reserved"),
-     ("cdef", "reserved"), ("class", "reserved"), ("exp", "fixed meaning"), ("t", "fixed meaning"),
-     ("int32_t", "reserved"), ("1v", "not a valid")],
+    [
+        ("_v", "underscore"),
+        ("a__b", "double underscore"),
+        ("double", "reserved"),
+        ("cdef", "reserved"),
+        ("class", "reserved"),
+        ("exp", "fixed meaning"),
+        ("t", "fixed meaning"),
+        ("int32_t", "reserved"),
+        ("1v", "not a valid"),
+    ],
 )
 def test_reserved_names(name, problem):
     with pytest.raises(ExpressionError) as info:

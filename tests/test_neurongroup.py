@@ -42,8 +42,14 @@ def test_lif_rate_under_constant_drive():
     # number of steps in (T - dt, T]: the crossing is found at the end of a step, but the spike
     # (and the refractory period) is dated at its start.
     tau, v_t, v_r, t_ref = 10 * ms, -50 * mV, -60 * mV, 2 * ms
-    G = NeuronGroup(5, "dv/dt = (I - v)/tau : volt (unless refractory)\nI : volt (constant)",
-                    threshold="v > v_t", reset="v = v_r", refractory=t_ref, method="exact")
+    G = NeuronGroup(
+        5,
+        "dv/dt = (I - v)/tau : volt (unless refractory)\nI : volt (constant)",
+        threshold="v > v_t",
+        reset="v = v_r",
+        refractory=t_ref,
+        method="exact",
+    )
     G.v = v_r
     G.I = "-45*mV + 5*mV*i"
     spikes = SpikeMonitor(G)
@@ -63,8 +69,14 @@ def test_lif_rate_under_constant_drive():
 def test_refractory_period_and_schedule():
     # a huge drive: spikes at 0, 2, 4 ms (integration resumes in the step starting at
     # lastspike + refractory), recorded with the time of the step's start
-    G = NeuronGroup(1, "dv/dt = 1*volt/ms : volt (unless refractory)", threshold="v > 0*volt",
-                    reset="v = -1e-6*volt", refractory=2 * ms, method="euler")
+    G = NeuronGroup(
+        1,
+        "dv/dt = 1*volt/ms : volt (unless refractory)",
+        threshold="v > 0*volt",
+        reset="v = -1e-6*volt",
+        refractory=2 * ms,
+        method="euler",
+    )
     mon = SpikeMonitor(G)
     state = StateMonitor(G, "v", record=0)
     G.v = 1 * volt
@@ -74,8 +86,14 @@ def test_refractory_period_and_schedule():
 
 
 def test_boolean_refractoriness_blocks_repeated_spikes():
-    G = NeuronGroup(1, "dv/dt = (2*volt - v)/ms : volt", threshold="v > 1*volt",
-                    refractory="v > 1*volt", reset="", method="exact")
+    G = NeuronGroup(
+        1,
+        "dv/dt = (2*volt - v)/ms : volt",
+        threshold="v > 1*volt",
+        refractory="v > 1*volt",
+        reset="",
+        method="exact",
+    )
     mon = SpikeMonitor(G)
     run(3 * ms)
     assert mon.num_spikes == 1  # v stays above 1 volt: refractory, no second spike
@@ -153,8 +171,9 @@ def test_changing_the_size_compiles_nothing():
     sizes_compiled = []
     for size in (10, 37):
         start_scope()
-        G = NeuronGroup(size, "dv/dt = -v/(10*ms) : 1", threshold="v > 1", reset="v = 0",
-                        method="exact")
+        G = NeuronGroup(
+            size, "dv/dt = -v/(10*ms) : 1", threshold="v > 1", reset="v = 0", method="exact"
+        )
         SpikeMonitor(G)
         before = len(cache.statistics.compiled)
         run(1 * ms)
@@ -172,8 +191,9 @@ def test_run_duration_rounding_follows_brian2():
 
 
 def test_generated_code_is_readable_on_disk():
-    G = NeuronGroup(2, "dv/dt = -v/(5*ms) : volt", threshold="v > 1*mV", reset="v = 0*mV",
-                    method="exact")
+    G = NeuronGroup(
+        2, "dv/dt = -v/(5*ms) : volt", threshold="v > 1*mV", reset="v = 0*mV", method="exact"
+    )
     SpikeMonitor(G)
     run(0.1 * ms)
     path = magic_network.generated_source_path

@@ -2,9 +2,7 @@
 
 import math
 
-import numpy as np
 import pytest
-import sympy
 
 from spikeforge.codegen.expressions import parse_expression, symbol
 from spikeforge.codegen.stateupdaters import IntegrationError, integrate
@@ -34,8 +32,9 @@ def test_exact_single_equation_is_the_closed_form():
 
 def test_exact_coupled_linear_system():
     # dv/dt = (g - v)/tau_m, dg/dt = -g/tau_s: v(t) has a closed form with two exponentials
-    method, updates = integrate(["v", "g"], [parse_expression("(g - v)/tau_m"),
-                                             parse_expression("-g/tau_s")], "exact")
+    method, updates = integrate(
+        ["v", "g"], [parse_expression("(g - v)/tau_m"), parse_expression("-g/tau_s")], "exact"
+    )
     tau_m, tau_s, dt = 0.02, 0.005, 0.001
     step = step_function(["v", "g"], updates)
     values = {"v": 0.0, "g": 1.0}

@@ -117,12 +117,12 @@ def toolchain_description() -> dict:
         for header in sorted(RUNTIME_DIR.glob("*.h")):
             headers.update(header.name.encode() + b"\0" + header.read_bytes())
         _toolchain_fields = {
-                "cython": Cython.__version__,
-                "compiler": compiler_command() + version,
-                "python": sys.implementation.cache_tag,
-                "ext_suffix": sysconfig.get_config_var("EXT_SUFFIX"),
-                "platform": sysconfig.get_platform(),
-                "runtime_headers": headers.hexdigest(),
+            "cython": Cython.__version__,
+            "compiler": compiler_command() + version,
+            "python": sys.implementation.cache_tag,
+            "ext_suffix": sysconfig.get_config_var("EXT_SUFFIX"),
+            "platform": sysconfig.get_platform(),
+            "runtime_headers": headers.hexdigest(),
         }
     return {**_toolchain_fields, "flags": compiler_flags()}
 
@@ -173,7 +173,9 @@ def load_module(source: str, name: str) -> ModuleType:
                 _build_entry(source, root, entry, full_name)
                 module = _try_import(entry, full_name)
                 if module is None:
-                    raise CompilationError(f"The freshly compiled module {entry} cannot be imported")
+                    raise CompilationError(
+                        f"The freshly compiled module {entry} cannot be imported"
+                    )
                 statistics.compiled.append(full_name)
             else:
                 statistics.loaded.append(full_name)

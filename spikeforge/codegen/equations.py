@@ -257,7 +257,11 @@ def _parse_unit(unit_part: str, text: str) -> tuple[str, Dimension]:
         unit = all_units.get(name)
         if unit is not None and float(np.asarray(unit)) != 1.0:
             base = next(
-                (n for n, u in all_units.items() if u.dim == unit.dim and float(np.asarray(u)) == 1),
+                (
+                    n
+                    for n, u in all_units.items()
+                    if u.dim == unit.dim and float(np.asarray(u)) == 1
+                ),
                 str(unit.dim),
             )
             raise EquationError(

@@ -29,7 +29,7 @@ class clip(sympy.Function):
 
 
 class exprel(sympy.Function):
-    """``exprel(x) = (exp(x) - 1)/x``, continuous at 0 (as used in Hodgkin-Huxley rate functions)."""
+    """``exprel(x) = (exp(x) - 1)/x``, continuous at 0 (used in Hodgkin-Huxley rate functions)."""
 
     nargs = 1
 
@@ -147,7 +147,9 @@ vector xi
 """
 RESERVED_NAMES = frozenset(_C_AND_CYTHON_WORDS.split()) | frozenset(keyword.kwlist)
 #: Names with a fixed meaning in every model.
-SPECIAL_NAMES = frozenset({"t", "dt", "i", "N", "t_in_timesteps", "True", "False", "inf", "pi", "e"})
+SPECIAL_NAMES = frozenset(
+    {"t", "dt", "i", "N", "t_in_timesteps", "True", "False", "inf", "pi", "e"}
+)
 
 
 class ExpressionError(ValueError):
@@ -383,7 +385,9 @@ def _parse_statement(text: str, line_number: int) -> Statement:
         if not target.isidentifier():
             raise ExpressionError(f"cannot assign to {target!r}", text)
         if target.startswith("_") or "__" in target:
-            raise ExpressionError(f"names starting with an underscore are reserved ({target!r})", text)
+            raise ExpressionError(
+                f"names starting with an underscore are reserved ({target!r})", text
+            )
         return Statement(target, operation, parse_expression(tail), text, line_number)
     raise ExpressionError("a statement must assign a value, as in 'v = v_reset'", text)
 
@@ -455,9 +459,7 @@ def dimension_of(expr, dimensions: dict[str, Dimension], text: str | None = None
             left, right = node.args
             dl, dr = of(left), of(right)
             if dl != dr and not left.is_zero and not right.is_zero:
-                raise ExpressionError(
-                    f"inconsistent units: cannot compare {dl} with {dr}", text
-                )
+                raise ExpressionError(f"inconsistent units: cannot compare {dl} with {dr}", text)
             return DIMENSIONLESS
         if isinstance(node, sympy.Piecewise):
             values = [of(value) for value, condition in node.args]

@@ -58,6 +58,8 @@ def render_module(description: str, roles: list[Role], arguments: ModuleArgument
     """Render the module that runs ``roles`` in this order at every time step."""
     for role in roles:
         role.rendered = render_role(role)
-    return environment().get_template("network.pyx.j2").render(
-        description=description, roles=roles, arguments=arguments
+    return (
+        environment()
+        .get_template("network.pyx.j2")
+        .render(description=description, roles=roles, arguments=arguments)
     )

@@ -66,9 +66,7 @@ def _final_assignments(variables: list[str]) -> Updates:
 
 
 def _euler(variables, derivatives) -> Updates:
-    updates = [
-        (f"_{x}_new", symbol(x) + DT * f) for x, f in zip(variables, derivatives)
-    ]
+    updates = [(f"_{x}_new", symbol(x) + DT * f) for x, f in zip(variables, derivatives)]
     return updates + _final_assignments(variables)
 
 
@@ -99,7 +97,10 @@ def _rk4(variables, derivatives) -> Updates:
         [(0, 0), (HALF, HALF), (HALF, HALF), (1, 1)], start=1
     ):
         evaluated = _evaluate_at(
-            derivatives, variables, {x: fraction * previous[x] for x in variables}, time_fraction * DT
+            derivatives,
+            variables,
+            {x: fraction * previous[x] for x in variables},
+            time_fraction * DT,
         )
         current = {}
         for x, f in zip(variables, evaluated):
@@ -148,7 +149,7 @@ def _exponential_euler(variables, derivatives) -> Updates:
 
 
 def _linear_system(variables, derivatives):
-    """(A, b) with f = A x + b, or raise IntegrationError if not linear with constant coefficients."""
+    """(A, b) with f = A x + b; IntegrationError unless linear with constant coefficients."""
     xs = [symbol(x) for x in variables]
     rows, offsets = [], []
     for x, f in zip(variables, derivatives):
@@ -203,7 +204,9 @@ def _exact(variables, derivatives) -> Updates:
     try:
         propagator = (augmented * DT).exp()
     except Exception as error:  # sympy raises several types for non-diagonalisable cases
-        raise IntegrationError(f"sympy could not solve the linear system exactly ({error})") from None
+        raise IntegrationError(
+            f"sympy could not solve the linear system exactly ({error})"
+        ) from None
     state = sympy.Matrix([symbol(x) for x in variables] + [1])
     solution = propagator * state
     updates = []
@@ -257,7 +260,9 @@ def integrate(
             raise IntegrationError(
                 f"unknown integration method {candidate!r} (known: {', '.join(METHODS)})"
             )
-    key_text = repr((variables, [sympy.srepr(f) for f in derivatives], candidates, sympy.__version__, 1))
+    key_text = repr(
+        (variables, [sympy.srepr(f) for f in derivatives], candidates, sympy.__version__, 1)
+    )
     key = hashlib.sha256(key_text.encode()).hexdigest()[:32]
     cache_file = _symbolic_cache_file(key)
     try:

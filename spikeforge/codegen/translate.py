@@ -185,11 +185,12 @@ def translate(
     for name in sorted((used | targets) - temporaries):
         resolved[name] = scope.resolve(name)
     for name in targets - temporaries:
-        if resolved[name].kind == "literal" or (resolved[name].kind == "scalar" and not resolved[name].static):
+        if resolved[name].kind == "literal" or (
+            resolved[name].kind == "scalar" and not resolved[name].static
+        ):
             raise ExpressionError(f"cannot assign to {name!r}: it is not a variable of the model")
 
     scalar_names = {n for n, r in resolved.items() if r.kind in ("scalar", "literal")}
-    element_names = {n for n, r in resolved.items() if r.kind == "element"}
     scalar_statements, vector_statements = _hoist(statements, scalar_names)
 
     names: dict[str, str] = {}
@@ -227,5 +228,11 @@ def translate(
     except PrinterError as error:
         raise ExpressionError(str(error)) from None
     return TranslatedRole(
-        declarations, scalar_lines, load_lines, vector_lines, store_lines, pointers, printed_condition
+        declarations,
+        scalar_lines,
+        load_lines,
+        vector_lines,
+        store_lines,
+        pointers,
+        printed_condition,
     )

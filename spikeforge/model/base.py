@@ -132,9 +132,7 @@ class BuildContext:
         from spikeforge.codegen.translate import C_TYPES
 
         static = f"_{self.prefix(obj)}_{name}"
-        return self.arguments.add(
-            Argument("array", static, C_TYPES[array.dtype][0], lambda: array)
-        )
+        return self.arguments.add(Argument("array", static, C_TYPES[array.dtype][0], lambda: array))
 
     def scalar(self, obj: SpikeforgeObject, name: str, fetch, ctype: str = "double") -> str:
         """Register a number, read by ``fetch()`` at each call, as a module argument."""
@@ -145,7 +143,11 @@ class BuildContext:
         """Register a C++ container (a runtime ``DynamicArray1D``) reached through its capsule."""
         static = f"_{self.prefix(obj)}_{name}"
         ctype = "vector[double]" if owner.dtype == "float64" else "vector[int32_t]"
-        capsule_name = "spikeforge.vector<double>" if owner.dtype == "float64" else "spikeforge.vector<int32_t>"
+        capsule_name = (
+            "spikeforge.vector<double>"
+            if owner.dtype == "float64"
+            else "spikeforge.vector<int32_t>"
+        )
         return self.arguments.add(Argument("capsule", static, ctype, owner.capsule, capsule_name))
 
 

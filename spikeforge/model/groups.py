@@ -140,7 +140,11 @@ class Group(SpikeforgeObject):
                 check_dimension(condition, scope, None, item, "the index")
                 if not is_boolean(condition):
                     raise ExpressionError("an index string must be a condition", item)
-            if variable.var_type == "boolean" and not is_boolean(expr) and not isinstance(expr, sympy.Piecewise):
+            if (
+                variable.var_type == "boolean"
+                and not is_boolean(expr)
+                and not isinstance(expr, sympy.Piecewise)
+            ):
                 expr = sympy.Ne(expr, 0)
             code = translate([(variable.name, expr)], scope)
         except ExpressionError as error:
@@ -238,15 +242,23 @@ class NeuronGroup(Group):
         for equation in self.equations:
             if equation.kind == SUBEXPRESSION:
                 variable = Variable(
-                    equation.name, equation.dimension, None, equation.var_type,
-                    read_only=True, shared="shared" in equation.flags,
+                    equation.name,
+                    equation.dimension,
+                    None,
+                    equation.var_type,
+                    read_only=True,
+                    shared="shared" in equation.flags,
                     expression=equation.expression,
                 )
                 variable.expression_text = equation.expression_text
             else:
                 variable = make_variable(
-                    equation.name, equation.dimension, self.N, equation.var_type,
-                    constant="constant" in equation.flags, shared="shared" in equation.flags,
+                    equation.name,
+                    equation.dimension,
+                    self.N,
+                    equation.var_type,
+                    constant="constant" in equation.flags,
+                    shared="shared" in equation.flags,
                 )
             self.variables[equation.name] = variable
         self.variables["i"] = Variable(
@@ -302,7 +314,8 @@ class NeuronGroup(Group):
         elif self.refractory is not False and self.refractory is not None:
             if get_dimensions(self.refractory) != SECOND:
                 raise units.DimensionMismatchError(
-                    f"{owner}: refractory must be a time, a string or False, got {self.refractory!r}",
+                    f"{owner}: refractory must be a time, a string or False, "
+                    f"got {self.refractory!r}",
                     get_dimensions(self.refractory),
                 )
 
@@ -345,9 +358,15 @@ class NeuronGroup(Group):
         if update:
             code = self._translate(update, scope, "equations")
             roles.append(
-                Role(f"{prefix}_stateupdate", "stateupdate.pyx.j2",
-                     f"state update ({self.method_used})", code, "groups",
-                     self.order, {"size": scope.size_static()})
+                Role(
+                    f"{prefix}_stateupdate",
+                    "stateupdate.pyx.j2",
+                    f"state update ({self.method_used})",
+                    code,
+                    "groups",
+                    self.order,
+                    {"size": scope.size_static()},
+                )
             )
         if self._threshold_expr is not None:
             condition = self._substitute(self._threshold_expr)
@@ -365,10 +384,19 @@ class NeuronGroup(Group):
                 raise error.with_context(f"{owner}, threshold") from None
             spikes = context.array(self, "spikes", self._spikes)
             roles.append(
-                Role(f"{prefix}_thresholder", "threshold.pyx.j2", "threshold",
-                     code, "thresholds", self.order,
-                     {"size": scope.size_static(), "spikes": spikes,
-                      "refractory": self.has_refractoriness})
+                Role(
+                    f"{prefix}_thresholder",
+                    "threshold.pyx.j2",
+                    "threshold",
+                    code,
+                    "thresholds",
+                    self.order,
+                    {
+                        "size": scope.size_static(),
+                        "spikes": spikes,
+                        "refractory": self.has_refractoriness,
+                    },
+                )
             )
             if self._reset_statements:
                 statements = []
@@ -376,16 +404,25 @@ class NeuronGroup(Group):
                     expr = self._substitute(statement.as_assignment())
                     variable = self.variables[statement.target]
                     try:
-                        check_dimension(expr, scope, variable.dimension, statement.text,
-                                        statement.target)
+                        check_dimension(
+                            expr, scope, variable.dimension, statement.text, statement.target
+                        )
                     except ExpressionError as error:
                         raise error.with_context(
-                            f"{owner}, reset line {statement.line_number}") from None
+                            f"{owner}, reset line {statement.line_number}"
+                        ) from None
                     statements.append((statement.target, expr))
                 code = self._translate(statements, scope, "reset")
                 roles.append(
-                    Role(f"{prefix}_resetter", "reset.pyx.j2", "reset", code,
-                         "resets", self.order, {"size": scope.size_static(), "spikes": spikes})
+                    Role(
+                        f"{prefix}_resetter",
+                        "reset.pyx.j2",
+                        "reset",
+                        code,
+                        "resets",
+                        self.order,
+                        {"size": scope.size_static(), "spikes": spikes},
+                    )
                 )
         return roles
 
@@ -429,7 +466,8 @@ class NeuronGroup(Group):
             keep = sympy.Ne(symbol("not_refractory"), 0)
             updates = [
                 (target, sympy.Piecewise((expr, keep), (symbol(target), True)))
-                if target in flagged else (target, expr)
+                if target in flagged
+                else (target, expr)
                 for target, expr in updates
             ]
         return statements + updates

@@ -36,8 +36,9 @@ class SpikeMonitor(SpikeforgeObject):
 
     code_kind = "spikemon"
 
-    def __init__(self, source, variables=None, record=True, when="thresholds", order=1,
-                 name="spikemonitor*"):
+    def __init__(
+        self, source, variables=None, record=True, when="thresholds", order=1, name="spikemonitor*"
+    ):
         self.source = _spike_source(source, "SpikeMonitor")
         if variables:
             raise NotImplementedError("SpikeMonitor(variables=...) is not supported yet")
@@ -61,8 +62,17 @@ class SpikeMonitor(SpikeforgeObject):
             "stop": scope.size_static(),
         }
         code = translate([], scope)
-        return [Role(f"{prefix}_record", "spikemonitor.pyx.j2",
-                     "spike monitor", code, self.when, self.order, extra)]
+        return [
+            Role(
+                f"{prefix}_record",
+                "spikemonitor.pyx.j2",
+                "spike monitor",
+                code,
+                self.when,
+                self.order,
+                extra,
+            )
+        ]
 
     @property
     def i(self) -> np.ndarray:
@@ -100,7 +110,7 @@ class SpikeMonitor(SpikeforgeObject):
         indices, times = indices[order], times[order]
         bounds = np.searchsorted(indices, np.arange(self.source.N + 1))
         return {
-            k: Quantity(times[bounds[k]:bounds[k + 1]], dim=second.dim)
+            k: Quantity(times[bounds[k] : bounds[k + 1]], dim=second.dim)
             for k in range(self.source.N)
         }
 
@@ -115,8 +125,17 @@ class StateMonitor(SpikeforgeObject):
 
     code_kind = "statemon"
 
-    def __init__(self, source, variables, record, dt=None, clock=None, when="start", order=0,
-                 name="statemonitor*"):
+    def __init__(
+        self,
+        source,
+        variables,
+        record,
+        dt=None,
+        clock=None,
+        when="start",
+        order=0,
+        name="statemonitor*",
+    ):
         self.source = _source_group(source, "StateMonitor")
         if dt is not None or clock is not None:
             raise NotImplementedError("StateMonitor(dt=...) is not supported yet")
@@ -161,12 +180,22 @@ class StateMonitor(SpikeforgeObject):
             "indices": context.array(self, "indices", self._indices),
             "count": context.scalar(self, "count", lambda: len(self._indices), "int64_t"),
             "record_t": context.capsule(self, "t", self._t),
-            "records": [context.capsule(self, f"record_{k}", self._records[name])
-                        for k, name in enumerate(self.record_variables)],
+            "records": [
+                context.capsule(self, f"record_{k}", self._records[name])
+                for k, name in enumerate(self.record_variables)
+            ],
         }
-        return [Role(f"{prefix}_record", "statemonitor.pyx.j2",
-                     f"state monitor of {len(self.record_variables)} variable(s)", code,
-                     self.when, self.order, extra)]
+        return [
+            Role(
+                f"{prefix}_record",
+                "statemonitor.pyx.j2",
+                f"state monitor of {len(self.record_variables)} variable(s)",
+                code,
+                self.when,
+                self.order,
+                extra,
+            )
+        ]
 
     @property
     def t(self) -> Quantity:
@@ -195,7 +224,11 @@ class StateMonitor(SpikeforgeObject):
         if name in records:
             values = self._values(name)
             dim = self.source.variables[name].dimension
-            return values if dim is DIMENSIONLESS or dim.is_dimensionless else Quantity(values, dim=dim)
+            return (
+                values
+                if dim is DIMENSIONLESS or dim.is_dimensionless
+                else Quantity(values, dim=dim)
+            )
         if name.endswith("_") and name[:-1] in records:
             return self._values(name[:-1])
         raise AttributeError(f"StateMonitor {self.name!r} does not record {name!r}")
@@ -241,8 +274,17 @@ class PopulationRateMonitor(SpikeforgeObject):
             "record_t": context.capsule(self, "t", self._t),
             "record_rate": context.capsule(self, "rate", self._rate),
         }
-        return [Role(f"{prefix}_record", "ratemonitor.pyx.j2", "population rate monitor",
-                     translate([], scope), self.when, self.order, extra)]
+        return [
+            Role(
+                f"{prefix}_record",
+                "ratemonitor.pyx.j2",
+                "population rate monitor",
+                translate([], scope),
+                self.when,
+                self.order,
+                extra,
+            )
+        ]
 
     @property
     def t(self) -> Quantity:

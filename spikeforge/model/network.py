@@ -155,8 +155,7 @@ class Network:
             obj.before_run(context)
         roles: list[Role] = []
         for obj in sorted(objects, key=self._schedule_key):
-            for order, role in enumerate(obj.roles(context)):
-                roles.append(role)
+            roles.extend(obj.roles(context))
         roles.sort(key=lambda role: (schedule_position(role.when), role.order))
         kinds = sorted({type(obj).__name__ for obj in objects})
         built = time.perf_counter()
@@ -226,8 +225,9 @@ class _Reporter:
         self.started_reporting = True
         self.last = elapsed
         if callable(self.report):
-            self.report(elapsed * second, completed * second, self.start * second,
-                        self.duration * second)
+            self.report(
+                elapsed * second, completed * second, self.start * second, self.duration * second
+            )
             return
         fraction = completed / self.duration if self.duration else 1.0
         remaining = elapsed / fraction - elapsed if fraction > 0 else float("nan")
@@ -242,8 +242,12 @@ class _Reporter:
         ):
             self._write(f"{self.duration:.4g} s simulated in {elapsed:.2f} s")
         elif callable(self.report):
-            self.report(elapsed * second, self.duration * second, self.start * second,
-                        self.duration * second)
+            self.report(
+                elapsed * second,
+                self.duration * second,
+                self.start * second,
+                self.duration * second,
+            )
 
 
 class MagicNetwork(Network):

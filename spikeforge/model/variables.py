@@ -102,7 +102,9 @@ class GroupScope(Scope):
         variable = group.variables.get(name)
         if variable is not None and variable.array is not None:
             static = context.array(group, name, variable.array)
-            return Resolved("element", variable.array.dtype, static, "0" if variable.shared else self.index)
+            return Resolved(
+                "element", variable.array.dtype, static, "0" if variable.shared else self.index
+            )
         if variable is not None:
             raise ExpressionError(f"internal error: subexpression {name!r} was not substituted")
         if name == "i":
@@ -112,7 +114,11 @@ class GroupScope(Scope):
         if name in ("t", "dt"):
             return Resolved("scalar")
         value = self.lookup_external(name)
-        if isinstance(value, Quantity) and name in units.all_units and value is units.all_units[name]:
+        if (
+            isinstance(value, Quantity)
+            and name in units.all_units
+            and value is units.all_units[name]
+        ):
             return Resolved("literal", literal=_float(float(np.asarray(value))))
         if name in ("pi", "e", "inf") and value is DEFAULT_NAMESPACE[name]:
             return Resolved("literal", literal=_float(float(value)))
@@ -219,9 +225,25 @@ class VariableView:
         return operation
 
     for _name in (
-        "__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__", "__truediv__",
-        "__rtruediv__", "__pow__", "__lt__", "__le__", "__gt__", "__ge__", "__eq__", "__ne__",
-        "__neg__", "__abs__", "__floordiv__", "__mod__",
+        "__add__",
+        "__radd__",
+        "__sub__",
+        "__rsub__",
+        "__mul__",
+        "__rmul__",
+        "__truediv__",
+        "__rtruediv__",
+        "__pow__",
+        "__lt__",
+        "__le__",
+        "__gt__",
+        "__ge__",
+        "__eq__",
+        "__ne__",
+        "__neg__",
+        "__abs__",
+        "__floordiv__",
+        "__mod__",
     ):
         locals()[_name] = _binary(_name)
     del _name, _binary

@@ -7,7 +7,8 @@ container's inline methods with no Python in between.
 """
 from cpython.pycapsule cimport PyCapsule_New
 from cpython.bytes cimport PyBytes_FromStringAndSize
-from libc.stdint cimport int32_t
+from libc.stdint cimport int32_t, int64_t, uintptr_t
+from libc.string cimport memcpy
 from libcpp.vector cimport vector
 
 import numpy as np
@@ -79,3 +80,149 @@ cdef class DynamicArray1D:
         else:
             for k in range(values.shape[0]):
                 self._ints.push_back(values[k])
+
+
+# The C++ spike queue (spikequeue.h).  Generated modules declare their own copy of this.
+cdef extern from "spikequeue.h" namespace "spikeforge" nogil:
+    cdef cppclass CppSpikeQueue "spikeforge::SpikeQueue":
+        CppSpikeQueue() except +
+        void prepare(const int32_t* delay_steps, int64_t n_synapses,
+                     const int32_t* synapse_offsets_by_source, int64_t n_sources,
+                     const int32_t* synapses_by_source) except +
+        void push(const int32_t* spiking_sources, int64_t n_spikes) noexcept
+        vector[int32_t]* peek() noexcept
+        void advance() noexcept
+        void clear() noexcept
+        int64_t n_slots() noexcept
+        int64_t n_sources() noexcept
+        int64_t n_synapses() noexcept
+        bint is_homogeneous() noexcept
+        int64_t n_pending() noexcept
+
+#: The name of a SpikeQueue capsule; generated code asks for the same name.
+SPIKEQUEUE_CAPSULE_NAME = b"spikeforge.SpikeQueue"
+
+
+cdef inline const int32_t* _int32_pointer(array):
+    """The address of the first element of a C-contiguous int32 array (kept alive by the caller)."""
+    return <const int32_t*><uintptr_t>array.ctypes.data
+
+
+def _int32_vector(values, str what):
+    """``values`` as a 1-D C-contiguous int32 array, refusing values that do not fit."""
+    array = np.asarray(values)
+    if array.ndim != 1:
+        raise ValueError(f"{what} must be one-dimensional, not of shape {array.shape}")
+    if array.size and array.dtype.kind not in "iu":
+        raise TypeError(f"{what} must hold integers, not {array.dtype}")
+    if array.size and (array.min() < -2**31 or array.max() >= 2**31):
+        raise ValueError(f"{what} must fit in int32")
+    return np.ascontiguousarray(array, dtype=np.int32)
+
+
+cdef class SpikeQueue:
+    """The spike queue of one synaptic pathway, a ring of time slots of synapse indices.
+
+    Each step: ``push(sources)`` with the sources that spiked, ``peek()`` for the synapses whose
+    spikes arrive now, ``advance()`` to the next step.  A spike pushed at step ``n`` through a
+    synapse with a delay of ``d`` steps comes out of ``peek()`` at step ``n + d``, after ``d``
+    calls to ``advance()``.  Generated code drives the same C++ queue through ``capsule()``.
+
+    Within a step's slot, indices come in the order they were pushed: earlier steps first, then
+    the order of sources in ``push``, then the order of a source's synapses in
+    ``synapses_by_source`` (synapse index order when that is not given).
+    """
+    cdef CppSpikeQueue* _queue
+
+    def __cinit__(self):
+        self._queue = new CppSpikeQueue()
+
+    def __dealloc__(self):
+        del self._queue
+
+    def prepare(self, delay_steps, offsets, synapses_by_source=None):
+        """Set up the synapses and their delays (in whole time steps).
+
+        ``offsets`` has one entry per source plus one: the synapses of source ``s`` sit at
+        positions ``offsets[s]`` to ``offsets[s+1] - 1`` of ``synapses_by_source`` (or are the
+        synapse indices themselves when it is ``None``).  ``delay_steps[i]`` is the delay of
+        synapse ``i``.  May be called again between runs: the ring grows to the largest delay
+        plus one and never shrinks, and spikes already pushed keep their delivery step.
+        """
+        delays = _int32_vector(delay_steps, "delay_steps")
+        offsets_array = _int32_vector(offsets, "offsets")
+        if offsets_array.shape[0] < 1:
+            raise ValueError("offsets needs one entry per source plus one (at least [0])")
+        cdef const int32_t* order = NULL
+        if synapses_by_source is not None:
+            order_array = _int32_vector(synapses_by_source, "synapses_by_source")
+            if order_array.shape[0] != delays.shape[0]:
+                raise ValueError(
+                    f"synapses_by_source has {order_array.shape[0]} entries for "
+                    f"{delays.shape[0]} synapses"
+                )
+            if order_array.shape[0]:
+                order = _int32_pointer(order_array)
+        self._queue.prepare(_int32_pointer(delays), delays.shape[0],
+                            _int32_pointer(offsets_array), offsets_array.shape[0] - 1, order)
+
+    def push(self, sources):
+        """Push the spikes of ``sources`` (indices of presynaptic sources, checked here)."""
+        array = _int32_vector(sources, "sources")
+        cdef int64_t n = array.shape[0]
+        if n == 0:
+            return
+        if array.min() < 0 or array.max() >= self._queue.n_sources():
+            raise IndexError(
+                f"spiking sources must be in 0..{self._queue.n_sources() - 1} (after prepare())"
+            )
+        self._queue.push(_int32_pointer(array), n)
+
+    def peek(self):
+        """A NumPy int32 copy of the synapse indices whose spikes arrive at this step."""
+        cdef vector[int32_t]* slot = self._queue.peek()
+        cdef size_t n = slot.size()
+        result = np.empty(n, dtype=np.int32)
+        if n:
+            memcpy(<void*><uintptr_t>result.ctypes.data, slot.data(), n * sizeof(int32_t))
+        return result
+
+    def advance(self):
+        """Empty the current slot and move to the next step."""
+        self._queue.advance()
+
+    def clear(self):
+        """Drop every pending spike (needed when synapse indices change meaning)."""
+        self._queue.clear()
+
+    def capsule(self):
+        """A PyCapsule named ``spikeforge.SpikeQueue`` with the address of the C++ queue.
+
+        Valid while this owner lives.
+        """
+        return PyCapsule_New(<void*>self._queue, b"spikeforge.SpikeQueue", NULL)
+
+    @property
+    def n_slots(self) -> int:
+        """The number of time slots in the ring (the largest delay prepared so far, plus one)."""
+        return self._queue.n_slots()
+
+    @property
+    def n_sources(self) -> int:
+        """The number of presynaptic sources of the last ``prepare()``."""
+        return self._queue.n_sources()
+
+    @property
+    def n_synapses(self) -> int:
+        """The number of synapses of the last ``prepare()``."""
+        return self._queue.n_synapses()
+
+    @property
+    def is_homogeneous(self) -> bool:
+        """Whether all synapses have the same delay (``push`` then copies whole ranges)."""
+        return self._queue.is_homogeneous()
+
+    @property
+    def n_pending(self) -> int:
+        """The number of synapse indices waiting in the queue, this step's included."""
+        return self._queue.n_pending()

@@ -1,0 +1,208 @@
+// The spike queue of a synaptic pathway: spikes of presynaptic sources wait here, as the indices
+// of the synapses they reach, until their transmission delay has passed.
+//
+// The queue is a ring of time slots; each slot is a std::vector<int32_t> of synapse indices.
+// One time step of a network uses it in this order:
+//
+//     push(spiking sources)   // the sources that spiked at this step
+//     peek()                  // the synapses whose spikes arrive at this step
+//     advance()               // empty the current slot and move to the next step
+//
+// Delays are whole time steps.  A spike pushed at step n through a synapse with a delay of d
+// steps is in the slot that peek() returns at step n + d, that is after d calls to advance().
+// A delay of 0 delivers at the same step (push before peek).
+//
+// Order within a slot: the order of the push() calls that put the indices there (an earlier step
+// before a later one, one call before the next within a step), then the order of the sources in
+// the spikes array, then, for one source, the order of its synapses in `synapses_by_source` (see
+// prepare()).  A source listed twice in one push delivers twice.
+//
+// Generated code receives a SpikeQueue* from a PyCapsule named "spikeforge.SpikeQueue" and calls
+// push(), peek() and advance() directly; these never throw and never allocate once every slot
+// has reached the size it needs (advance() clears a slot but keeps its capacity).
+#ifndef SPIKEFORGE_SPIKEQUEUE_H
+#define SPIKEFORGE_SPIKEQUEUE_H
+
+#include <stdint.h>
+
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace spikeforge {
+
+class SpikeQueue {
+  public:
+    // An empty queue with one slot and no sources: peek() returns an empty slot, advance() is
+    // allowed, push() must wait for prepare().
+    SpikeQueue() : slots_(1), current_(0), n_sources_(0), homogeneous_delay_(0) {}
+
+    // Set up (or set up again) the synapses and their delays.
+    //
+    // delay_steps[i]            delay of synapse i in time steps (>= 0), for i < n_synapses
+    // synapse_offsets_by_source the synapses of source s are found at positions
+    //                           offsets[s] .. offsets[s+1]-1, for s < n_sources (n_sources + 1
+    //                           entries, offsets[0] == 0, not decreasing, last == n_synapses)
+    // synapses_by_source        the synapse index at each such position; NULL when synapse
+    //                           indices are already grouped by source (position == index)
+    //
+    // The ring gets max(delay) + 1 slots, or keeps its size when it is already larger: it never
+    // shrinks, so spikes that are still pending keep their delivery step (the absolute step,
+    // counted from the step they were pushed at with the delays of that time).  Pending entries
+    // are synapse indices: if the indices change meaning (synapses removed or renumbered), call
+    // clear() first.
+    //
+    // When every synapse has the same delay, push() copies each source's whole range into one
+    // slot.  Throws std::invalid_argument (and changes nothing) on inconsistent input.
+    inline void prepare(const int32_t* delay_steps, int64_t n_synapses,
+                        const int32_t* synapse_offsets_by_source, int64_t n_sources,
+                        const int32_t* synapses_by_source = nullptr) {
+        check_arguments(delay_steps, n_synapses, synapse_offsets_by_source, n_sources,
+                        synapses_by_source);
+        std::vector<int32_t> offsets(synapse_offsets_by_source,
+                                     synapse_offsets_by_source + n_sources + 1);
+        std::vector<int32_t> synapses(static_cast<size_t>(n_synapses));
+        std::vector<int32_t> delays(static_cast<size_t>(n_synapses));
+        int32_t max_delay = 0;
+        bool homogeneous = true;
+        for (int64_t k = 0; k < n_synapses; ++k) {
+            const int32_t synapse =
+                synapses_by_source != nullptr ? synapses_by_source[k] : static_cast<int32_t>(k);
+            synapses[k] = synapse;
+            delays[k] = delay_steps[synapse];
+            if (delays[k] > max_delay) max_delay = delays[k];
+            if (delays[k] != delays[0]) homogeneous = false;
+        }
+        if (static_cast<size_t>(max_delay) + 1 > slots_.size()) {
+            grow_ring(static_cast<size_t>(max_delay) + 1);
+        }
+        offsets_.swap(offsets);
+        synapses_by_position_.swap(synapses);
+        n_sources_ = n_sources;
+        if (homogeneous) {
+            homogeneous_delay_ = n_synapses > 0 ? delays[0] : 0;
+            delays_by_position_.clear();
+            delays_by_position_.shrink_to_fit();
+        } else {
+            homogeneous_delay_ = -1;
+            delays_by_position_.swap(delays);
+        }
+    }
+
+    // Put the synapses of each spiking source into the slot of its delay.  Every source must be
+    // in 0 .. n_sources-1 of the last prepare() (not checked here: generated code passes the
+    // indices of a group's own neurons).
+    inline void push(const int32_t* spiking_sources, int64_t n_spikes) noexcept {
+        const size_t n_slots = slots_.size();
+        const int32_t* synapses = synapses_by_position_.data();
+        if (homogeneous_delay_ >= 0) {
+            size_t target = current_ + static_cast<size_t>(homogeneous_delay_);
+            if (target >= n_slots) target -= n_slots;
+            std::vector<int32_t>& slot = slots_[target];
+            for (int64_t k = 0; k < n_spikes; ++k) {
+                const int32_t source = spiking_sources[k];
+                slot.insert(slot.end(), synapses + offsets_[source], synapses + offsets_[source + 1]);
+            }
+            return;
+        }
+        const int32_t* delays = delays_by_position_.data();
+        for (int64_t k = 0; k < n_spikes; ++k) {
+            const int32_t source = spiking_sources[k];
+            const int32_t end = offsets_[source + 1];
+            for (int32_t position = offsets_[source]; position < end; ++position) {
+                size_t target = current_ + static_cast<size_t>(delays[position]);
+                if (target >= n_slots) target -= n_slots;  // delays < n_slots, one wrap at most
+                slots_[target].push_back(synapses[position]);
+            }
+        }
+    }
+
+    // The synapse indices whose spikes arrive at the current step (valid until advance()).
+    inline std::vector<int32_t>* peek() noexcept { return &slots_[current_]; }
+
+    // Empty the current slot (keeping its memory) and move to the next step.
+    inline void advance() noexcept {
+        slots_[current_].clear();
+        current_ = current_ + 1 == slots_.size() ? 0 : current_ + 1;
+    }
+
+    // Drop every pending spike (the ring keeps its size and memory).
+    inline void clear() noexcept {
+        for (std::vector<int32_t>& slot : slots_) slot.clear();
+    }
+
+    inline int64_t n_slots() const noexcept { return static_cast<int64_t>(slots_.size()); }
+    inline int64_t n_sources() const noexcept { return n_sources_; }
+    inline int64_t n_synapses() const noexcept {
+        return static_cast<int64_t>(synapses_by_position_.size());
+    }
+    // Whether every synapse has the same delay (push() then copies whole ranges).
+    inline bool is_homogeneous() const noexcept { return homogeneous_delay_ >= 0; }
+    // Number of synapse indices waiting in all slots, the current one included.
+    inline int64_t n_pending() const noexcept {
+        int64_t total = 0;
+        for (const std::vector<int32_t>& slot : slots_) total += static_cast<int64_t>(slot.size());
+        return total;
+    }
+
+  private:
+    // Resize to n slots, n larger than now, keeping each pending slot at the same distance from
+    // the current one: the current slot becomes slot 0, the new empty slots come last.
+    inline void grow_ring(size_t n) {
+        const size_t old_n = slots_.size();
+        std::vector<std::vector<int32_t>> ring(n);
+        for (size_t k = 0; k < old_n; ++k) {
+            size_t old_index = current_ + k;
+            if (old_index >= old_n) old_index -= old_n;
+            ring[k].swap(slots_[old_index]);
+        }
+        slots_.swap(ring);
+        current_ = 0;
+    }
+
+    static inline void check_arguments(const int32_t* delay_steps, int64_t n_synapses,
+                                       const int32_t* offsets, int64_t n_sources,
+                                       const int32_t* synapses_by_source) {
+        if (n_synapses < 0 || n_synapses > INT32_MAX)
+            throw std::invalid_argument("the number of synapses must be in 0 .. 2**31-1");
+        if (n_sources < 0 || n_sources >= INT32_MAX)
+            throw std::invalid_argument("the number of sources must be in 0 .. 2**31-2");
+        if (offsets == nullptr || (n_synapses > 0 && delay_steps == nullptr))
+            throw std::invalid_argument("missing offsets or delays");
+        if (offsets[0] != 0) throw std::invalid_argument("the first source offset must be 0");
+        for (int64_t s = 0; s < n_sources; ++s) {
+            if (offsets[s + 1] < offsets[s])
+                throw std::invalid_argument("source offsets must not decrease (source " +
+                                            std::to_string(s) + ")");
+        }
+        if (offsets[n_sources] != n_synapses)
+            throw std::invalid_argument("the last source offset must equal the number of "
+                                        "synapses (" + std::to_string(n_synapses) + "), not " +
+                                        std::to_string(offsets[n_sources]));
+        for (int64_t i = 0; i < n_synapses; ++i) {
+            if (delay_steps[i] < 0 || delay_steps[i] == INT32_MAX)
+                throw std::invalid_argument("delay of synapse " + std::to_string(i) +
+                                            " out of range: " + std::to_string(delay_steps[i]));
+        }
+        if (synapses_by_source != nullptr) {
+            for (int64_t k = 0; k < n_synapses; ++k) {
+                if (synapses_by_source[k] < 0 || synapses_by_source[k] >= n_synapses)
+                    throw std::invalid_argument("synapse index out of range at position " +
+                                                std::to_string(k));
+            }
+        }
+    }
+
+    std::vector<std::vector<int32_t>> slots_;  // the ring; slots_[current_] is this step
+    size_t current_;
+    int64_t n_sources_;
+    std::vector<int32_t> offsets_;               // n_sources + 1 entries
+    std::vector<int32_t> synapses_by_position_;  // synapse index at each position
+    std::vector<int32_t> delays_by_position_;    // delay at each position (heterogeneous only)
+    int32_t homogeneous_delay_;                  // the common delay, or -1 when delays differ
+};
+
+}  // namespace spikeforge
+
+#endif
