@@ -202,21 +202,31 @@ def write_readme(version: str, target: str, written: dict[str, dict]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", action="append", choices=sorted(models.MODELS),
-                        help="model(s) to regenerate (default: all)")
-    parser.add_argument("--compare-target", choices=["numpy", "cython"],
-                        help="rerun each model with this code generation target "
-                             "and print the differences")
-    parser.add_argument("--check-margins", action="store_true",
-                        help="print how close v comes to the threshold in each "
-                             "spiking model")
+    parser.add_argument(
+        "--only",
+        action="append",
+        choices=sorted(models.MODELS),
+        help="model(s) to regenerate (default: all)",
+    )
+    parser.add_argument(
+        "--compare-target",
+        choices=["numpy", "cython"],
+        help="rerun each model with this code generation target and print the differences",
+    )
+    parser.add_argument(
+        "--check-margins",
+        action="store_true",
+        help="print how close v comes to the threshold in each spiking model",
+    )
     args = parser.parse_args(argv)
 
     brian2 = _brian2()
     version = brian2.__version__
     if version != EXPECTED_BRIAN2_VERSION:
-        print(f"warning: brian2 {version} found, the stored data uses "
-              f"{EXPECTED_BRIAN2_VERSION}", file=sys.stderr)
+        print(
+            f"warning: brian2 {version} found, the stored data uses {EXPECTED_BRIAN2_VERSION}",
+            file=sys.stderr,
+        )
 
     names = args.only or list(models.MODELS)
     DATA_DIR.mkdir(parents=True, exist_ok=True)
@@ -226,8 +236,10 @@ def main(argv: list[str] | None = None) -> int:
         result, target, elapsed = run_model(brian2, name, None)
         path = save(name, result, version, target)
         results[name] = result
-        print(f"{name}: {path.relative_to(HERE.parent.parent)} "
-              f"({path.stat().st_size} bytes, target {target}, run {elapsed:.2f} s)")
+        print(
+            f"{name}: {path.relative_to(HERE.parent.parent)} "
+            f"({path.stat().st_size} bytes, target {target}, run {elapsed:.2f} s)"
+        )
 
     if args.only is None:
         write_readme(version, target, results)
