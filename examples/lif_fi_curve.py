@@ -32,10 +32,11 @@ G.v = v_reset
 G.I = "-55*mV + 40*mV*i/N"
 spikes = SpikeMonitor(G)
 trace = StateMonitor(G, "v", record=[99])
-run(1 * second, report="text")
+duration = 1 * second
+run(duration, report="text")
 
 drive = G.I[:] / mV
-rate = spikes.count / (1 * second / second)
+rate = spikes.count / float(duration / second)
 above = G.I[:] > v_threshold
 theory = np.zeros(len(drive))
 theory[above] = 1.0 / (
