@@ -202,3 +202,25 @@ def test_generated_code_is_readable_on_disk():
     assert "def run_steps" in text and "cdef void ng0_stateupdate" in text
     assert "PyCapsule_GetPointer" in text  # monitors reach their C++ vectors through capsules
     assert list(path.parent.glob("*.so"))
+
+
+def test_explicit_network_and_shared_variables():
+    G = NeuronGroup(3, "dv/dt = rate_s : 1\nrate_s : hertz (shared)", method="euler")
+    G.rate_s = 2 * kHz
+    assert G.rate_s[:] == 2 * kHz
+    net = Network(G)
+    net.run(1 * ms)
+    np.testing.assert_allclose(G.v[:], [2.0, 2.0, 2.0], rtol=1e-12)
+    assert net.t == 1 * ms and magic_network.t == 0 * ms
+    H = NeuronGroup(1, "dw/dt = 1/second : 1", method="euler")  # not in net: does not run
+    net.run(1 * ms)
+    assert H.w[0] == 0
+
+
+def test_schedule_summary_lists_objects_in_step_order():
+    G = NeuronGroup(1, "dv/dt = -v/(10*ms) : 1", threshold="v > 1", method="exact", name="g")
+    state = StateMonitor(G, "v", record=0, name="state")
+    spikes = SpikeMonitor(G, name="spikes")
+    rates = PopulationRateMonitor(G, name="rates")
+    lines = Network(rates, spikes, G, state).scheduling_summary().splitlines()
+    assert [line.split()[0] for line in lines] == ["state", "g", "spikes", "rates"]
