@@ -24,6 +24,7 @@ from spikeforge.model.variables import (
     GroupScope,
     Variable,
     VariableView,
+    check_assigned_units,
     check_dimension,
     frame_namespace,
     make_variable,
@@ -77,9 +78,6 @@ class Group(SpikeforgeObject):
             object.__setattr__(self, name, value)
 
     # code for string assignments ---------------------------------------------------------------
-    def _flush_pending(self) -> None:
-        """Hook for deferred work before values are read (nothing to do for now)."""
-
     def _substitute(self, expr):
         return expr
 
@@ -97,13 +95,7 @@ class Group(SpikeforgeObject):
                 raise error.with_context(f"{owner}, assignment to {variable.name}") from None
         else:
             text = repr(value)
-            if get_dimensions(value) != variable.dimension:
-                raise units.DimensionMismatchError(
-                    f"{owner}: {variable.name} has units of {variable.dimension}, "
-                    f"the assigned value has {get_dimensions(value)}",
-                    variable.dimension,
-                    get_dimensions(value),
-                )
+            check_assigned_units(self, variable, value)
             number = np.asarray(value)
             if number.ndim != 0:
                 raise ValueError(f"{owner}: with a string index the value must be a scalar")

@@ -115,7 +115,21 @@ class SpikeMonitor(SpikeforgeObject):
         }
 
 
-class StateMonitor(SpikeforgeObject):
+class _RecordedTimes:
+    """``t`` and ``t_`` of a monitor that records one time per step into ``self._t``."""
+
+    @property
+    def t(self) -> Quantity:
+        """The recording times."""
+        return Quantity(self._t.to_numpy(), dim=second.dim)
+
+    @property
+    def t_(self) -> np.ndarray:
+        """The recording times in seconds, as a plain array."""
+        return self._t.to_numpy()
+
+
+class StateMonitor(_RecordedTimes, SpikeforgeObject):
     """Records variables of a group at every time step (at the start of the step).
 
     ``record`` is ``True`` (all neurons), ``False``, an index or a list of indices.  The
@@ -197,15 +211,6 @@ class StateMonitor(SpikeforgeObject):
             )
         ]
 
-    @property
-    def t(self) -> Quantity:
-        """The recording times."""
-        return Quantity(self._t.to_numpy(), dim=second.dim)
-
-    @property
-    def t_(self) -> np.ndarray:
-        return self._t.to_numpy()
-
     def _values(self, name: str) -> np.ndarray:
         flat = self._records[name].to_numpy()
         n = len(self._indices)
@@ -250,7 +255,7 @@ class _SingleNeuronRecord:
         return getattr(self._monitor, name)[self._position]
 
 
-class PopulationRateMonitor(SpikeforgeObject):
+class PopulationRateMonitor(_RecordedTimes, SpikeforgeObject):
     """The population firing rate of a group at every time step: ``t`` and ``rate``."""
 
     code_kind = "ratemon"
@@ -285,11 +290,6 @@ class PopulationRateMonitor(SpikeforgeObject):
                 extra,
             )
         ]
-
-    @property
-    def t(self) -> Quantity:
-        """The recording times."""
-        return Quantity(self._t.to_numpy(), dim=second.dim)
 
     @property
     def rate(self) -> Quantity:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import sympy
@@ -193,7 +193,6 @@ class VariableView:
         return self.__getitem__(slice(None))
 
     def __getitem__(self, item):
-        self.group._flush_pending()
         variable = self.variable
         if variable.array is None:
             return self._wrap(self.group._evaluate_subexpression(variable)[self._indices(item)])
@@ -267,14 +266,7 @@ class VariableView:
         if isinstance(item, str) or isinstance(value, str):
             group._set_with_code(variable, item, value, level=level + 2)
             return
-        group._flush_pending()
-        if get_dimensions(value) != variable.dimension:
-            raise units.DimensionMismatchError(
-                f"{type(group).__name__} {group.name!r}: {variable.name} has units of "
-                f"{variable.dimension}, the assigned value has {get_dimensions(value)}",
-                variable.dimension,
-                get_dimensions(value),
-            )
+        check_assigned_units(group, variable, value)
         values = np.asarray(value)
         if variable.shared:
             variable.array[0] = values
@@ -282,14 +274,15 @@ class VariableView:
             variable.array[item] = values
 
 
-@dataclass
-class PendingAssignment:
-    """A string assignment waiting to be compiled together with others."""
-
-    variable: Variable
-    item: object
-    code: str
-    namespace: dict = field(default_factory=dict)
+def check_assigned_units(group, variable: Variable, value) -> None:
+    """Raise DimensionMismatchError if ``value`` does not have the units of ``variable``."""
+    if get_dimensions(value) != variable.dimension:
+        raise units.DimensionMismatchError(
+            f"{type(group).__name__} {group.name!r}: {variable.name} has units of "
+            f"{variable.dimension}, the assigned value has {get_dimensions(value)}",
+            variable.dimension,
+            get_dimensions(value),
+        )
 
 
 def frame_namespace(level: int) -> dict:
