@@ -224,3 +224,19 @@ def test_schedule_summary_lists_objects_in_step_order():
     rates = PopulationRateMonitor(G, name="rates")
     lines = Network(rates, spikes, G, state).scheduling_summary().splitlines()
     assert [line.split()[0] for line in lines] == ["state", "g", "spikes", "rates"]
+
+
+def test_smooth_rate_preserves_the_mean_of_a_regular_rate():
+    # every neuron fires every 1 ms (10 steps), staggered: the population rate is constant
+    # in the mean; smoothing over whole periods gives exactly that mean away from the ends
+    G = NeuronGroup(
+        10, "dv/dt = 1/ms : 1", threshold="v > 1 - 1e-9", reset="v -= 1", method="euler"
+    )
+    G.v = "i/N"
+    rates = PopulationRateMonitor(G)
+    run(20 * ms)
+    smooth = rates.smooth_rate(window="flat", width=1.1 * ms) / Hz
+    assert np.mean(rates.rate / Hz) == pytest.approx(1000, rel=0.01)
+    np.testing.assert_allclose(smooth[20:-20], 1000, rtol=0.01)
+    with pytest.raises(ValueError, match="unknown window"):
+        rates.smooth_rate(window="triangle", width=1 * ms)
