@@ -4,13 +4,16 @@ The directory is shared by the whole session (and by the subprocesses tests star
 environment), so each distinct module is compiled once per session.
 """
 
+import atexit
 import os
+import shutil
 import tempfile
 
 import pytest
 
 _session_cache = tempfile.mkdtemp(prefix="spikeforge-test-cache-")
 os.environ["SPIKEFORGE_CACHE_DIR"] = _session_cache
+atexit.register(shutil.rmtree, _session_cache, ignore_errors=True)
 
 
 @pytest.fixture(autouse=True)

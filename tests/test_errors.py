@@ -144,5 +144,5 @@ def test_progress_report(capsys):
     out = capsys.readouterr().out
     assert "2 ms" in out or "0.002 s" in out
     reports = []
-    run(2 * ms, report=lambda elapsed, done, start, duration: reports.append(float(done / ms)))
-    assert reports and reports[-1] == pytest.approx(2.0)
+    run(2 * ms, report=lambda elapsed, fraction, start, duration: reports.append(fraction))
+    assert reports and reports[-1] == pytest.approx(1.0)  # Brian2: the completed fraction

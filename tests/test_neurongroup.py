@@ -240,3 +240,31 @@ def test_smooth_rate_preserves_the_mean_of_a_regular_rate():
     np.testing.assert_allclose(smooth[20:-20], 1000, rtol=0.01)
     with pytest.raises(ValueError, match="unknown window"):
         rates.smooth_rate(window="triangle", width=1 * ms)
+
+
+def test_string_assignments_see_the_clock_and_the_groups_time():
+    defaultclock.dt = 0.05 * ms
+    G = NeuronGroup(1, "x : second\nstep : 1\ndv/dt = 1/second : 1", method="euler")
+    G.x = "dt"
+    assert G.x[0] == 0.05 * ms
+    net = Network(G)
+    net.run(1 * ms)
+    G.x = "t"
+    G.step = "t_in_timesteps"
+    assert G.x[0] / ms == pytest.approx(1.0) and G.step[0] == 20
+
+
+def test_spike_monitor_without_recording_still_counts():
+    G = NeuronGroup(2, "dv/dt = 1/ms : 1", threshold="v > 1", reset="v = 0", method="euler")
+    counter = SpikeMonitor(G, record=False)
+    recorder = SpikeMonitor(G)
+    run(5 * ms)
+    assert len(counter.i) == 0 and counter.num_spikes == recorder.num_spikes > 0
+    np.testing.assert_array_equal(counter.count, recorder.count)
+
+
+def test_unsupported_features_say_so():
+    with pytest.raises(NotImplementedError, match="stochastic"):
+        NeuronGroup(1, "dv/dt = -v/(10*ms) + xi/sqrt(ms) : 1")
+    with pytest.raises(NotImplementedError, match="dt"):
+        NeuronGroup(1, "v : 1", dt=1 * ms)

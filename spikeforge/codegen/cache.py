@@ -190,7 +190,8 @@ def _extension_path(entry: Path, full_name: str) -> Path:
 
 
 def _try_import(entry: Path, full_name: str) -> ModuleType | None:
-    """Import a published entry; None when it does not exist or is broken (it is then removed)."""
+    """Import a published entry; None when it does not exist or is broken (the caller then
+    rebuilds it under the lock, replacing the broken directory)."""
     extension = _extension_path(entry, full_name)
     if not (entry / "manifest.json").exists() or not extension.exists():
         return None
@@ -227,7 +228,13 @@ def _build_entry(source: str, root: Path, entry: Path, full_name: str) -> None:
             "-o",
             str(extension),
         ]
-        result = subprocess.run(command, capture_output=True, text=True)
+        try:
+            result = subprocess.run(command, capture_output=True, text=True)
+        except OSError as error:
+            raise CompilationError(
+                f"Cannot run the C++ compiler {compiler_command()[0]!r} ({error}). Install a C++ "
+                "compiler (g++ or clang++) or name one in the environment variable CXX."
+            ) from None
         if result.returncode != 0:
             kept = _keep_failed(work, root, full_name)
             raise CompilationError(
@@ -278,7 +285,7 @@ def _cythonize(pyx: Path, cpp: Path, full_name: str) -> None:
 
 
 def _keep_failed(work: Path, root: Path, full_name: str) -> Path:
-    """Move a failed build where a user can read it: ``<cache>/failed/<module>``."""
+    """Copy a failed build where a user can read it: ``<cache>/failed/<module>``."""
     target = root / "failed" / full_name
     if target.exists():
         shutil.rmtree(target, ignore_errors=True)

@@ -479,10 +479,7 @@ def dimension_of(expr, dimensions: dict[str, Dimension], text: str | None = None
             name = _function_name(node)
             if name is None:
                 raise ExpressionError(f"unsupported function {node.func}", text)
-            rule = FUNCTIONS[name][1]
-            if name == "log10":
-                return rule([of(node.args[0])], text)
-            return rule([of(arg) for arg in node.args], text)
+            return FUNCTIONS[name][1]([of(arg) for arg in node.args], text)
         raise ExpressionError(f"unsupported expression {node}", text)
 
     try:

@@ -19,6 +19,7 @@ from spikeforge.codegen.render import Role
 from spikeforge.codegen.stateupdaters import IntegrationError, integrate
 from spikeforge.codegen.translate import translate
 from spikeforge.model.base import BuildContext, SpikeforgeObject
+from spikeforge.model.namespace import caller_namespace
 from spikeforge.model.variables import (
     SECOND,
     GroupScope,
@@ -26,7 +27,6 @@ from spikeforge.model.variables import (
     VariableView,
     check_assigned_units,
     check_dimension,
-    frame_namespace,
     make_variable,
 )
 from spikeforge.units import DIMENSIONLESS, Quantity, get_dimensions
@@ -47,6 +47,7 @@ class Group(SpikeforgeObject):
         self.N = int(N)
         self.namespace = namespace
         self.variables: dict[str, Variable] = {}
+        self._time = 0.0  # the time of the network that last ran this group
 
     def __len__(self) -> int:
         return self.N
@@ -86,7 +87,7 @@ class Group(SpikeforgeObject):
         from spikeforge.model.network import run_roles_once
 
         owner = f"{type(self).__name__} {self.name!r}"
-        namespace = self.namespace if self.namespace is not None else frame_namespace(level)
+        namespace = self.namespace if self.namespace is not None else caller_namespace(level - 1)
         if isinstance(value, str):
             text = value
             try:
@@ -114,9 +115,9 @@ class Group(SpikeforgeObject):
             ).reshape(-1)
         if variable.shared:
             indices = np.zeros(1, dtype=np.int32)
-        from spikeforge.model.network import magic_network
+        from spikeforge.model.clock import defaultclock
 
-        context = BuildContext(namespace=namespace, dt=magic_network.dt_)
+        context = BuildContext(namespace=namespace, dt=defaultclock.dt_)
         scope = GroupScope(self, context, namespace)
         if variable.name not in self.variables:  # a scratch target: a selection or a readout
             from spikeforge.codegen.translate import Resolved
@@ -151,7 +152,7 @@ class Group(SpikeforgeObject):
             code,
             extra={"indices": indices_static, "count": count_static},
         )
-        run_roles_once(f"set_{variable.name}", [role], context)
+        run_roles_once(f"set_{variable.name.strip('_')}", [role], context, self._time)
 
     def _indices_for_condition(self, condition: str, level: int) -> np.ndarray:
         """Indices where a condition string holds (evaluated by generated code)."""
@@ -211,6 +212,10 @@ class NeuronGroup(Group):
         name="neurongroup*",
     ):
         super().__init__(N, name, "groups", order, namespace)
+        if dtype is not None:
+            raise NotImplementedError(
+                f"NeuronGroup {self.name!r}: dtype= is not supported yet (state is float64)"
+            )
         if dt is not None or clock is not None:
             raise NotImplementedError(
                 f"NeuronGroup {self.name!r}: per-object dt and clocks are not supported yet; "
@@ -220,6 +225,13 @@ class NeuronGroup(Group):
             self.equations = model if isinstance(model, Equations) else Equations(model)
         except ExpressionError as error:
             raise error.with_context(f"NeuronGroup {self.name!r}") from None
+        for equation in self.equations:
+            names = equation.expression.free_symbols if equation.expression is not None else ()
+            if any(s.name == "xi" or s.name.startswith("xi_") for s in names):
+                raise NotImplementedError(
+                    f"NeuronGroup {self.name!r}: stochastic equations (xi) are not supported yet "
+                    f"(in {equation.text!r})"
+                )
         self.method = method
         self.method_used: str | None = None
         self.threshold = threshold

@@ -43,7 +43,7 @@ class SpikeMonitor(SpikeforgeObject):
         if variables:
             raise NotImplementedError("SpikeMonitor(variables=...) is not supported yet")
         super().__init__(name, when, order)
-        self.record = record
+        self.record = bool(record)  # False: count spikes only
         self._i = containers().DynamicArray1D("int32")
         self._t = containers().DynamicArray1D("float64")
         self._count = np.zeros(self.source.N, dtype=np.int32)
@@ -60,6 +60,7 @@ class SpikeMonitor(SpikeforgeObject):
             "record_t": context.capsule(self, "t", self._t),
             "start": 0,
             "stop": scope.size_static(),
+            "record": self.record,
         }
         code = translate([], scope)
         return [
@@ -100,8 +101,8 @@ class SpikeMonitor(SpikeforgeObject):
 
     @property
     def num_spikes(self) -> int:
-        """Total number of recorded spikes."""
-        return len(self._i)
+        """Total number of spikes (also counted with ``record=False``)."""
+        return int(self._count.sum())
 
     def spike_trains(self) -> dict[int, Quantity]:
         """Spike times per neuron index: ``{i: times}`` for every neuron of the source."""

@@ -34,21 +34,21 @@ def steps_until(time_: float, dt: float) -> int:
     return int(nearest) if abs(steps - nearest) < 1e-4 else int(np.ceil(steps))
 
 
-def build_module(description: str, roles: list[Role], context: BuildContext):
+def build_module(name: str, description: str, roles: list[Role], context: BuildContext):
     """Render ``roles`` into one module, compile it (or take it from the cache), return it.
 
-    Also returns the path of the generated ``.pyx``.
+    ``name`` becomes part of the file names.  Also returns the path of the generated ``.pyx``.
     """
     source = render_module(description, roles, context.arguments)
-    module = cache.load_module(source, "network" if "network" in description else description)
+    module = cache.load_module(source, name)
     return module, Path(module.__file__).with_suffix("").with_suffix(".pyx")
 
 
-def run_roles_once(description: str, roles: list[Role], context: BuildContext) -> None:
-    """Run ``roles`` once, at the current time of the implicit network (string assignments)."""
-    module, _ = build_module(description, roles, context)
-    step = magic_network._current_step(magic_network.dt_)
-    call_run_steps(module, context.arguments.collect(), step, step + 1, magic_network.dt_)
+def run_roles_once(name: str, roles: list[Role], context: BuildContext, time_: float) -> None:
+    """Run ``roles`` once, at time ``time_`` (string assignments)."""
+    module, _ = build_module(name, "one-off code", roles, context)
+    step = steps_until(time_, context.dt)
+    call_run_steps(module, context.arguments.collect(), step, step + 1, context.dt)
 
 
 class Network:
@@ -129,7 +129,7 @@ class Network:
         """Simulate for ``duration``.
 
         ``report`` is ``None`` (silent), ``'text'``/``'stdout'``, ``'stderr'``, a function
-        ``report(elapsed, completed, start, duration)``, or ``'auto'`` (the default), which
+        ``report(elapsed, fraction_completed, start, duration)``, or ``'auto'`` (the default), which
         reports to stderr only once a run has taken more than 10 s.  External names in model
         strings come from ``namespace`` or, by default, from the caller's frame.
         """
@@ -160,7 +160,7 @@ class Network:
         kinds = sorted({type(obj).__name__ for obj in objects})
         built = time.perf_counter()
         module, self.generated_source_path = build_module(
-            "network of " + ", ".join(kinds), roles, context
+            "network", "network of " + ", ".join(kinds), roles, context
         )
         compiled = time.perf_counter()
         collected = context.arguments.collect()
@@ -184,6 +184,7 @@ class Network:
             reporter.update(time.perf_counter() - loop_started, (step - start_step) * dt)
         self.t_ = self.t_ + duration_ if n_steps else self.t_
         for obj in objects:
+            obj._time = self.t_  # string assignments after the run see this time
             obj.after_run() if hasattr(obj, "after_run") else None
         reporter.finish(time.perf_counter() - loop_started)
         finished = time.perf_counter()
@@ -198,6 +199,11 @@ class Network:
         """Set time back to 0 and forget the objects (used by ``start_scope``)."""
         self.t_ = 0.0
         self.objects = []
+
+
+def fraction_done(completed: float, duration: float) -> float:
+    """The completed fraction of a run (1 for an empty run)."""
+    return completed / duration if duration else 1.0
 
 
 class _Reporter:
@@ -226,7 +232,10 @@ class _Reporter:
         self.last = elapsed
         if callable(self.report):
             self.report(
-                elapsed * second, completed * second, self.start * second, self.duration * second
+                elapsed * second,
+                fraction_done(completed, self.duration),
+                self.start * second,
+                self.duration * second,
             )
             return
         fraction = completed / self.duration if self.duration else 1.0
@@ -242,12 +251,7 @@ class _Reporter:
         ):
             self._write(f"{self.duration:.4g} s simulated in {elapsed:.2f} s")
         elif callable(self.report):
-            self.report(
-                elapsed * second,
-                self.duration * second,
-                self.start * second,
-                self.duration * second,
-            )
+            self.report(elapsed * second, 1.0, self.start * second, self.duration * second)
 
 
 class MagicNetwork(Network):

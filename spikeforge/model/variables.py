@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 
 import numpy as np
 import sympy
 
 from spikeforge import units
-from spikeforge.codegen.expressions import ExpressionError, dimension_of, parse_expression
+from spikeforge.codegen.expressions import ExpressionError, dimension_of
 from spikeforge.codegen.printer import _float
 from spikeforge.codegen.translate import Resolved, Scope
 from spikeforge.model.namespace import DEFAULT_NAMESPACE
@@ -59,12 +58,10 @@ def external_value(name: str, value, owner: str):
     if isinstance(value, (np.ndarray, list, tuple)):
         raise ExpressionError(
             f"the external name {name!r} refers to an array; external values must be scalars "
-            "(store per-neuron values in a parameter of the model instead)",
-            context=owner,
+            "(store per-neuron values in a parameter of the model instead)"
         )
     raise ExpressionError(
-        f"the external name {name!r} refers to a {type(value).__name__}, not to a number",
-        context=owner,
+        f"the external name {name!r} refers to a {type(value).__name__}, not to a number"
     )
 
 
@@ -93,7 +90,7 @@ class GroupScope(Scope):
             return self.namespace[name]
         if name in DEFAULT_NAMESPACE:
             return DEFAULT_NAMESPACE[name]
-        raise ExpressionError(f"unknown identifier {name!r}", context=self.owner())
+        raise ExpressionError(f"unknown identifier {name!r}")
 
     def resolve(self, name: str) -> Resolved:
         if name in self.internal:
@@ -113,6 +110,8 @@ class GroupScope(Scope):
             return Resolved("scalar", static=self.size_static(), local_type="int64_t")
         if name in ("t", "dt"):
             return Resolved("scalar")
+        if name == "t_in_timesteps":
+            return Resolved("index", literal="_step")
         value = self.lookup_external(name)
         if (
             isinstance(value, Quantity)
@@ -139,7 +138,7 @@ class GroupScope(Scope):
         variable = self.group.variables.get(name)
         if variable is not None:
             return variable.dimension
-        if name in ("i", "N"):
+        if name in ("i", "N", "t_in_timesteps"):
             return DIMENSIONLESS
         if name in ("t", "dt"):
             return SECOND
@@ -283,18 +282,3 @@ def check_assigned_units(group, variable: Variable, value) -> None:
             variable.dimension,
             get_dimensions(value),
         )
-
-
-def frame_namespace(level: int) -> dict:
-    """Locals and globals ``level`` frames above the caller."""
-    frame = sys._getframe(level + 1)
-    namespace = dict(frame.f_globals)
-    namespace.update(frame.f_locals)
-    return namespace
-
-
-def parse_value_expression(code: str, owner: str):
-    try:
-        return parse_expression(code)
-    except ExpressionError as error:
-        raise error.with_context(owner) from None
