@@ -14,6 +14,7 @@ from spikeforge.model.clock import Clock, defaultclock
 from spikeforge.model.groups import NeuronGroup
 from spikeforge.model.monitors import PopulationRateMonitor, SpikeMonitor, StateMonitor
 from spikeforge.model.network import Network, magic_network, run
+from spikeforge.model.synapses import Synapses
 from spikeforge.runtime.driver import seed
 from spikeforge.units import *  # noqa: F403  (units are part of the modelling vocabulary)
 
@@ -21,6 +22,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "NeuronGroup",
+    "Synapses",
     "SpikeMonitor",
     "StateMonitor",
     "PopulationRateMonitor",

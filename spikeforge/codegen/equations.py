@@ -32,12 +32,15 @@ DIFFERENTIAL = "differential equation"
 SUBEXPRESSION = "subexpression"
 PARAMETER = "parameter"
 
-#: Flags each kind of equation accepts.
+#: Flags each kind of equation accepts (neuron groups and synapses; each object checks which of
+#: them apply to it).
 ALLOWED_FLAGS = {
-    DIFFERENTIAL: {"unless refractory"},
-    SUBEXPRESSION: {"shared", "constant over dt"},
+    DIFFERENTIAL: {"unless refractory", "event-driven", "clock-driven"},
+    SUBEXPRESSION: {"shared", "constant over dt", "summed"},
     PARAMETER: {"constant", "shared"},
 }
+#: Flags that only synapses accept.
+SYNAPTIC_FLAGS = {"event-driven", "clock-driven", "summed"}
 
 _DIFFERENTIAL_LINE = re.compile(r"^d([A-Za-z_][A-Za-z0-9_]*)\s*/\s*dt\s*=(.*)$", re.S)
 _SUBEXPRESSION_LINE = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\s*=(?!=)(.*)$", re.S)
@@ -207,7 +210,7 @@ def _parse_line(text: str) -> SingleEquation:
     flags: set[str] = set()
     match = _FLAGS.search(unit_part)
     if match and unit_part[: match.start()].strip():
-        flags = {flag.strip().replace("-", " ") for flag in match.group(1).split(",")}
+        flags = {_normalise_flag(flag) for flag in match.group(1).split(",")}
         unit_part = unit_part[: match.start()].strip()
     var_type, dimension = _parse_unit(unit_part, text)
 
@@ -242,6 +245,11 @@ def _parse_line(text: str) -> SingleEquation:
     return SingleEquation(
         kind, name, expression, dimension, var_type, frozenset(flags), text, expression_text
     )
+
+
+def _normalise_flag(flag: str) -> str:
+    flag = " ".join(flag.split())
+    return "unless refractory" if flag == "unless-refractory" else flag
 
 
 def _parse_unit(unit_part: str, text: str) -> tuple[str, Dimension]:

@@ -40,7 +40,7 @@ class int_(sympy.Function):
     nargs = 1
 
 
-class rand(sympy.Function):
+class random_uniform(sympy.Function):
     """``rand()``: uniform in [0, 1), a new number at each use.
 
     The single argument is a counter that makes each call site distinct, so that sympy does not
@@ -50,10 +50,16 @@ class rand(sympy.Function):
     nargs = 1
 
 
-class randn(sympy.Function):
+class random_normal(sympy.Function):
     """``randn()``: standard normal, a new number at each use (see :class:`rand`)."""
 
     nargs = 1
+
+
+# Short names; the classes are named so that sympy's numeric evaluation, which looks functions
+# up by class name in mpmath, does not take them for mpmath.rand.
+rand = random_uniform
+randn = random_normal
 
 
 class timestep(sympy.Function):

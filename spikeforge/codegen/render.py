@@ -41,6 +41,9 @@ class Role:
     order: int = 0
     extra: dict = field(default_factory=dict)
     rendered: str = ""
+    #: Lines run at the start of each element's iteration, before its variables are loaded
+    #: (synapses load the indices of their pre- and postsynaptic neurons here).
+    index_lines: list[str] = field(default_factory=list)
 
     def __getattr__(self, item):  # templates read extra values as role.<name>
         extra = self.__dict__.get("extra", {})

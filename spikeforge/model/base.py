@@ -52,7 +52,7 @@ def objects_in_scope() -> list[SpikeforgeObject]:
     alive = []
     for reference in _instances:
         obj = reference()
-        if obj is not None and obj._scope == _current_scope:
+        if obj is not None and obj._scope_id == _current_scope:
             alive.append(obj)
     _instances[:] = [r for r in _instances if r() is not None]
     return alive
@@ -73,7 +73,7 @@ class SpikeforgeObject:
         self.when = when
         self.order = int(order)
         self.active = True
-        self._scope = _current_scope
+        self._scope_id = _current_scope
         _instances.append(weakref.ref(self))
 
     @property
@@ -106,6 +106,14 @@ def _unique_name(name: str) -> str:
     return base if number == 0 else f"{base}_{number}"
 
 
+#: The Cython type and capsule name of each kind of runtime container.
+CAPSULE_TYPES = {
+    "float64": ("vector[double]", "spikeforge.vector<double>"),
+    "int32": ("vector[int32_t]", "spikeforge.vector<int32_t>"),
+    "queue": ("SpikeQueue", "spikeforge.SpikeQueue"),
+}
+
+
 @dataclass
 class BuildContext:
     """Everything one generated module is built from: its arguments and the run's namespace.
@@ -127,12 +135,20 @@ class BuildContext:
             self.prefixes[key] = f"{obj.code_kind}{count}"
         return self.prefixes[key]
 
-    def array(self, obj: SpikeforgeObject, name: str, array: np.ndarray) -> str:
-        """Register ``array`` of ``obj`` as a module argument; returns its static name."""
+    def array(self, obj: SpikeforgeObject, name: str, array, dtype=None) -> str:
+        """Register an array of ``obj`` as a module argument; returns its static name.
+
+        ``array`` is a NumPy array, or a function returning the current one (for arrays that
+        are reallocated between runs; ``dtype`` must then be given).
+        """
         from spikeforge.codegen.translate import C_TYPES
 
         static = f"_{self.prefix(obj)}_{name}"
-        return self.arguments.add(Argument("array", static, C_TYPES[array.dtype][0], lambda: array))
+        if callable(array):
+            fetch, ctype = array, C_TYPES[np.dtype(dtype)][0]
+        else:
+            fetch, ctype = (lambda: array), C_TYPES[array.dtype][0]
+        return self.arguments.add(Argument("array", static, ctype, fetch))
 
     def scalar(self, obj: SpikeforgeObject, name: str, fetch, ctype: str = "double") -> str:
         """Register a number, read by ``fetch()`` at each call, as a module argument."""
@@ -140,14 +156,11 @@ class BuildContext:
         return self.arguments.add(Argument("scalar", static, ctype, fetch))
 
     def capsule(self, obj: SpikeforgeObject, name: str, owner) -> str:
-        """Register a C++ container (a runtime ``DynamicArray1D``) reached through its capsule."""
+        """Register a C++ object (a runtime ``DynamicArray1D`` or ``SpikeQueue``) reached through
+        its capsule."""
         static = f"_{self.prefix(obj)}_{name}"
-        ctype = "vector[double]" if owner.dtype == "float64" else "vector[int32_t]"
-        capsule_name = (
-            "spikeforge.vector<double>"
-            if owner.dtype == "float64"
-            else "spikeforge.vector<int32_t>"
-        )
+        kind = getattr(owner, "dtype", "queue")
+        ctype, capsule_name = CAPSULE_TYPES[kind]
         return self.arguments.add(Argument("capsule", static, ctype, owner.capsule, capsule_name))
 
 

@@ -6,7 +6,13 @@ import numpy as np
 import sympy
 
 from spikeforge import units
-from spikeforge.codegen.equations import DIFFERENTIAL, EquationError, Equations, SUBEXPRESSION
+from spikeforge.codegen.equations import (
+    DIFFERENTIAL,
+    SUBEXPRESSION,
+    SYNAPTIC_FLAGS,
+    EquationError,
+    Equations,
+)
 from spikeforge.codegen.expressions import (
     ExpressionError,
     Statement,
@@ -78,6 +84,14 @@ class Group(SpikeforgeObject):
         else:
             object.__setattr__(self, name, value)
 
+    def _scope(self, context: BuildContext, namespace) -> GroupScope:
+        """How names in this group's code resolve (synapses add pre/post variables)."""
+        return GroupScope(self, context, namespace)
+
+    def _index_lines(self, context: BuildContext) -> list[str]:
+        """Lines that set up per-element indices in generated loops (none for neurons)."""
+        return []
+
     # code for string assignments ---------------------------------------------------------------
     def _substitute(self, expr):
         return expr
@@ -118,7 +132,7 @@ class Group(SpikeforgeObject):
         from spikeforge.model.clock import defaultclock
 
         context = BuildContext(namespace=namespace, dt=defaultclock.dt_)
-        scope = GroupScope(self, context, namespace)
+        scope = self._scope(context, namespace)
         if variable.name not in self.variables:  # a scratch target: a selection or a readout
             from spikeforge.codegen.translate import Resolved
 
@@ -151,6 +165,7 @@ class Group(SpikeforgeObject):
             "assignment to a variable (for the selected elements)",
             code,
             extra={"indices": indices_static, "count": count_static},
+            index_lines=self._index_lines(context),
         )
         run_roles_once(f"set_{variable.name.strip('_')}", [role], context, self._time)
 
@@ -225,6 +240,14 @@ class NeuronGroup(Group):
             self.equations = model if isinstance(model, Equations) else Equations(model)
         except ExpressionError as error:
             raise error.with_context(f"NeuronGroup {self.name!r}") from None
+        for equation in self.equations:
+            misplaced = equation.flags & SYNAPTIC_FLAGS
+            if misplaced:
+                raise EquationError(
+                    f"the flag {sorted(misplaced)[0]!r} is only for synapses",
+                    equation.text,
+                    f"NeuronGroup {self.name!r}",
+                )
         for equation in self.equations:
             names = equation.expression.free_symbols if equation.expression is not None else ()
             if any(s.name == "xi" or s.name.startswith("xi_") for s in names):
@@ -333,7 +356,7 @@ class NeuronGroup(Group):
                 statement.text,
                 owner,
             )
-        if variable.array is None or variable.read_only:
+        if not variable.has_storage or variable.read_only:
             raise ExpressionError(
                 f"{statement.target!r} cannot be assigned to (it is a subexpression or read-only)",
                 statement.text,

@@ -182,7 +182,7 @@ class StateMonitor(_RecordedTimes, SpikeforgeObject):
         prefix = context.prefix(self)
         source = self.source
         namespace = source.namespace if source.namespace is not None else context.namespace
-        scope = GroupScope(source, context, namespace)
+        scope = source._scope(context, namespace)
         statements = [
             (f"_value_{k}", source._substitute(symbol(name)))
             for k, name in enumerate(self.record_variables)
@@ -209,6 +209,7 @@ class StateMonitor(_RecordedTimes, SpikeforgeObject):
                 self.when,
                 self.order,
                 extra,
+                index_lines=source._index_lines(context),
             )
         ]
 

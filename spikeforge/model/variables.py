@@ -22,21 +22,36 @@ DTYPES = {"float": np.float64, "integer": np.int32, "boolean": np.bool_}
 class Variable:
     """One named quantity of a group: its unit, its storage and whether users may write it.
 
-    ``expression`` is set for subexpressions (which have no storage).
+    ``expression`` is set for subexpressions (which have no storage).  ``dynamic`` is a runtime
+    ``DynamicArray1D`` for variables whose size changes (synapses); ``array`` is then a view of it.
     """
 
     name: str
     dimension: Dimension
-    array: np.ndarray | None
+    storage: np.ndarray | None
     var_type: str = "float"
     constant: bool = False
     read_only: bool = False
     shared: bool = False
     expression: sympy.Expr | None = None
+    dynamic: object = None
+
+    @property
+    def array(self) -> np.ndarray | None:
+        """The values (a view of the C++ vector for dynamic variables)."""
+        if self.dynamic is not None:
+            return self.dynamic.view()
+        return self.storage
 
     @property
     def dtype(self):
-        return None if self.array is None else self.array.dtype
+        if self.dynamic is not None:
+            return np.dtype(self.dynamic.dtype)
+        return None if self.storage is None else self.storage.dtype
+
+    @property
+    def has_storage(self) -> bool:
+        return self.storage is not None or self.dynamic is not None
 
 
 def make_variable(name, dimension, size, var_type="float", **flags) -> Variable:
@@ -97,11 +112,8 @@ class GroupScope(Scope):
             return self.internal[name]
         group, context = self.group, self.context
         variable = group.variables.get(name)
-        if variable is not None and variable.array is not None:
-            static = context.array(group, name, variable.array)
-            return Resolved(
-                "element", variable.array.dtype, static, "0" if variable.shared else self.index
-            )
+        if variable is not None and variable.has_storage:
+            return self.element(group, variable, name, "0" if variable.shared else self.index)
         if variable is not None:
             raise ExpressionError(f"internal error: subexpression {name!r} was not substituted")
         if name == "i":
@@ -126,6 +138,11 @@ class GroupScope(Scope):
         local_type = "int64_t" if isinstance(number, int) else "double"
         static = context.scalar(group, f"const_{name}", lambda: self._current(name), local_type)
         return Resolved("scalar", static=static, local_type=local_type)
+
+    def element(self, group, variable: Variable, name: str, index: str) -> Resolved:
+        """An element of ``variable`` of ``group`` at ``index``, as a module argument."""
+        static = self.context.array(group, variable.name, lambda: variable.array, variable.dtype)
+        return Resolved("element", variable.dtype, static, index)
 
     def _current(self, name):
         return external_value(name, self.lookup_external(name), self.owner())
@@ -193,7 +210,7 @@ class VariableView:
 
     def __getitem__(self, item):
         variable = self.variable
-        if variable.array is None:
+        if not variable.has_storage:
             return self._wrap(self.group._evaluate_subexpression(variable)[self._indices(item)])
         if variable.shared:
             return self._wrap(variable.array[0].copy())
@@ -257,7 +274,7 @@ class VariableView:
     def set_item(self, item, value, level=0):
         """Assign ``value`` to the elements ``item`` (``slice(None)`` for all)."""
         group, variable = self.group, self.variable
-        if variable.read_only or variable.array is None:
+        if variable.read_only or not variable.has_storage:
             raise TypeError(
                 f"{type(group).__name__} {group.name!r}: the variable {variable.name!r} "
                 "cannot be assigned to"

@@ -7,6 +7,8 @@ container's inline methods with no Python in between.
 """
 from cpython.pycapsule cimport PyCapsule_New
 from cpython.bytes cimport PyBytes_FromStringAndSize
+from cpython.memoryview cimport PyMemoryView_FromMemory
+from cpython.buffer cimport PyBUF_WRITE
 from libc.stdint cimport int32_t, int64_t, uintptr_t
 from libc.string cimport memcpy
 from libcpp.vector cimport vector
@@ -69,6 +71,24 @@ cdef class DynamicArray1D:
         else:
             raw = PyBytes_FromStringAndSize(<char*>self._ints.data(), n * sizeof(int32_t))
         return np.frombuffer(raw, dtype=self.dtype).copy()
+
+    def view(self):
+        """A writable NumPy array over the vector's memory, without copying.
+
+        Valid until the vector next changes size (``resize``, ``append_array``, or generated
+        code appending): take a new view after that.
+        """
+        cdef Py_ssize_t n = len(self)
+        cdef char* data
+        if n == 0:
+            return np.zeros(0, dtype=self.dtype)
+        if self._doubles != NULL:
+            data = <char*>self._doubles.data()
+            return np.frombuffer(PyMemoryView_FromMemory(data, n * sizeof(double), PyBUF_WRITE),
+                                 dtype=self.dtype)
+        data = <char*>self._ints.data()
+        return np.frombuffer(PyMemoryView_FromMemory(data, n * sizeof(int32_t), PyBUF_WRITE),
+                             dtype=self.dtype)
 
     def append_array(self, values):
         """Append the elements of a NumPy array (used when restoring a monitor)."""

@@ -1,0 +1,748 @@
+"""``Synapses``: connections between groups, with spikes delivered through a C++ spike queue.
+
+Storage: every synaptic variable (and the synapse indices ``i``, ``j``) lives in a C++
+``std::vector`` owned by a runtime ``DynamicArray1D``; ``connect()`` appends to them from generated
+code.  Each pathway (``on_pre``, ``on_post``) owns a runtime ``SpikeQueue``; at every step its
+``push`` role hands the source's spikes to the queue and its ``synapses`` role runs the pathway's
+statements for the synapses whose spikes arrive, both reaching the queue through its capsule.
+"""
+
+from __future__ import annotations
+
+import ast
+
+import numpy as np
+import sympy
+
+from spikeforge import units
+from spikeforge.codegen.equations import (
+    DIFFERENTIAL,
+    SUBEXPRESSION,
+    EquationError,
+    Equations,
+)
+from spikeforge.codegen.expressions import (
+    ExpressionError,
+    Statement,
+    is_boolean,
+    parse_expression,
+    parse_statements,
+    symbol,
+)
+from spikeforge.codegen.render import Role
+from spikeforge.codegen.stateupdaters import DT, IntegrationError, integrate
+from spikeforge.codegen.translate import Resolved, translate
+from spikeforge.model.base import BuildContext
+from spikeforge.model.groups import Group
+from spikeforge.model.namespace import caller_namespace
+from spikeforge.model.variables import SECOND, GroupScope, Variable, check_dimension
+from spikeforge.runtime import containers
+from spikeforge.units import DIMENSIONLESS, get_dimensions
+
+SYNAPSE_FLAGS = {"event-driven", "clock-driven", "summed", "constant", "shared"}
+
+
+def _spiking(group, role: str) -> None:
+    if getattr(group, "_spikes", None) is None:
+        raise TypeError(f"Synapses: the {role} {group!r} is not a group that emits spikes")
+
+
+class SynapseScope(GroupScope):
+    """Names in synaptic code: synaptic variables (at ``_idx``), ``x_pre`` (the presynaptic
+    neuron's ``x``), ``x_post`` or a bare postsynaptic name (the postsynaptic neuron's)."""
+
+    def __init__(self, synapses, context, namespace, pre_index="_pre_idx", post_index="_post_idx"):
+        super().__init__(synapses, context, namespace)
+        self.pre_index = pre_index
+        self.post_index = post_index
+
+    def _neuron_variable(self, name: str):
+        synapses = self.group
+        if name.endswith("_pre") and name[:-4] in synapses.source.variables:
+            return synapses.source, synapses.source.variables[name[:-4]], self.pre_index
+        if name.endswith("_post") and name[:-5] in synapses.target.variables:
+            return synapses.target, synapses.target.variables[name[:-5]], self.post_index
+        if name not in synapses.variables and name in synapses.target.variables:
+            return synapses.target, synapses.target.variables[name], self.post_index
+        return None
+
+    def resolve(self, name: str) -> Resolved:
+        if name in self.internal:
+            return self.internal[name]
+        synapses = self.group
+        if name in ("N_pre", "N_post"):
+            group = synapses.source if name == "N_pre" else synapses.target
+            static = self.context.scalar(synapses, name, lambda: group.N, "int64_t")
+            return Resolved("scalar", static=static, local_type="int64_t")
+        found = self._neuron_variable(name)
+        if found is not None:
+            group, variable, index = found
+            if not variable.has_storage:
+                raise ExpressionError(
+                    f"{name!r} is a subexpression of {group.name!r}; use it in the group's "
+                    "equations, not in synaptic code"
+                )
+            if variable.name == "i":
+                return Resolved("index", literal=index)
+            return self.element(group, variable, variable.name, "0" if variable.shared else index)
+        return super().resolve(name)
+
+    def dimension(self, name: str):
+        if name in ("N_pre", "N_post"):
+            return DIMENSIONLESS
+        found = self._neuron_variable(name)
+        if found is not None:
+            return found[1].dimension
+        return super().dimension(name)
+
+
+class ConnectScope(SynapseScope):
+    """Names in ``connect()`` conditions: ``i``, ``j`` and ``x_pre``/``x_post``."""
+
+    def __init__(self, synapses, context, namespace):
+        super().__init__(synapses, context, namespace, pre_index="_i", post_index="_j")
+
+    def resolve(self, name: str) -> Resolved:
+        if name == "i":
+            return Resolved("index", literal="_i")
+        if name == "j":
+            return Resolved("index", literal="_j")
+        if name in self.group.variables and name not in ("N_incoming", "N_outgoing"):
+            raise ExpressionError(
+                f"connect() conditions cannot use the synaptic variable {name!r}: "
+                "the synapses do not exist yet"
+            )
+        return super().resolve(name)
+
+    def dimension(self, name: str):
+        if name in ("i", "j"):
+            return DIMENSIONLESS
+        return super().dimension(name)
+
+
+class SynapticPathway:
+    """One direction of spike transmission (``on_pre`` or ``on_post``) with its queue."""
+
+    def __init__(self, synapses, name: str, prepost: str, code: str, delay):
+        self.synapses = synapses
+        self.name = name
+        self.prepost = prepost
+        self.source = synapses.source if prepost == "pre" else synapses.target
+        self.order = -1 if prepost == "pre" else 1
+        self.code = code
+        self.delay = delay  # a scalar in seconds, or None for the per-synapse `delay` variable
+        owner = f"Synapses {synapses.name!r}, on_{prepost}"
+        try:
+            self.statements = parse_statements(code)
+        except ExpressionError as error:
+            raise error.with_context(owner) from None
+        self.queue = containers().SpikeQueue()
+
+    def prepare_queue(self, dt: float) -> None:
+        """Give the queue the synapses of each source and their delays in steps."""
+        synapses = self.synapses
+        sources = synapses.variables["i" if self.prepost == "pre" else "j"].array
+        order = np.argsort(sources, kind="stable").astype(np.int32)
+        counts = np.bincount(sources, minlength=self.source.N)
+        offsets = np.zeros(self.source.N + 1, dtype=np.int32)
+        np.cumsum(counts, out=offsets[1:])
+        if self.delay is None:
+            seconds = synapses.variables["delay"].array
+        else:
+            seconds = np.full(len(sources), self.delay)
+        steps = (seconds / dt + 0.5).astype(np.int32)  # rounded to the nearest step
+        self.queue.prepare(steps, offsets, order)
+
+
+class Synapses(Group):
+    """Synapses between a source and a target group (Brian2's ``Synapses``).
+
+    Parameters
+    ----------
+    source, target
+        Groups that emit spikes (``target`` defaults to ``source``).
+    model
+        Synaptic equations: parameters (``w : volt``), ``(summed)`` subexpressions that set a
+        postsynaptic (``x_post``) or presynaptic variable, and differential equations flagged
+        ``(clock-driven)`` or ``(event-driven)``.
+    on_pre, on_post
+        Statements run when a presynaptic (postsynaptic) spike arrives at a synapse; a dict gives
+        several pre pathways by name.
+    delay
+        Transmission delay of the ``on_pre`` pathway: a time for all synapses, or ``None`` and
+        per-synapse values set later with ``S.delay = ...``; a dict gives delays per pathway.
+    method
+        Integration method for clock-driven equations.
+    """
+
+    code_kind = "syn"
+
+    def __init__(
+        self,
+        source,
+        target=None,
+        model="",
+        on_pre=None,
+        on_post=None,
+        delay=None,
+        on_event="spike",
+        multisynaptic_index=None,
+        namespace=None,
+        dtype=None,
+        method=None,
+        method_options=None,
+        dt=None,
+        clock=None,
+        order=0,
+        name="synapses*",
+    ):
+        from spikeforge.model.base import SpikeforgeObject
+
+        target = source if target is None else target
+        _spiking(source, "source") if on_pre else None
+        _spiking(target, "target") if on_post else None
+        SpikeforgeObject.__init__(self, name, "groups", order)
+        owner = f"Synapses {self.name!r}"
+        if dt is not None or clock is not None or on_event != "spike" or dtype is not None:
+            raise NotImplementedError(
+                f"{owner}: dt=, clock=, dtype= and on_event= are not supported yet"
+            )
+        if multisynaptic_index is not None:
+            raise NotImplementedError(f"{owner}: multisynaptic_index is not supported yet")
+        self.source = source
+        self.target = target
+        self.namespace = namespace
+        self.method = method
+        self.method_used = None
+        self._time = 0.0
+        self.variables: dict[str, Variable] = {}
+        try:
+            self.equations = model if isinstance(model, Equations) else Equations(model)
+        except ExpressionError as error:
+            raise error.with_context(owner) from None
+        self._check_flags(owner)
+        self._add_variables()
+        self.pathways: list[SynapticPathway] = []
+        self._add_pathways(on_pre, on_post, delay, owner)
+        self._frozen = True
+
+    # construction -------------------------------------------------------------------------------
+    def _check_flags(self, owner: str) -> None:
+        for equation in self.equations:
+            if "unless refractory" in equation.flags:
+                raise EquationError(
+                    "(unless refractory) is for neuron groups", equation.text, owner
+                )
+            if equation.kind == DIFFERENTIAL and not equation.flags & {
+                "event-driven",
+                "clock-driven",
+            }:
+                raise EquationError(
+                    "a synaptic differential equation must be flagged (clock-driven) or "
+                    "(event-driven)",
+                    equation.text,
+                    owner,
+                )
+            if "summed" in equation.flags:
+                target_name, group = self._summed_target(equation.name)
+                if group is None:
+                    raise EquationError(
+                        "a (summed) variable must be named after a variable of the target "
+                        "(x_post) or of the source (x_pre)",
+                        equation.text,
+                        owner,
+                    )
+                target = group.variables.get(target_name)
+                if target is None or not target.has_storage or target.read_only:
+                    raise EquationError(
+                        f"{group.name!r} has no parameter {target_name!r} to sum into",
+                        equation.text,
+                        owner,
+                    )
+                if target.dimension != equation.dimension:
+                    raise EquationError(
+                        f"the summed variable has units of {equation.dimension}, "
+                        f"{target_name} has {target.dimension}",
+                        equation.text,
+                        owner,
+                    )
+        self.event_driven = [eq for eq in self.equations.differential if "event-driven" in eq.flags]
+        self.clock_driven = [eq for eq in self.equations.differential if "clock-driven" in eq.flags]
+        self.summed = [eq for eq in self.equations.subexpressions if "summed" in eq.flags]
+
+    def _summed_target(self, name: str):
+        if name.endswith("_post"):
+            return name[:-5], self.target
+        if name.endswith("_pre"):
+            return name[:-4], self.source
+        return name, None
+
+    def _dynamic(self, name, dimension, var_type="float", **flags) -> Variable:
+        dtype = "int32" if var_type in ("integer", "boolean") else "float64"
+        variable = Variable(
+            name,
+            dimension,
+            None,
+            var_type,
+            dynamic=containers().DynamicArray1D(dtype),
+            **flags,
+        )
+        self.variables[name] = variable
+        return variable
+
+    def _add_variables(self) -> None:
+        self._dynamic("i", DIMENSIONLESS, "integer", read_only=True)
+        self._dynamic("j", DIMENSIONLESS, "integer", read_only=True)
+        self._dynamic("N_incoming", DIMENSIONLESS, "integer", read_only=True)
+        self._dynamic("N_outgoing", DIMENSIONLESS, "integer", read_only=True)
+        for equation in self.equations:
+            if equation.kind == SUBEXPRESSION:
+                variable = Variable(
+                    equation.name,
+                    equation.dimension,
+                    None,
+                    equation.var_type,
+                    read_only=True,
+                    expression=equation.expression,
+                )
+                variable.expression_text = equation.expression_text
+                self.variables[equation.name] = variable
+            elif "shared" in equation.flags:
+                raise NotImplementedError(
+                    f"Synapses {self.name!r}: shared synaptic variables are not supported yet"
+                )
+            else:
+                self._dynamic(
+                    equation.name,
+                    equation.dimension,
+                    equation.var_type,
+                    constant="constant" in equation.flags,
+                )
+        if self.event_driven:
+            self._dynamic("lastupdate", SECOND)
+
+    def _add_pathways(self, on_pre, on_post, delay, owner) -> None:
+        delays = delay if isinstance(delay, dict) else {"pre": delay}
+        pre_codes = on_pre if isinstance(on_pre, dict) else ({"pre": on_pre} if on_pre else {})
+        post_codes = (
+            on_post if isinstance(on_post, dict) else ({"post": on_post} if on_post else {})
+        )
+        for prepost, codes in (("pre", pre_codes), ("post", post_codes)):
+            for name, code in codes.items():
+                value = delays.get(name)
+                if value is not None:
+                    if get_dimensions(value) != SECOND or np.ndim(value) != 0:
+                        raise units.DimensionMismatchError(
+                            f"{owner}: the delay of pathway {name!r} must be a time, got {value!r}",
+                            get_dimensions(value),
+                        )
+                    value = float(np.asarray(value))
+                if name == "pre" and value is None:
+                    self._dynamic("delay", SECOND)
+                pathway = SynapticPathway(self, name, prepost, code, value)
+                for statement in pathway.statements:
+                    self._check_statement(statement, f"{owner}, on_{prepost}")
+                self.pathways.append(pathway)
+        if "pre" in pre_codes and delays.get("pre") is not None:
+            # a fixed delay is still readable as S.delay
+            self._dynamic("delay", SECOND, read_only=True)
+
+    def _check_statement(self, statement: Statement, where: str) -> None:
+        target = statement.target
+        variable = self.variables.get(target)
+        if variable is None:
+            for suffix, group in (("_pre", self.source), ("_post", self.target)):
+                if target.endswith(suffix) and target[: -len(suffix)] in group.variables:
+                    variable = group.variables[target[: -len(suffix)]]
+            if variable is None and target in self.target.variables:
+                variable = self.target.variables[target]
+        if variable is None:
+            raise ExpressionError(
+                f"assignment to {target!r}, which is neither a synaptic variable nor a variable "
+                "of the source (x_pre) or target (x_post)",
+                statement.text,
+                f"{where} line {statement.line_number}",
+            )
+        if not variable.has_storage or variable.read_only or variable.constant:
+            raise ExpressionError(
+                f"{target!r} cannot be assigned to",
+                statement.text,
+                f"{where} line {statement.line_number}",
+            )
+
+    # size --------------------------------------------------------------------------------------
+    @property
+    def N(self) -> int:
+        """The number of synapses."""
+        return len(self.variables["i"].dynamic)
+
+    def __len__(self) -> int:
+        return self.N
+
+    def _scope(self, context: BuildContext, namespace) -> GroupScope:
+        return SynapseScope(self, context, namespace)
+
+    def _index_lines(self, context: BuildContext) -> list[str]:
+        i_static = context.array(self, "i", lambda: self.variables["i"].array, np.int32)
+        j_static = context.array(self, "j", lambda: self.variables["j"].array, np.int32)
+        return [f"_pre_idx = {i_static}[_idx]", f"_post_idx = {j_static}[_idx]"]
+
+    def _substitute(self, expr):
+        return self.equations.substituted(expr)
+
+    # connect -----------------------------------------------------------------------------------
+    def connect(
+        self,
+        condition=None,
+        i=None,
+        j=None,
+        p=1.0,
+        n=1,
+        skip_if_invalid=False,
+        namespace=None,
+        level=0,
+    ) -> None:
+        """Create synapses (Brian2's ``connect``).
+
+        ``connect()`` or ``connect(True)``: all pairs; ``condition='i != j'``: the pairs where
+        it holds; ``p``: probability per pair (number or expression); ``n``: synapses per pair;
+        ``i=..., j=...``: explicit index arrays; ``j='k for k in range(i-3, i+4) if k != i'`` or
+        ``j='k for k in sample(N_post, p=0.1)'`` or ``j='i'``: targets per source, with
+        ``skip_if_invalid`` to drop targets outside the target group instead of failing.
+        """
+        owner = f"Synapses {self.name!r}, connect()"
+        namespace = namespace if namespace is not None else self.namespace
+        if namespace is None:
+            namespace = caller_namespace(level)
+        before = self.N
+        if isinstance(j, str):
+            if i is not None:
+                raise NotImplementedError(f"{owner}: i= together with a string j= is not supported")
+            self._connect_generated(owner, namespace, condition, j, p, n, skip_if_invalid)
+        elif isinstance(i, str):
+            raise NotImplementedError(f"{owner}: generator syntax for i= is not supported yet")
+        elif i is not None or j is not None:
+            if i is None or j is None or condition is not None:
+                raise TypeError(f"{owner}: give both i= and j= arrays (and no condition)")
+            if not (isinstance(p, (int, float)) and p == 1) or not (isinstance(n, int) and n == 1):
+                raise TypeError(f"{owner}: p= and n= cannot be combined with i=/j= arrays")
+            self._connect_arrays(owner, i, j)
+        else:
+            if condition is False:
+                return
+            self._connect_generated(owner, namespace, condition, None, p, n, skip_if_invalid)
+        self._after_connect(before)
+
+    def _connect_arrays(self, owner: str, i, j) -> None:
+        i_values, j_values = np.broadcast_arrays(np.asarray(i), np.asarray(j))
+        i_values, j_values = i_values.ravel(), j_values.ravel()
+        for values, group, what in ((i_values, self.source, "i"), (j_values, self.target, "j")):
+            if values.size and (
+                values.dtype.kind not in "iu" or values.min() < 0 or values.max() >= group.N
+            ):
+                raise IndexError(
+                    f"{owner}: {what} must be integers from 0 to {group.N - 1} "
+                    f"(the size of {group.name!r})"
+                )
+        self.variables["i"].dynamic.append_array(i_values.astype(np.int32))
+        self.variables["j"].dynamic.append_array(j_values.astype(np.int32))
+
+    def _connect_generated(self, owner, namespace, condition, j_text, p, n, skip_if_invalid):
+        from spikeforge.model.clock import defaultclock
+        from spikeforge.model.network import run_roles_once
+
+        context = BuildContext(namespace=namespace, dt=defaultclock.dt_)
+        scope = ConnectScope(self, context, namespace)
+        accept_parts = []
+        try:
+            if condition is not None and condition is not True:
+                if not isinstance(condition, str):
+                    raise ExpressionError(f"condition must be a string, got {condition!r}")
+                expr = parse_expression(condition)
+                check_dimension(expr, scope, None, condition, "the condition")
+                if not is_boolean(expr):
+                    raise ExpressionError("the condition must be a condition", condition)
+                accept_parts.append(expr)
+            kind, range_statements = "all_pairs", []
+            if j_text is not None:
+                kind, range_statements, extra_conditions = self._parse_targets(j_text, scope)
+                accept_parts += extra_conditions
+            accept_parts += self._probability_condition(p, scope)
+            statements = [("_n", self._number_expression(n, "n", scope))]
+            accept = sympy.And(*accept_parts) if accept_parts else sympy.true
+            statements.append(("_accept", accept))
+            code = translate(statements, scope)
+            range_code = translate(range_statements, scope)
+            # one function: the range part's declarations go to the top with the rest
+            for attribute in ("pointers", "declarations"):
+                merged = getattr(code, attribute)
+                merged += [line for line in getattr(range_code, attribute) if line not in merged]
+                setattr(range_code, attribute, [])
+            code.scalar_lines = range_code.scalar_lines + code.scalar_lines
+            range_code.scalar_lines = []
+        except ExpressionError as error:
+            raise error.with_context(owner) from None
+        status = np.zeros(3, dtype=np.int64)
+        role = Role(
+            "syn_create",
+            "synapses_create.pyx.j2",
+            "creating synapses",
+            code,
+            extra={
+                "kind": kind,
+                "range_code": range_code,
+                "skip_if_invalid": bool(skip_if_invalid),
+                "n_pre": context.scalar(self, "N_pre", lambda: self.source.N, "int64_t"),
+                "n_post": context.scalar(self, "N_post", lambda: self.target.N, "int64_t"),
+                "new_i": context.capsule(self, "new_i", self.variables["i"].dynamic),
+                "new_j": context.capsule(self, "new_j", self.variables["j"].dynamic),
+                "status": context.array(self, "status", status),
+            },
+        )
+        before = self.N
+        run_roles_once("connect", [role], context, self._time)
+        if status[0]:
+            self.variables["i"].dynamic.resize(before)  # leave no half-made connections
+            self.variables["j"].dynamic.resize(before)
+            if status[0] == 2:
+                raise ValueError(f"{owner}: the step of range() must not be 0")
+            raise IndexError(
+                f"{owner}: the target index j={status[2]} (for i={status[1]}) is outside "
+                f"0..{self.target.N - 1}; pass skip_if_invalid=True to leave such pairs out"
+            )
+
+    def _number_expression(self, value, what: str, scope):
+        if isinstance(value, str):
+            expr = parse_expression(value)
+            check_dimension(expr, scope, DIMENSIONLESS, value, what)
+            return expr
+        if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
+            name = f"connect_{what}"
+            static = scope.context.scalar(self, name, lambda: float(value))
+            scope.internal[name] = Resolved("scalar", static=static)
+            return symbol(name)
+        raise TypeError(f"{what} must be a number or a string expression, got {value!r}")
+
+    def _probability_condition(self, p, scope) -> list:
+        if isinstance(p, (int, float)) and not isinstance(p, bool) and p >= 1:
+            return []
+        probability = self._number_expression(p, "p", scope)
+        return [sympy.StrictLessThan(parse_expression("rand()"), probability)]
+
+    def _parse_targets(self, text: str, scope):
+        """``j=`` strings: a generator expression over range()/sample(), or one expression."""
+        try:
+            tree = ast.parse(f"({text.strip()})", mode="eval").body
+        except SyntaxError as error:
+            raise ExpressionError(f"syntax error ({error.msg})", text) from None
+        if not isinstance(tree, ast.GeneratorExp):
+            target = parse_expression(text)
+            check_dimension(target, scope, DIMENSIONLESS, text, "j")
+            return "expression", [("_target", target)], []
+        if len(tree.generators) != 1 or tree.generators[0].is_async:
+            raise ExpressionError("use one 'for' in a generator expression", text)
+        generator = tree.generators[0]
+        if not isinstance(generator.target, ast.Name):
+            raise ExpressionError("the loop variable must be a plain name", text)
+        variable = generator.target.id
+        if not (isinstance(tree.elt, ast.Name) and tree.elt.id == variable):
+            raise ExpressionError(
+                f"the generator must yield its loop variable ('{variable} for {variable} in ...')",
+                text,
+            )
+        call = generator.iter
+        if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name)) or (
+            call.func.id not in ("range", "sample")
+        ):
+            raise ExpressionError("iterate over range(...) or sample(...)", text)
+        arguments = [parse_expression(ast.unparse(arg)) for arg in call.args]
+        keywords = {k.arg: parse_expression(ast.unparse(k.value)) for k in call.keywords}
+        conditions = []
+        if call.func.id == "range":
+            if keywords or not 1 <= len(arguments) <= 3:
+                raise ExpressionError("range() takes 1 to 3 positional arguments", text)
+        else:
+            if set(keywords) != {"p"} or not 1 <= len(arguments) <= 3:
+                raise ExpressionError(
+                    "sample() takes 1 to 3 positional arguments and p= (size= is not supported)",
+                    text,
+                )
+            probability = keywords["p"]
+            check_dimension(probability, scope, DIMENSIONLESS, text, "p")
+            conditions.append(sympy.StrictLessThan(parse_expression("rand()"), probability))
+        if len(arguments) == 1:
+            arguments = [sympy.Integer(0), arguments[0]]
+        if len(arguments) == 2:
+            arguments.append(sympy.Integer(1))
+        for argument in arguments:
+            check_dimension(argument, scope, DIMENSIONLESS, text, "the range")
+        renamed = {symbol(variable): symbol("j")}
+        for condition in generator.ifs:
+            expr = parse_expression(ast.unparse(condition)).xreplace(renamed)
+            check_dimension(expr, scope, None, text, "the condition")
+            conditions.append(expr)
+        statements = [
+            ("_range_start", arguments[0]),
+            ("_range_stop", arguments[1]),
+            ("_range_step", arguments[2]),
+        ]
+        return "generator", statements, conditions
+
+    def _after_connect(self, before: int) -> None:
+        size = self.N
+        for name, variable in self.variables.items():
+            if variable.dynamic is None or name in ("i", "j"):
+                continue
+            variable.dynamic.resize(size)
+        for pathway in self.pathways:
+            if pathway.name == "pre" and pathway.delay is not None:
+                self.variables["delay"].array[before:] = pathway.delay
+        i_values, j_values = self.variables["i"].array, self.variables["j"].array
+        self.variables["N_outgoing"].array[:] = np.bincount(i_values, minlength=self.source.N)[
+            i_values
+        ]
+        self.variables["N_incoming"].array[:] = np.bincount(j_values, minlength=self.target.N)[
+            j_values
+        ]
+
+    def synapse_indices(self, i, j) -> np.ndarray:
+        """Indices of the synapses from presynaptic ``i`` to postsynaptic ``j`` (arrays ok)."""
+        pre, post = self.variables["i"].array, self.variables["j"].array
+        wanted_i = np.atleast_1d(np.arange(self.source.N)[i])
+        wanted_j = np.atleast_1d(np.arange(self.target.N)[j])
+        return np.flatnonzero(np.isin(pre, wanted_i) & np.isin(post, wanted_j))
+
+    # roles -------------------------------------------------------------------------------------
+    def before_run(self, context: BuildContext) -> None:
+        for pathway in self.pathways:
+            pathway.prepare_queue(context.dt)
+
+    def roles(self, context: BuildContext) -> list[Role]:
+        owner = f"Synapses {self.name!r}"
+        namespace = self.namespace if self.namespace is not None else context.namespace
+        prefix = context.prefix(self)
+        roles = []
+        index_lines = self._index_lines(context)
+        size = context.scalar(self, "N", lambda: self.N, "int64_t")
+        if self.clock_driven:
+            scope = self._scope(context, namespace)
+            names = [eq.name for eq in self.clock_driven]
+            derivatives = [self._substitute(eq.expression) for eq in self.clock_driven]
+            self._check_units(scope, owner)
+            try:
+                self.method_used, updates = integrate(names, derivatives, self.method)
+                code = translate(updates, scope)
+            except ExpressionError as error:
+                raise error.with_context(f"{owner}, equations") from None
+            roles.append(
+                Role(
+                    f"{prefix}_stateupdate",
+                    "stateupdate.pyx.j2",
+                    f"synaptic state update ({self.method_used})",
+                    code,
+                    "groups",
+                    self.order,
+                    {"size": size},
+                    index_lines=index_lines,
+                )
+            )
+        for equation in self.summed:
+            roles.append(self._summed_role(equation, context, namespace, prefix, size, owner))
+        event_updates = self._event_driven_updates(owner)
+        for pathway in self.pathways:
+            scope = self._scope(context, namespace)
+            where = f"{owner}, on_{pathway.prepost}"
+            statements = list(event_updates)
+            for statement in pathway.statements:
+                expr = self._substitute(statement.as_assignment())
+                try:
+                    expected = scope.dimension(statement.target)
+                    check_dimension(expr, scope, expected, statement.text, statement.target)
+                except ExpressionError as error:
+                    raise error.with_context(f"{where} line {statement.line_number}") from None
+                statements.append((statement.target, expr))
+            if self.event_driven:
+                statements.append(("lastupdate", symbol("t")))
+            try:
+                code = translate(statements, scope)
+            except ExpressionError as error:
+                raise error.with_context(where) from None
+            queue = context.capsule(self, f"queue_{pathway.name}", pathway.queue)
+            source = pathway.source
+            spikes = context.array(source, "spikes", source._spikes)
+            source_size = context.scalar(source, "N", lambda source=source: source.N, "int64_t")
+            roles.append(
+                Role(
+                    f"{prefix}_{pathway.name}_push",
+                    "push_spikes.pyx.j2",
+                    f"spikes into the {pathway.name} queue",
+                    translate([], scope),
+                    "synapses",
+                    pathway.order,
+                    {"queue": queue, "spikes": spikes, "size": source_size},
+                )
+            )
+            roles.append(
+                Role(
+                    f"{prefix}_{pathway.name}",
+                    "synapses.pyx.j2",
+                    f"on_{pathway.prepost} statements for arriving spikes",
+                    code,
+                    "synapses",
+                    pathway.order,
+                    {"queue": queue},
+                    index_lines=index_lines,
+                )
+            )
+        return roles
+
+    def _check_units(self, scope, owner: str) -> None:
+        self.equations.check_units(scope.dimensions(), owner)
+
+    def _event_driven_updates(self, owner: str):
+        if not self.event_driven:
+            return []
+        names = [eq.name for eq in self.event_driven]
+        derivatives = [self._substitute(eq.expression) for eq in self.event_driven]
+        try:
+            _, updates = integrate(names, derivatives, "exact")
+        except IntegrationError as error:
+            raise error.with_context(
+                f"{owner}: event-driven equations must be linear (use clock-driven otherwise)"
+            ) from None
+        elapsed = symbol("t") - symbol("lastupdate")
+        return [(target, expr.xreplace({DT: elapsed})) for target, expr in updates]
+
+    def _summed_role(self, equation, context, namespace, prefix, size, owner) -> Role:
+        target_name, group = self._summed_target(equation.name)
+        scope = self._scope(context, namespace)
+        expr = self._substitute(equation.expression)
+        try:
+            check_dimension(expr, scope, equation.dimension, equation.text, equation.name)
+            code = translate([("_summed_value", expr)], scope)
+        except ExpressionError as error:
+            raise error.with_context(f"{owner}, summed variable") from None
+        variable = group.variables[target_name]
+        target = context.array(group, target_name, lambda: variable.array, variable.dtype)
+        target_size = context.scalar(group, "N", lambda: group.N, "int64_t")
+        return Role(
+            f"{prefix}_summed_{equation.name}",
+            "summed_variable.pyx.j2",
+            "summed variable",
+            code,
+            "groups",
+            group.order - 1,
+            {
+                "size": size,
+                "target": target,
+                "target_type": "double",
+                "target_size": target_size,
+                "target_index": "_post_idx" if group is self.target else "_pre_idx",
+            },
+            index_lines=self._index_lines(context),
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"<Synapses {self.name!r}: {self.source.name} -> {self.target.name}, {self.N} synapses>"
+        )
