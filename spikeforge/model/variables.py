@@ -219,6 +219,10 @@ class VariableView:
     def _indices(self, item):
         if isinstance(item, str):
             return self.group._indices_for_condition(item, level=2)
+        if isinstance(item, tuple) and hasattr(self.group, "synapse_indices"):
+            if len(item) != 2:
+                raise IndexError("index synapses by [i, j]: presynaptic and postsynaptic indices")
+            return self.group.synapse_indices(*item)
         return item
 
     def __array__(self, dtype=None, copy=None):
@@ -280,8 +284,11 @@ class VariableView:
                 "cannot be assigned to"
             )
         if isinstance(item, str) or isinstance(value, str):
+            if isinstance(item, tuple):
+                item = self._indices(item)
             group._set_with_code(variable, item, value, level=level + 2)
             return
+        item = self._indices(item) if isinstance(item, tuple) else item
         check_assigned_units(group, variable, value)
         values = np.asarray(value)
         if variable.shared:

@@ -1,0 +1,236 @@
+"""Synapses: delivery steps, connect(), summed and event-driven variables, generated code."""
+
+import math
+import re
+
+import numpy as np
+import pytest
+
+from spikeforge import *
+from spikeforge.codegen import cache
+
+
+def source_spiking_at(steps_by_neuron: dict[int, int], N: int):
+    """A group whose neuron k spikes once, at time step steps_by_neuron[k]."""
+    condition = " or ".join(
+        f"(i == {k} and t_in_timesteps == {s})" for k, s in steps_by_neuron.items()
+    )
+    return NeuronGroup(N, "x : 1", threshold=condition or "False")
+
+
+def test_each_delay_lands_on_the_rounded_step():
+    # Brian2: a delay becomes (int)(delay/dt + 0.5) steps; a spike at step n arrives at n + d
+    delays = [0.0, 0.1, 0.25, 0.35, 1.04, 2.0]  # ms, dt = 0.1 ms
+    source = source_spiking_at({0: 5}, 1)
+    target = NeuronGroup(len(delays), "v : 1")
+    S = Synapses(source, target, "arrival : second", on_pre="arrival = t")
+    S.connect(i=0, j=np.arange(len(delays)))
+    S.delay = np.array(delays) * ms
+    S.arrival = -1 * second
+    run(5 * ms)
+    # computed in seconds, as Brian2 does (0.35 ms / 0.1 ms is a rounding tie)
+    expected_steps = 5 + (S.delay[:] / second / (defaultclock.dt / second) + 0.5).astype(int)
+    np.testing.assert_allclose(S.arrival[:] / ms, expected_steps * 0.1, atol=1e-12)
+
+
+def test_homogeneous_delay_and_string_delays():
+    source = source_spiking_at({0: 3, 1: 7}, 2)
+    target = NeuronGroup(4, "v : 1")
+    fixed = Synapses(source, target, "arrival : second", on_pre="arrival = t", delay=1.5 * ms)
+    fixed.connect()
+    varied = Synapses(source, target, "arrival : second", on_pre="arrival = t")
+    varied.connect()
+    varied.delay = "(i + j) * 0.3*ms"
+    run(5 * ms)
+    pre, post = fixed.i[:], fixed.j[:]
+    spike_step = np.where(pre == 0, 3, 7)
+    np.testing.assert_allclose(fixed.arrival[:] / ms, (spike_step + 15) * 0.1, atol=1e-12)
+    assert np.all(fixed.delay[:] == 1.5 * ms)
+    steps = np.floor((varied.i[:] + varied.j[:]) * 3 + 0.5).astype(int)
+    np.testing.assert_allclose(
+        varied.arrival[:] / ms, (np.where(varied.i[:] == 0, 3, 7) + steps) * 0.1, atol=1e-12
+    )
+
+
+def test_delays_changed_between_runs_keep_pending_spikes():
+    source = source_spiking_at({0: 2, 1: 12}, 2)
+    target = NeuronGroup(1, "count : 1")
+    S = Synapses(source, target, on_pre="count += 1")
+    S.connect(i=[0, 1], j=0)
+    S.delay = 0.5 * ms
+    mon = StateMonitor(target, "count", record=0)
+    run(0.5 * ms)  # the first spike (step 2, due at step 7) is still in the queue
+    S.delay = [3, 3] * ms  # longer: the pending spike keeps its arrival step
+    run(5 * ms)
+    counts = mon.count[0]
+    # StateMonitor records at the start of a step: the arrival at step s shows from step s + 1
+    assert counts[7] == 0 and counts[8] == 1
+    assert counts[12 + 30] == 1 and counts[12 + 30 + 1] == 2
+
+
+def test_connect_conditions_give_exact_index_sets():
+    G = NeuronGroup(6, "v : 1", threshold="False")
+    S = Synapses(G, G, "w : 1")
+    S.connect("i != j and abs(i - j) <= 2")
+    pairs = set(zip(S.i[:], S.j[:]))
+    assert pairs == {(a, b) for a in range(6) for b in range(6) if a != b and abs(a - b) <= 2}
+    T = Synapses(G, G)
+    T.connect(j="k for k in range(i-3, i+4) if k != i", skip_if_invalid=True)
+    assert set(zip(T.i[:], T.j[:])) == {
+        (a, b) for a in range(6) for b in range(a - 3, a + 4) if b != a and 0 <= b < 6
+    }
+    U = Synapses(G, G)
+    U.connect(j="i")
+    assert list(U.j[:]) == list(range(6))
+    V = Synapses(G, G)
+    V.connect("i < 2", n=3)
+    assert V.N == 2 * 6 * 3
+    W = Synapses(G, G)
+    W.connect(i=[0, 0, 5], j=[1, 2, 3])
+    assert list(zip(W.i[:], W.j[:])) == [(0, 1), (0, 2), (5, 3)]
+    np.testing.assert_array_equal(W.N_outgoing[:], [2, 2, 1])
+    np.testing.assert_array_equal(W.N_incoming[:], [1, 1, 1])
+
+
+def test_invalid_targets_raise_and_change_nothing():
+    G = NeuronGroup(4, "v : 1", threshold="False")
+    S = Synapses(G, G)
+    S.connect(i=0, j=1)
+    with pytest.raises(IndexError, match="skip_if_invalid"):
+        S.connect(j="k for k in range(i, i + 2)")
+    assert S.N == 1
+    with pytest.raises(IndexError):
+        S.connect(i=[0], j=[7])
+    with pytest.raises(ExpressionError, match="unknown identifier"):
+        S.connect("i != nothing_here")
+    assert S.N == 1
+
+
+def test_connection_probability_statistics():
+    seed(2024)
+    G = NeuronGroup(400, "v : 1", threshold="False")
+    S = Synapses(G, G)
+    S.connect(p=0.1)
+    expected, sd = 400 * 400 * 0.1, math.sqrt(400 * 400 * 0.1 * 0.9)
+    assert abs(S.N - expected) < 6 * sd
+    # out-degrees are Binomial(400, 0.1): mean 40, variance 36
+    degrees = np.bincount(S.i[:], minlength=400)
+    assert abs(degrees.mean() - 40) < 6 * 6 / 20
+    assert 36 * 0.7 < degrees.var() < 36 * 1.3
+    T = Synapses(G, G)
+    T.connect(j="k for k in sample(N_post, p=0.2)")
+    assert abs(T.N - 32000) < 6 * math.sqrt(160000 * 0.2 * 0.8)
+    U = Synapses(G, G)
+    U.connect("j > i", p="0.5")
+    assert np.all(U.j[:] > U.i[:])
+    assert abs(U.N - 0.5 * 400 * 399 / 2) < 6 * math.sqrt(79800 * 0.25)
+
+
+def test_summed_variable_matches_closed_form():
+    src = NeuronGroup(5, "x : 1")
+    src.x = "i + 1"
+    tgt = NeuronGroup(3, "y : 1")
+    S = Synapses(src, tgt, "w : 1\ny_post = w*x_pre : 1 (summed)")
+    S.connect(j="k for k in range(i-1, i+2) if k >= 0", skip_if_invalid=True)
+    S.w = "j*0.1 + 1"
+    run(0.1 * ms)
+    expected = np.zeros(3)
+    for a, b in zip(S.i[:], S.j[:]):
+        expected[b] += (b * 0.1 + 1) * (a + 1)
+    np.testing.assert_allclose(tgt.y[:], expected, rtol=1e-12)
+
+
+def test_stdp_pair_protocol_against_hand_computation():
+    taupre = taupost = 20 * ms
+    Apre, wmax = 0.01, 1.0
+    Apost = -Apre * 1.05
+    # pair k: pre at step 10, post at step 10 + offsets[k] (negative: post first)
+    offsets = [-60, -20, -5, 5, 20, 60]
+    pre = source_spiking_at({k: 100 for k in range(6)}, 6)
+    post = source_spiking_at({k: 100 + o for k, o in enumerate(offsets)}, 6)
+    S = Synapses(
+        pre,
+        post,
+        """w : 1
+           dapre/dt = -apre/taupre : 1 (event-driven)
+           dapost/dt = -apost/taupost : 1 (event-driven)""",
+        on_pre="apre += Apre\nw = clip(w + apost, 0, wmax)",
+        on_post="apost += Apost\nw = clip(w + apre, 0, wmax)",
+    )
+    S.connect(j="i")
+    S.w = 0.5
+    run(20 * ms)
+    dt = np.array(offsets) * 0.1e-3  # post - pre
+    expected = np.where(dt > 0, 0.5 + Apre * np.exp(-dt / 0.02), 0.5 + Apost * np.exp(dt / 0.02))
+    np.testing.assert_allclose(S.w[:], expected, rtol=1e-12)
+
+
+def test_pre_and_post_variables_and_indexing():
+    G = NeuronGroup(3, "v : volt\nu : 1", threshold="t_in_timesteps == 0")
+    G.u = "i * 10"
+    H = NeuronGroup(2, "g : volt", threshold="False")
+    S = Synapses(G, H, "w : volt", on_pre="g_post += w + u_pre*mV")
+    S.connect()
+    S.w = "(i + 10*j) * mV"
+    assert S.w[2, 1] == 12 * mV
+    S.w[0, 0] = 5 * mV
+    assert list(S.w["i == 0"] / mV) == pytest.approx([5, 10])
+    run(0.1 * ms)
+    w = {(a, b): value for a, b, value in zip(S.i[:], S.j[:], S.w[:] / mV)}
+    expected = [sum(w[(a, b)] + 10 * a for a in range(3)) for b in range(2)]
+    np.testing.assert_allclose(H.g[:] / mV, expected)
+
+
+def test_clock_driven_synaptic_equations():
+    G = NeuronGroup(2, "v : 1", threshold="False")
+    S = Synapses(G, G, "dx/dt = -x/(10*ms) : 1 (clock-driven)")
+    S.connect(j="i")
+    S.x = 1
+    run(10 * ms)
+    np.testing.assert_allclose(S.x[:], math.exp(-1), rtol=1e-10)
+
+
+def test_bad_synapse_models():
+    G = NeuronGroup(2, "v : 1", threshold="v > 1")
+    with pytest.raises(EquationError, match="clock-driven"):
+        Synapses(G, G, "dx/dt = -x/ms : 1")
+    with pytest.raises(EquationError, match="summed"):
+        Synapses(G, G, "s = 1 : 1 (summed)")
+    with pytest.raises(ExpressionError, match="neither a synaptic variable"):
+        Synapses(G, G, on_pre="nothing += 1")
+    with pytest.raises(EquationError, match="only for synapses"):
+        NeuronGroup(1, "dv/dt = -v/ms : 1 (event-driven)")
+    S = Synapses(G, G, "w : second", on_pre="v += w")
+    S.connect()
+    with pytest.raises(ExpressionError, match="inconsistent units"):
+        run(0.1 * ms)
+
+
+def test_generated_code_reaches_the_queue_through_its_capsule():
+    G = NeuronGroup(10, "dv/dt = -v/(10*ms) : 1", threshold="v > 1", reset="v = 0", method="exact")
+    S = Synapses(G, G, "w : 1", on_pre="v += w", delay=1 * ms)
+    S.connect(p=0.5)
+    run(0.1 * ms)
+    source = magic_network.generated_source_path.read_text()
+    assert "PyCapsule_GetPointer(capsules[" in source and 'b"spikeforge.SpikeQueue"' in source
+    # the per-spike path is a nogil C function: Cython refuses any Python object in it
+    pathway = re.search(r"cdef void syn0_pre\(.*?\) noexcept nogil:\n(.*?)\n\n", source, re.S)
+    assert pathway is not None
+    body = pathway.group(1)
+    assert "_queue.peek()" in body and "_queue.advance()" in body
+    assert "syn0_pre_push" in source and "_queue.push(_spikes" in source
+
+
+def test_rebuilt_network_with_other_synapse_count_compiles_nothing():
+    compiled = []
+    for p in (0.1, 0.3):
+        start_scope()
+        G = NeuronGroup(
+            50, "dv/dt = -v/(10*ms) : 1", threshold="v > 1", reset="v = 0", method="exact"
+        )
+        S = Synapses(G, G, "w : 1", on_pre="v += w")
+        S.connect(p=p)
+        before = len(cache.statistics.compiled)
+        run(1 * ms)
+        compiled.append(len(cache.statistics.compiled) - before)
+    assert compiled[1] == 0
