@@ -12,6 +12,7 @@ from spikeforge.codegen.stateupdaters import IntegrationError
 from spikeforge.model.base import start_scope
 from spikeforge.model.clock import Clock, defaultclock
 from spikeforge.model.groups import NeuronGroup
+from spikeforge.model.inputs import PoissonGroup, SpikeGeneratorGroup
 from spikeforge.model.monitors import PopulationRateMonitor, SpikeMonitor, StateMonitor
 from spikeforge.model.network import Network, magic_network, run
 from spikeforge.model.synapses import Synapses
@@ -22,6 +23,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "NeuronGroup",
+    "PoissonGroup",
+    "SpikeGeneratorGroup",
     "Synapses",
     "SpikeMonitor",
     "StateMonitor",

@@ -25,7 +25,7 @@ from spikeforge.codegen.render import Role
 from spikeforge.codegen.stateupdaters import IntegrationError, integrate
 from spikeforge.codegen.translate import translate
 from spikeforge.model.base import BuildContext, SpikeforgeObject
-from spikeforge.model.namespace import caller_namespace
+from spikeforge.model.namespace import caller_namespace, user_namespace
 from spikeforge.model.variables import (
     SECOND,
     GroupScope,
@@ -54,6 +54,8 @@ class Group(SpikeforgeObject):
         self.namespace = namespace
         self.variables: dict[str, Variable] = {}
         self._time = 0.0  # the time of the network that last ran this group
+        self._run_namespace: dict = {}  # the namespace of that run
+        self._creation_namespace = user_namespace() if namespace is None else {}
 
     def __len__(self) -> int:
         return self.N
@@ -84,6 +86,11 @@ class Group(SpikeforgeObject):
         else:
             object.__setattr__(self, name, value)
 
+    def before_run(self, context: BuildContext) -> None:
+        """Remember the run's namespace for later reads of subexpressions."""
+        if context.namespace is not None:
+            self._run_namespace = context.namespace
+
     def _scope(self, context: BuildContext, namespace) -> GroupScope:
         """How names in this group's code resolve (synapses add pre/post variables)."""
         return GroupScope(self, context, namespace)
@@ -101,7 +108,15 @@ class Group(SpikeforgeObject):
         from spikeforge.model.network import run_roles_once
 
         owner = f"{type(self).__name__} {self.name!r}"
-        namespace = self.namespace if self.namespace is not None else caller_namespace(level - 1)
+        if self.namespace is not None:
+            namespace = self.namespace
+        else:
+            namespace = caller_namespace(level - 1)
+            # reads from inside library code (np.mean(G.y)) may not see the user's frame: the
+            # names of the last run fill the gaps
+            for fallback in (self._run_namespace, self._creation_namespace):
+                for fallback_name, fallback_value in fallback.items():
+                    namespace.setdefault(fallback_name, fallback_value)
         if isinstance(value, str):
             text = value
             try:
@@ -175,10 +190,11 @@ class Group(SpikeforgeObject):
         self._set_with_code(flags, slice(None), condition, level=level + 2)
         return np.flatnonzero(flags.array)
 
-    def _evaluate_subexpression(self, variable: Variable) -> np.ndarray:
-        """Values of a subexpression for all elements (evaluated by generated code)."""
+    def _evaluate_subexpression(self, variable: Variable, level: int = 0) -> np.ndarray:
+        """Values of a subexpression for all elements (evaluated by generated code); ``level``:
+        frames between the caller and the user code."""
         target = make_variable("_value", variable.dimension, self.N, variable.var_type)
-        self._set_with_code(target, slice(None), variable.expression_text, level=3)
+        self._set_with_code(target, slice(None), variable.expression_text, level=level + 2)
         return target.array
 
 

@@ -28,3 +28,16 @@ def caller_namespace(level: int = 0) -> dict[str, object]:
     namespace = dict(frame.f_globals)
     namespace.update(frame.f_locals)
     return namespace
+
+
+def user_namespace() -> dict[str, object]:
+    """Locals and globals of the nearest calling frame outside spikeforge (where a model object
+    was created); a fallback for reads that happen inside other libraries' code."""
+    frame = sys._getframe(1)
+    while frame is not None and frame.f_globals.get("__name__", "").startswith("spikeforge"):
+        frame = frame.f_back
+    if frame is None:
+        return {}
+    namespace = dict(frame.f_globals)
+    namespace.update(frame.f_locals)
+    return namespace

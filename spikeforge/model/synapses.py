@@ -34,7 +34,7 @@ from spikeforge.codegen.stateupdaters import DT, IntegrationError, integrate
 from spikeforge.codegen.translate import Resolved, translate
 from spikeforge.model.base import BuildContext
 from spikeforge.model.groups import Group
-from spikeforge.model.namespace import caller_namespace
+from spikeforge.model.namespace import caller_namespace, user_namespace
 from spikeforge.model.variables import SECOND, GroupScope, Variable, check_dimension
 from spikeforge.runtime import containers
 from spikeforge.units import DIMENSIONLESS, get_dimensions
@@ -215,6 +215,8 @@ class Synapses(Group):
         self.method = method
         self.method_used = None
         self._time = 0.0
+        self._run_namespace = {}
+        self._creation_namespace = user_namespace() if namespace is None else {}
         self.variables: dict[str, Variable] = {}
         try:
             self.equations = model if isinstance(model, Equations) else Equations(model)
@@ -614,6 +616,7 @@ class Synapses(Group):
 
     # roles -------------------------------------------------------------------------------------
     def before_run(self, context: BuildContext) -> None:
+        super().before_run(context)
         for pathway in self.pathways:
             pathway.prepare_queue(context.dt)
 

@@ -209,16 +209,22 @@ class VariableView:
         return self.__getitem__(slice(None))
 
     def __getitem__(self, item):
+        return self.get_item(item, level=1)
+
+    def get_item(self, item, level: int = 0):
+        """The values at ``item``; ``level`` counts the frames between the caller and the user
+        code whose names string expressions may use."""
         variable = self.variable
         if not variable.has_storage:
-            return self._wrap(self.group._evaluate_subexpression(variable)[self._indices(item)])
+            values = self.group._evaluate_subexpression(variable, level + 1)
+            return self._wrap(values[self._indices(item, level + 1)])
         if variable.shared:
             return self._wrap(variable.array[0].copy())
-        return self._wrap(variable.array[self._indices(item)].copy())
+        return self._wrap(variable.array[self._indices(item, level + 1)].copy())
 
-    def _indices(self, item):
+    def _indices(self, item, level: int = 0):
         if isinstance(item, str):
-            return self.group._indices_for_condition(item, level=2)
+            return self.group._indices_for_condition(item, level=level + 1)
         if isinstance(item, tuple) and hasattr(self.group, "synapse_indices"):
             if len(item) != 2:
                 raise IndexError("index synapses by [i, j]: presynaptic and postsynaptic indices")
@@ -226,19 +232,19 @@ class VariableView:
         return item
 
     def __array__(self, dtype=None, copy=None):
-        values = np.asarray(self[:])
+        values = np.asarray(self.get_item(slice(None), level=1))
         return values.astype(dtype) if dtype is not None else values
 
     def __len__(self):
         return self.group.N
 
     def __repr__(self):
-        return f"<{self.group.name}.{self.variable.name}: {self[:]!r}>"
+        return f"<{self.group.name}.{self.variable.name}: {self.get_item(slice(None), level=1)!r}>"
 
     # arithmetic delegates to the values, so group.v/mV and mean(group.v) work
     def _binary(name):
         def operation(self, other):
-            return getattr(self[:], name)(other)
+            return getattr(self.get_item(slice(None), level=1), name)(other)
 
         operation.__name__ = name
         return operation
@@ -269,7 +275,7 @@ class VariableView:
     __hash__ = None
 
     def __neg__(self):
-        return -self[:]
+        return -self.get_item(slice(None), level=1)
 
     # writing ----------------------------------------------------------------------------------
     def __setitem__(self, item, value):

@@ -1,0 +1,401 @@
+"""Spike sources without dynamics: ``PoissonGroup`` and ``SpikeGeneratorGroup``.
+
+Both fill a spike buffer (``_spikes``: the indices of the neurons that spike in the current step,
+their count at index ``N``) in the ``thresholds`` slot, like the threshold of a
+:class:`NeuronGroup`, so monitors and synapses read them the same way.
+"""
+
+from __future__ import annotations
+
+import sys
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from spikeforge import units
+from spikeforge.codegen.equations import Equations
+from spikeforge.codegen.expressions import ExpressionError, parse_expression
+from spikeforge.codegen.render import Role
+from spikeforge.codegen.translate import translate
+from spikeforge.model.base import BuildContext, _unique_name, schedule_position
+from spikeforge.model.groups import Group, NeuronGroup
+from spikeforge.model.variables import SECOND, GroupScope, Variable, check_dimension
+from spikeforge.units import DIMENSIONLESS, Quantity, get_dimensions, hertz, second
+
+__all__ = ["PoissonGroup", "SpikeGeneratorGroup"]
+
+
+def _no_clock_arguments(kind: str, name: str, dt, clock) -> None:
+    if dt is not None or clock is not None:
+        raise NotImplementedError(
+            f"{kind} {name!r}: per-object dt and clocks are not supported yet; "
+            "set defaultclock.dt instead"
+        )
+
+
+class PoissonGroup(NeuronGroup):
+    """Independent Poisson spike trains (Brian2's ``PoissonGroup``).
+
+    In each time step, each neuron spikes with probability ``rates*dt``.
+
+    Parameters
+    ----------
+    N
+        Number of neurons.
+    rates
+        The firing rate: a quantity in Hz (one for all neurons, or an array of ``N``), or a string
+        expression of a rate, evaluated at every time step.  The expression may use ``i``, ``t``
+        and external constants (for instance ``'(i + 1)*5*Hz + 10*Hz*t/second'``).
+    when, order
+        The place in the schedule (the ``thresholds`` slot by default).
+    namespace
+        External names for the ``rates`` string; by default they come from the frame that calls
+        ``run()``.
+    name
+        A unique name (``'poissongroup*'`` gives ``poissongroup``, ``poissongroup_1``, ...).
+
+    ``G.rates`` reads the rates (and, for a quantity, ``G.rates = ...`` changes them).  The group
+    is a spike source for monitors and synapses, as a ``NeuronGroup`` with a threshold.
+    """
+
+    code_kind = "poisson"
+
+    def __init__(
+        self,
+        N,
+        rates,
+        dt=None,
+        clock=None,
+        when="thresholds",
+        order=0,
+        namespace=None,
+        name="poissongroup*",
+    ):
+        name = _unique_name(name)
+        owner = f"PoissonGroup {name!r}"
+        _no_clock_arguments("PoissonGroup", name, dt, clock)
+        schedule_position(when)
+        self._rates_text = rates if isinstance(rates, str) else None
+        if isinstance(rates, str):
+            try:
+                parse_expression(rates)
+            except ExpressionError as error:
+                raise error.with_context(f"{owner}, rates") from None
+            model = Equations(f"rates = {rates} : Hz")
+        else:
+            if get_dimensions(rates) != hertz.dim:
+                raise units.DimensionMismatchError(
+                    f"{owner}: rates must be a rate (in Hz) or a string expression, got {rates!r}",
+                    get_dimensions(rates),
+                )
+            shape = np.shape(rates)
+            if shape not in ((), (N,)):
+                raise ValueError(
+                    f"{owner}: rates must be a single rate or one rate per neuron "
+                    f"({N} values), got an array of shape {shape}"
+                )
+            model = Equations("rates : Hz")
+        super().__init__(
+            N,
+            model,
+            threshold="rand() < rates*dt",
+            namespace=namespace,
+            order=order,
+            name=name,
+        )
+        self.when = when
+        self._rates = rates
+        if self._rates_text is None:
+            self.rates = rates
+
+    def roles(self, context: BuildContext) -> list[Role]:
+        if self._rates_text is not None:
+            namespace = self.namespace if self.namespace is not None else context.namespace
+            scope = GroupScope(self, context, namespace)
+            expr = self._substitute(parse_expression(self._rates_text))
+            try:
+                check_dimension(expr, scope, hertz.dim, self._rates_text, "rates")
+            except ExpressionError as error:
+                raise error.with_context(f"PoissonGroup {self.name!r}, rates") from None
+        roles = super().roles(context)
+        for role in roles:
+            role.when = self.when
+        return roles
+
+    def __repr__(self) -> str:
+        return f"PoissonGroup({self.N}, rates={self._rates!r})"
+
+
+class SpikeGeneratorGroup(Group):
+    """Neurons that spike at given times (Brian2's ``SpikeGeneratorGroup``).
+
+    Parameters
+    ----------
+    N
+        Number of neurons.
+    indices, times
+        The spikes: neuron ``indices[k]`` spikes at ``times[k]``.  A spike is emitted in the time
+        step that contains its time, ``int((time + 1e-3*dt)/dt)`` (so times that are multiples of
+        ``dt`` up to rounding errors are not moved to the preceding step).  A neuron may spike at
+        most once per time step.
+    period
+        If not zero, the pattern repeats with this period, which must be a multiple of ``dt``
+        and later than every spike time.
+    when, order
+        The place in the schedule (the ``thresholds`` slot by default).
+    sorted
+        Accepted for compatibility: the order of the spikes is checked (which is cheap) and
+        sorted when needed either way.
+    name
+        A unique name (``'spikegeneratorgroup*'`` gives ``spikegeneratorgroup``, ...).
+
+    :meth:`set_spikes` replaces the spikes, for instance between two runs.  Spikes dated before
+    the start of a run (without a period) are ignored, with a warning.
+    """
+
+    code_kind = "spikegen"
+    #: Tells monitors and synapses that this group spikes although it has no threshold.
+    _spike_generator = True
+
+    def __init__(
+        self,
+        N,
+        indices,
+        times,
+        dt=None,
+        clock=None,
+        period=0 * second,
+        when="thresholds",
+        order=0,
+        sorted=False,  # Brian2's name, although it shadows the builtin
+        name="spikegeneratorgroup*",
+    ):
+        super().__init__(N, name, when, order)
+        _no_clock_arguments("SpikeGeneratorGroup", self.name, dt, clock)
+        self.variables["i"] = Variable(
+            "i", DIMENSIONLESS, np.arange(self.N, dtype=np.int32), "integer", read_only=True
+        )
+        self._spikes = np.zeros(self.N + 1, dtype=np.int32)
+        # Position in the spike arrays of the next spike to emit; kept between runs.
+        self._cursor = np.zeros(1, dtype=np.int64)
+        self._steps = np.zeros(0, dtype=np.int64)
+        self._step_indices = np.zeros(0, dtype=np.int32)
+        self._period_steps = 0
+        self._binned_dt: float | None = None
+        self.set_spikes(indices, times, period, sorted)
+        self._frozen = True
+
+    # the spikes --------------------------------------------------------------------------------
+    def set_spikes(self, indices, times, period=0 * second, sorted=False) -> None:
+        """Replace the spikes this group emits (same arguments as the constructor)."""
+        from spikeforge.model.clock import defaultclock
+
+        indices, times, period = self._checked(indices, times, period)
+        # Brian2 checks the period against the spike times with the current dt already here.
+        self._period_in_steps(period, times, defaultclock.dt_)
+        order = np.lexsort((indices, times))
+        self._neuron_index = np.ascontiguousarray(indices[order])
+        self._spike_time = np.ascontiguousarray(times[order])
+        self._period = period
+        self._spikes_changed = True
+        self._binned_dt = None
+
+    def _checked(self, indices, times, period) -> tuple[np.ndarray, np.ndarray, float]:
+        owner = f"SpikeGeneratorGroup {self.name!r}"
+        raw_indices = np.asarray(indices)
+        if raw_indices.ndim != 1:
+            raise ValueError(f"{owner}: indices must be a one-dimensional array of integers")
+        if raw_indices.size and raw_indices.dtype.kind not in "iu":
+            whole = raw_indices.dtype.kind == "f" and np.all(
+                np.isfinite(raw_indices) & (raw_indices == np.round(raw_indices))
+            )
+            if not whole:
+                raise TypeError(
+                    f"{owner}: indices must be integers, got values of type {raw_indices.dtype}"
+                )
+        if len(raw_indices) and get_dimensions(indices) != DIMENSIONLESS:
+            raise units.DimensionMismatchError(
+                f"{owner}: indices must be plain integers, not quantities",
+                get_dimensions(indices),
+            )
+        if np.size(times):
+            try:
+                dimension = get_dimensions(times)
+            except units.DimensionMismatchError:
+                dimension = None
+            if dimension != SECOND:
+                raise units.DimensionMismatchError(
+                    f"{owner}: times must have units of time (e.g. [1, 2]*ms), got {times!r}",
+                    *([dimension] if dimension is not None else []),
+                )
+            times = Quantity(times)
+        times_array = np.asarray(times, dtype=float)
+        if times_array.ndim != 1:
+            raise ValueError(f"{owner}: times must be a one-dimensional array of times")
+        if len(raw_indices) != len(times_array):
+            raise ValueError(
+                f"{owner}: indices and times must have the same length, "
+                f"got {len(raw_indices)} indices and {len(times_array)} times"
+            )
+        if len(times_array) and not np.all(np.isfinite(times_array)):
+            raise ValueError(f"{owner}: spike times must be finite")
+        if len(times_array) and times_array.min() < 0:
+            raise ValueError(
+                f"{owner}: spike times cannot be negative, got {_time(times_array.min())}"
+            )
+        if len(raw_indices) and (raw_indices.min() < 0 or raw_indices.max() >= self.N):
+            bad = raw_indices[(raw_indices < 0) | (raw_indices >= self.N)][0]
+            raise ValueError(
+                f"{owner}: neuron indices must lie in 0..{self.N - 1} (N = {self.N}), "
+                f"got {int(bad)}"
+            )
+        if get_dimensions(period) != SECOND or np.ndim(period) != 0:
+            raise units.DimensionMismatchError(
+                f"{owner}: period must be a time (0*second for no period), got {period!r}",
+                get_dimensions(period),
+            )
+        period_ = float(np.asarray(period))
+        if not period_ >= 0:
+            raise ValueError(f"{owner}: the period cannot be negative, got {period!r}")
+        if np.isinf(period_):
+            period_ = 0.0  # an infinite period never repeats
+        return raw_indices.astype(np.int32), times_array, period_
+
+    def _period_in_steps(self, period: float, times: np.ndarray, dt: float) -> int:
+        """The period in time steps (0 for none); raise if it does not suit ``dt`` or ``times``."""
+        owner = f"SpikeGeneratorGroup {self.name!r}"
+        if period == 0:
+            return 0
+        if period < dt:
+            raise ValueError(
+                f"{owner}: the period ({_time(period)}) is shorter than dt ({_time(dt)})"
+            )
+        ratio = period / dt
+        period_steps = int(round(ratio))
+        if abs(ratio - period_steps) > 1e-9 * period_steps:
+            raise ValueError(
+                f"{owner}: the period ({_time(period)}) must be a whole number of time steps "
+                f"(dt = {_time(dt)})"
+            )
+        if len(times):
+            last = times.max()
+            if _timesteps(np.array([last]), dt)[0] >= period_steps:
+                raise ValueError(
+                    f"{owner}: every spike time must be earlier than the period "
+                    f"({_time(period)}), but the last one is {_time(last)} (with dt = {_time(dt)})"
+                )
+        return period_steps
+
+    def _bin(self, dt: float) -> None:
+        """Convert the spike times to time steps of ``dt`` and order the spikes by step, then
+        index."""
+        owner = f"SpikeGeneratorGroup {self.name!r}"
+        period_steps = self._period_in_steps(self._period, self._spike_time, dt)
+        steps = _timesteps(self._spike_time, dt)
+        indices, times = self._neuron_index, self._spike_time
+        order = np.lexsort((indices, steps))
+        steps, indices, times = steps[order], indices[order], times[order]
+        repeated = np.flatnonzero((np.diff(steps) == 0) & (np.diff(indices) == 0))
+        if len(repeated):
+            k = repeated[0]
+            clash = times[(steps == steps[k]) & (indices == indices[k])]
+            raise ValueError(
+                f"{owner}: neuron {int(indices[k])} spikes more than once in one time step "
+                f"(at {', '.join(_time(t) for t in clash)}, with dt = {_time(dt)}); "
+                "use a smaller dt or remove the extra spikes"
+            )
+        self._steps = np.ascontiguousarray(steps, dtype=np.int64)
+        self._step_indices = np.ascontiguousarray(indices, dtype=np.int32)
+        self._period_steps = period_steps
+        self._binned_dt = dt
+        self._cursor[0] = 0  # generated code moves it forward to the current step
+
+    def before_run(self, context: BuildContext) -> None:
+        if self._spikes_changed or self._binned_dt != context.dt:
+            self._bin(context.dt)
+        if self._spikes_changed and self._period_steps == 0:
+            from spikeforge.model.network import steps_until
+
+            current = steps_until(self._time, context.dt)
+            missed = int(np.count_nonzero(self._steps < current))
+            if missed:
+                warnings.warn(
+                    f"SpikeGeneratorGroup {self.name!r}: {missed} spike(s) are dated before the "
+                    f"start of this run (t = {_time(self._time)}) and will be ignored",
+                    stacklevel=_user_stacklevel(),
+                )
+        self._spikes_changed = False
+
+    def roles(self, context: BuildContext) -> list[Role]:
+        prefix = context.prefix(self)
+        scope = GroupScope(self, context, None)
+        extra = {
+            "size": scope.size_static(),
+            "spikes": context.array(self, "spikes", self._spikes),
+            "spike_indices": context.array(
+                self, "spike_indices", lambda: self._step_indices, np.int32
+            ),
+            "spike_steps": context.array(self, "spike_steps", lambda: self._steps, np.int64),
+            "spike_total": context.scalar(self, "spike_total", lambda: len(self._steps), "int64_t"),
+            "period_steps": context.scalar(
+                self, "period_steps", lambda: int(self._period_steps), "int64_t"
+            ),
+            "cursor": context.array(self, "cursor", self._cursor),
+        }
+        return [
+            Role(
+                f"{prefix}_generator",
+                "spikegenerator.pyx.j2",
+                "spike generator",
+                translate([], scope),
+                self.when,
+                self.order,
+                extra,
+            )
+        ]
+
+    # reading -------------------------------------------------------------------------------------
+    @property
+    def period(self) -> Quantity:
+        """The period of the spike pattern (0 s: no repetition)."""
+        return Quantity(self._period, dim=SECOND)
+
+    @property
+    def neuron_index(self) -> np.ndarray:
+        """The neuron of each spike, ordered by time, then index."""
+        return self._neuron_index.copy()
+
+    @property
+    def spike_time(self) -> Quantity:
+        """The time of each spike, ordered by time, then index."""
+        return Quantity(self._spike_time.copy(), dim=SECOND)
+
+    @property
+    def spikes(self) -> np.ndarray:
+        """Indices of the neurons that spiked in the last time step."""
+        return self._spikes[: self._spikes[self.N]].copy()
+
+    def __repr__(self) -> str:
+        n = len(self._neuron_index)
+        return (
+            f"SpikeGeneratorGroup({self.N}, indices=<length {n} array>, times=<length {n} array>)"
+        )
+
+
+def _timesteps(times: np.ndarray, dt: float) -> np.ndarray:
+    """The time step of each time: as ``spikeforge_timestep`` (and Brian2's ``timestep``)."""
+    return ((times + 1e-3 * dt) / dt).astype(np.int64)
+
+
+def _user_stacklevel() -> int:
+    """The ``stacklevel`` that makes a warning point at the first caller outside spikeforge."""
+    package = str(Path(__file__).resolve().parent.parent)
+    frame, level = sys._getframe(1), 1
+    while frame is not None and frame.f_code.co_filename.startswith(package):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
+def _time(value: float) -> str:
+    return str(Quantity(float(value), dim=SECOND))
