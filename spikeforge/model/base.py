@@ -111,6 +111,7 @@ CAPSULE_TYPES = {
     "float64": ("vector[double]", "spikeforge.vector<double>"),
     "int32": ("vector[int32_t]", "spikeforge.vector<int32_t>"),
     "queue": ("SpikeQueue", "spikeforge.SpikeQueue"),
+    "2d": ("DynamicArray2D", "spikeforge.DynamicArray2D"),
 }
 
 

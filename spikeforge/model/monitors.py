@@ -176,7 +176,9 @@ class StateMonitor(_RecordedTimes, SpikeforgeObject):
         self.record = indices.astype(np.int32)
         self._indices = np.ascontiguousarray(self.record, dtype=np.int32)
         self._t = containers().DynamicArray1D("float64")
-        self._records = {v: containers().DynamicArray1D("float64") for v in self.record_variables}
+        self._records = {
+            v: containers().DynamicArray2D(len(self._indices)) for v in self.record_variables
+        }
 
     def roles(self, context: BuildContext) -> list[Role]:
         prefix = context.prefix(self)
@@ -213,10 +215,13 @@ class StateMonitor(_RecordedTimes, SpikeforgeObject):
             )
         ]
 
+    def prepare_records(self, n_steps: int) -> None:
+        """Reserve room for the rows of the coming run, so recording never reallocates."""
+        for record in self._records.values():
+            record.reserve_rows(len(record) + n_steps)
+
     def _values(self, name: str) -> np.ndarray:
-        flat = self._records[name].to_numpy()
-        n = len(self._indices)
-        values = flat.reshape(-1, n).T if n else np.zeros((0, len(self._t)))
+        values = self._records[name].to_numpy().T  # neurons x time steps
         variable = self.source.variables[name]
         if variable.var_type == "boolean":
             return values.astype(bool)

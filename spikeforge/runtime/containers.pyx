@@ -103,6 +103,63 @@ cdef class DynamicArray1D:
 
 
 # The C++ spike queue (spikequeue.h).  Generated modules declare their own copy of this.
+cdef extern from "dynamic_array.h" namespace "spikeforge" nogil:
+    cdef cppclass CppDynamicArray2D "spikeforge::DynamicArray2D":
+        CppDynamicArray2D(int64_t columns)
+        double* append_row()
+        int64_t rows()
+        int64_t columns()
+        double* data()
+        void resize_rows(int64_t rows)
+        void reserve_rows(int64_t rows)
+
+
+cdef class DynamicArray2D:
+    """A growable 2-D array of ``float64``: rows of fixed width appended at the end.
+
+    A ``StateMonitor`` appends one row (its recorded neurons) per time step from generated code.
+    """
+    cdef CppDynamicArray2D* _array
+    cdef readonly str dtype
+
+    def __cinit__(self, int64_t columns):
+        if columns < 0:
+            raise ValueError("DynamicArray2D needs a non-negative number of columns")
+        self._array = new CppDynamicArray2D(columns)
+        self.dtype = "2d"
+
+    def __dealloc__(self):
+        del self._array
+
+    def capsule(self):
+        """A PyCapsule with the address of the C++ array (valid while this owner lives)."""
+        return PyCapsule_New(<void*>self._array, b"spikeforge.DynamicArray2D", NULL)
+
+    @property
+    def shape(self):
+        """``(rows, columns)``."""
+        return (self._array.rows(), self._array.columns())
+
+    def __len__(self):
+        return self._array.rows()
+
+    def resize_rows(self, int64_t rows):
+        """Keep the first ``rows`` rows (or add zero rows)."""
+        self._array.resize_rows(rows)
+
+    def reserve_rows(self, int64_t rows):
+        """Reserve memory for ``rows`` rows (recording then never reallocates)."""
+        self._array.reserve_rows(rows)
+
+    def to_numpy(self):
+        """A NumPy copy, shape ``(rows, columns)``."""
+        cdef int64_t rows = self._array.rows(), columns = self._array.columns()
+        if rows * columns == 0:
+            return np.zeros((rows, columns))
+        raw = PyBytes_FromStringAndSize(<char*>self._array.data(), rows * columns * sizeof(double))
+        return np.frombuffer(raw, dtype=np.float64).reshape(rows, columns).copy()
+
+
 cdef extern from "spikequeue.h" namespace "spikeforge" nogil:
     cdef cppclass CppSpikeQueue "spikeforge::SpikeQueue":
         CppSpikeQueue() except +
