@@ -31,7 +31,22 @@ def _spike_source(source, kind: str) -> Group:
     return group
 
 
-class SpikeMonitor(SpikeforgeObject):
+class _RecordedTimes:
+    """``t`` and ``t_`` of a monitor that records times into ``self._t`` (one per recorded
+    step, or one per spike)."""
+
+    @property
+    def t(self) -> Quantity:
+        """The recorded times (of the steps, or of the spikes)."""
+        return Quantity(self._t.to_numpy(), dim=second.dim)
+
+    @property
+    def t_(self) -> np.ndarray:
+        """The recording times in seconds, as a plain array."""
+        return self._t.to_numpy()
+
+
+class SpikeMonitor(_RecordedTimes, SpikeforgeObject):
     """Records the spikes of a group: ``i`` (indices), ``t`` (times), ``count`` per neuron."""
 
     code_kind = "spikemon"
@@ -81,15 +96,6 @@ class SpikeMonitor(SpikeforgeObject):
         return self._i.to_numpy()
 
     @property
-    def t(self) -> Quantity:
-        """Times of the recorded spikes."""
-        return Quantity(self._t.to_numpy(), dim=second.dim)
-
-    @property
-    def t_(self) -> np.ndarray:
-        return self._t.to_numpy()
-
-    @property
     def it(self) -> tuple[np.ndarray, Quantity]:
         """``(i, t)``."""
         return self.i, self.t
@@ -114,20 +120,6 @@ class SpikeMonitor(SpikeforgeObject):
             k: Quantity(times[bounds[k] : bounds[k + 1]], dim=second.dim)
             for k in range(self.source.N)
         }
-
-
-class _RecordedTimes:
-    """``t`` and ``t_`` of a monitor that records one time per step into ``self._t``."""
-
-    @property
-    def t(self) -> Quantity:
-        """The recording times."""
-        return Quantity(self._t.to_numpy(), dim=second.dim)
-
-    @property
-    def t_(self) -> np.ndarray:
-        """The recording times in seconds, as a plain array."""
-        return self._t.to_numpy()
 
 
 class StateMonitor(_RecordedTimes, SpikeforgeObject):
