@@ -123,14 +123,15 @@ class ConnectScope(SynapseScope):
 class SynapticPathway:
     """One direction of spike transmission (``on_pre`` or ``on_post``) with its queue."""
 
-    def __init__(self, synapses, name: str, prepost: str, code: str, delay):
+    def __init__(self, synapses, name: str, prepost: str, code: str, delay, per_synapse=False):
         self.synapses = synapses
         self.name = name
         self.prepost = prepost
         self.source = synapses.source if prepost == "pre" else synapses.target
         self.order = -1 if prepost == "pre" else 1
         self.code = code
-        self.delay = delay  # a scalar in seconds, or None for the per-synapse `delay` variable
+        self.delay = delay  # a scalar in seconds (the initial value if per synapse) or None
+        self.per_synapse = per_synapse  # delays from the synapses' `delay` variable
         owner = f"Synapses {synapses.name!r}, on_{prepost}"
         try:
             self.statements = parse_statements(code)
@@ -146,10 +147,10 @@ class SynapticPathway:
         counts = np.bincount(sources, minlength=self.source.N)
         offsets = np.zeros(self.source.N + 1, dtype=np.int32)
         np.cumsum(counts, out=offsets[1:])
-        if self.delay is None:
+        if self.per_synapse:
             seconds = synapses.variables["delay"].array
         else:
-            seconds = np.full(len(sources), self.delay)
+            seconds = np.full(len(sources), self.delay or 0.0)
         steps = (seconds / dt + 0.5).astype(np.int32)  # rounded to the nearest step
         self.queue.prepare(steps, offsets, order)
 
@@ -339,15 +340,15 @@ class Synapses(Group):
                             get_dimensions(value),
                         )
                     value = float(np.asarray(value))
-                if name == "pre" and value is None:
+                if name == "pre":
+                    # per synapse, writable; a scalar delay only sets the value of new synapses
                     self._dynamic("delay", SECOND)
-                pathway = SynapticPathway(self, name, prepost, code, value)
+                pathway = SynapticPathway(
+                    self, name, prepost, code, value, per_synapse=name == "pre"
+                )
                 for statement in pathway.statements:
                     self._check_statement(statement, f"{owner}, on_{prepost}")
                 self.pathways.append(pathway)
-        if "pre" in pre_codes and delays.get("pre") is not None:
-            # a fixed delay is still readable as S.delay
-            self._dynamic("delay", SECOND, read_only=True)
 
     def _check_statement(self, statement: Statement, where: str) -> None:
         target = statement.target
