@@ -38,10 +38,20 @@ from filelock import FileLock
 
 RUNTIME_DIR = Path(__file__).resolve().parent.parent / "runtime"
 
-#: Optimisation and language flags for every generated module.  ``-fno-math-errno`` lets the
-#: compiler inline ``sqrt``; no ``-ffast-math``, which would change results (NaN handling,
-#: reassociation) between spikeforge and the equations as written.
-DEFAULT_CXX_FLAGS = ("-O2", "-std=c++17", "-fPIC", "-fno-math-errno", "-DNDEBUG", "-w")
+#: Optimisation and language flags for every generated module.  ``-O3`` with the machine's own
+#: instruction set vectorises the element loops (twice as fast a CUBA loop as ``-O2``, measured);
+#: ``-fno-math-errno`` lets the compiler inline ``sqrt``.  No ``-ffast-math`` and no fused
+#: multiply-add contraction (``-ffp-contract=off``): results stay those of the equations as
+#: written, the same on every machine.
+DEFAULT_CXX_FLAGS = (
+    "-O3",
+    "-std=c++17",
+    "-fPIC",
+    "-fno-math-errno",
+    "-ffp-contract=off",
+    "-DNDEBUG",
+    "-w",
+)
 
 
 class CompilationError(RuntimeError):
@@ -92,6 +102,8 @@ def compiler_command() -> list[str]:
 def compiler_flags() -> list[str]:
     """Flags for compiling and linking one generated module (``$SPIKEFORGE_CXXFLAGS`` appends)."""
     flags = list(DEFAULT_CXX_FLAGS)
+    if os.environ.get("SPIKEFORGE_NATIVE", "1") != "0" and sys.platform.startswith("linux"):
+        flags.append("-march=native")  # the CPU is part of the cache key (toolchain_description)
     if sys.platform == "darwin":
         flags += ["-undefined", "dynamic_lookup"]
     flags += shlex.split(os.environ.get("SPIKEFORGE_CXXFLAGS", ""))
@@ -123,8 +135,27 @@ def toolchain_description() -> dict:
             "ext_suffix": sysconfig.get_config_var("EXT_SUFFIX"),
             "platform": sysconfig.get_platform(),
             "runtime_headers": headers.hexdigest(),
+            "cpu": _cpu_description(),
         }
     return {**_toolchain_fields, "flags": compiler_flags()}
+
+
+def _cpu_description() -> str:
+    """The processor and its instruction set extensions (``-march=native`` depends on them), so
+    that a cache shared between different machines never loads a module built for another CPU."""
+    import platform
+
+    description = platform.machine()
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith(("model name", "flags", "Features")):
+                    description += "|" + line.split(":", 1)[1].strip()
+                if line.startswith(("flags", "Features")):
+                    break
+    except OSError:
+        pass
+    return hashlib.sha256(description.encode()).hexdigest()[:16]
 
 
 def module_key(source: str) -> str:
