@@ -234,3 +234,21 @@ def test_rebuilt_network_with_other_synapse_count_compiles_nothing():
         run(1 * ms)
         compiled.append(len(cache.statistics.compiled) - before)
     assert compiled[1] == 0
+
+
+def test_synaptic_code_reads_lastspike_of_the_neurons():
+    # each arrival records how long ago the presynaptic neuron last spiked (0: the same step)
+    # and when the postsynaptic one did
+    pre = NeuronGroup(1, "v : 1", threshold="t_in_timesteps == 4", refractory=1 * ms)
+    post = NeuronGroup(1, "v : 1", threshold="t_in_timesteps == 2", refractory=1 * ms)
+    S = Synapses(
+        pre,
+        post,
+        "since_pre : second\npost_spike : second",
+        on_pre="since_pre = t - lastspike_pre\npost_spike = lastspike_post",
+        delay=0.3 * ms,
+    )
+    S.connect()
+    run(1 * ms)
+    assert S.since_pre[0] / ms == pytest.approx(0.3)
+    assert S.post_spike[0] / ms == pytest.approx(0.2)
