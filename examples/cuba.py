@@ -29,8 +29,9 @@ dv/dt  = (ge + gi - (v - El))/taum : volt (unless refractory)
 dge/dt = -ge/taue : volt
 dgi/dt = -gi/taui : volt
 """
-P = NeuronGroup(4000, equations, threshold="v > Vt", reset="v = Vr", refractory=5 * ms,
-                method="exact")
+P = NeuronGroup(
+    4000, equations, threshold="v > Vt", reset="v = Vr", refractory=5 * ms, method="exact"
+)
 P.v = "Vr + rand() * (Vt - Vr)"
 P.ge = 0 * mV
 P.gi = 0 * mV
@@ -47,13 +48,18 @@ rate = PopulationRateMonitor(P)
 run(1 * second, report="text")
 
 rates = spikes.count / 1.0
-print(f"{Ce.N + Ci.N} synapses, {spikes.num_spikes} spikes: mean rate {rates.mean():.2f} Hz, "
-      f"{np.mean(rates == 0):.1%} of the neurons silent")
-print(f"time inside run(): {magic_network.last_run_statistics['total']:.2f} s, "
-      f"of which the simulation loop {magic_network.last_run_statistics['loop']:.2f} s")
+print(
+    f"{Ce.N + Ci.N} synapses, {spikes.num_spikes} spikes: mean rate {rates.mean():.2f} Hz, "
+    f"{np.mean(rates == 0):.1%} of the neurons silent"
+)
+print(
+    f"time inside run(): {magic_network.last_run_statistics['total']:.2f} s, "
+    f"of which the simulation loop {magic_network.last_run_statistics['loop']:.2f} s"
+)
 
-figure, (top, bottom) = plt.subplots(2, 1, figsize=(9, 6), sharex=True,
-                                     gridspec_kw={"height_ratios": [3, 1]})
+figure, (top, bottom) = plt.subplots(
+    2, 1, figsize=(9, 6), sharex=True, gridspec_kw={"height_ratios": [3, 1]}
+)
 shown = spikes.i < 1000
 top.plot(spikes.t[shown] / ms, spikes.i[shown], ",k")
 top.set(ylabel="neuron index", title="CUBA network: the first 1000 neurons")

@@ -64,8 +64,10 @@ output = SpikeMonitor(neuron)
 run(duration, report="text")
 
 final = S.w[:] / gmax
-print(f"output rate {output.num_spikes / float(duration / second):.1f} Hz; "
-      f"{np.mean(final < 0.1):.0%} of the weights near 0, {np.mean(final > 0.9):.0%} near gmax")
+print(
+    f"output rate {output.num_spikes / float(duration / second):.1f} Hz; "
+    f"{np.mean(final < 0.1):.0%} of the weights near 0, {np.mean(final > 0.9):.0%} near gmax"
+)
 
 figure, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
 left.hist(final, bins=20)
