@@ -57,12 +57,20 @@ def render_role(role: Role) -> str:
     return environment().get_template(role.template).render(role=role).strip("\n")
 
 
-def render_module(description: str, roles: list[Role], arguments: ModuleArguments) -> str:
-    """Render the module that runs ``roles`` in this order at every time step."""
+def render_module(
+    description: str,
+    roles: list[Role],
+    arguments: ModuleArguments,
+    support_code: list[str] | tuple[str, ...] = (),
+) -> str:
+    """Render the module that runs ``roles`` in this order at every time step.
+
+    ``support_code`` holds module-level Cython blocks the roles need (user functions, lookup
+    tables), placed after the module's state and before the role functions.
+    """
     for role in roles:
         role.rendered = render_role(role)
-    return (
-        environment()
-        .get_template("network.pyx.j2")
-        .render(description=description, roles=roles, arguments=arguments)
+    template = environment().get_template("network.pyx.j2")
+    return template.render(
+        description=description, roles=roles, arguments=arguments, support_code=support_code
     )

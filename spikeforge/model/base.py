@@ -128,6 +128,13 @@ class BuildContext:
     dt: float
     arguments: ModuleArguments = field(default_factory=ModuleArguments)
     prefixes: dict[int, str] = field(default_factory=dict)
+    #: Module-level Cython blocks (user functions, ...), each added once.
+    support_code: list[str] = field(default_factory=list)
+
+    def add_support_code(self, code: str) -> None:
+        """Add a module-level block (ignored if the same block is already there)."""
+        if code not in self.support_code:
+            self.support_code.append(code)
 
     def prefix(self, obj: SpikeforgeObject) -> str:
         key = id(obj)

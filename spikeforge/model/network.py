@@ -39,7 +39,7 @@ def build_module(name: str, description: str, roles: list[Role], context: BuildC
 
     ``name`` becomes part of the file names.  Also returns the path of the generated ``.pyx``.
     """
-    source = render_module(description, roles, context.arguments)
+    source = render_module(description, roles, context.arguments, context.support_code)
     module = cache.load_module(source, name)
     return module, Path(module.__file__).with_suffix("").with_suffix(".pyx")
 
