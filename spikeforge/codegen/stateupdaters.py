@@ -220,6 +220,115 @@ def _exact(variables, derivatives) -> Updates:
     return updates + _final_assignments(variables)
 
 
+# ---------------------------------------------------------------------------------------------
+# stochastic differential equations: dx = f dt + sum_k g_k dW_k, with xi_k = dW_k/dt
+# ---------------------------------------------------------------------------------------------
+
+#: Methods tried for stochastic equations when ``method`` is not given (Brian2's choice:
+#: Euler-Maruyama for additive noise, Heun's method for multiplicative noise).
+STOCHASTIC_AUTOMATIC_ORDER = ("euler", "heun")
+STOCHASTIC_METHODS = ("euler", "heun", "milstein")
+
+
+def noise_symbols(derivatives) -> list[sympy.Symbol]:
+    """The noise terms (``xi``, ``xi_1``...) the equations use, sorted by name."""
+    found = set()
+    for f in derivatives:
+        found |= {s for s in f.free_symbols if s.name == "xi" or s.name.startswith("xi_")}
+    return sorted(found, key=lambda s: s.name)
+
+
+def _split_noise(variables, derivatives, noises):
+    """Drift f and diffusion {xi: g} of each equation; the noise must enter linearly."""
+    drifts, diffusions = [], []
+    zero = {xi: 0 for xi in noises}
+    for x, f in zip(variables, derivatives):
+        terms = {}
+        for xi in noises:
+            g = sympy.expand(f).diff(xi)
+            if g.free_symbols & set(noises):
+                raise IntegrationError(f"d{x}/dt must depend linearly on the noise {xi}")
+            if g != 0:
+                terms[xi] = g
+        drifts.append(f.xreplace(zero))
+        diffusions.append(terms)
+    return drifts, diffusions
+
+
+def _increments(noises) -> tuple[Updates, dict]:
+    """One Wiener increment per noise term, drawn once per element and step."""
+    from spikeforge.codegen.expressions import parse_expression
+
+    updates, increments = [], {}
+    for xi in noises:
+        name = f"_dW_{xi.name}"
+        updates.append((name, sympy.sqrt(DT) * parse_expression("randn()")))
+        increments[xi] = symbol(name)
+    return updates, increments
+
+
+def _stochastic_euler(variables, drifts, diffusions, noises) -> Updates:
+    states = {symbol(x) for x in variables}
+    for x, terms in zip(variables, diffusions):
+        for xi, g in terms.items():
+            if g.free_symbols & states:
+                raise IntegrationError(
+                    f"euler integrates only additive noise, but the noise of d{x}/dt depends on "
+                    "the state (use heun or milstein)"
+                )
+    updates, dW = _increments(noises)
+    for x, f, terms in zip(variables, drifts, diffusions):
+        noise = sum((g * dW[xi] for xi, g in terms.items()), sympy.Integer(0))
+        updates.append((f"_{x}_new", symbol(x) + DT * f + noise))
+    return updates + _final_assignments(variables)
+
+
+def _stochastic_heun(variables, drifts, diffusions, noises) -> Updates:
+    updates, dW = _increments(noises)
+    support = {}
+    for x, f, terms in zip(variables, drifts, diffusions):
+        noise = sum((g * dW[xi] for xi, g in terms.items()), sympy.Integer(0))
+        updates.append((f"_{x}_support", symbol(x) + DT * f + noise))
+        support[symbol(x)] = symbol(f"_{x}_support")
+    at_support = {**support, T: T + DT}
+    for x, f, terms in zip(variables, drifts, diffusions):
+        noise = sum(
+            ((g + g.xreplace(at_support)) * dW[xi] for xi, g in terms.items()), sympy.Integer(0)
+        )
+        updates.append(
+            (f"_{x}_new", symbol(x) + DT / 2 * (f + f.xreplace(at_support)) + noise / 2)
+        )
+    return updates + _final_assignments(variables)
+
+
+def _stochastic_milstein(variables, drifts, diffusions, noises) -> Updates:
+    # derivative-free Milstein scheme (Kloeden & Platen), one noise term per equation
+    for x, terms in zip(variables, diffusions):
+        if len(terms) > 1:
+            raise IntegrationError(f"milstein handles one noise term per equation (d{x}/dt)")
+    updates, dW = _increments(noises)
+    support = {}
+    for x, f, terms in zip(variables, drifts, diffusions):
+        g = next(iter(terms.values()), sympy.Integer(0))
+        updates.append((f"_{x}_support", symbol(x) + DT * f + sympy.sqrt(DT) * g))
+        support[symbol(x)] = symbol(f"_{x}_support")
+    for x, f, terms in zip(variables, drifts, diffusions):
+        if not terms:
+            updates.append((f"_{x}_new", symbol(x) + DT * f))
+            continue
+        (xi, g), = terms.items()
+        correction = (g.xreplace(support) - g) * (dW[xi] ** 2 - DT) / (2 * sympy.sqrt(DT))
+        updates.append((f"_{x}_new", symbol(x) + DT * f + g * dW[xi] + correction))
+    return updates + _final_assignments(variables)
+
+
+_STOCHASTIC_IMPLEMENTATIONS = {
+    "euler": _stochastic_euler,
+    "heun": _stochastic_heun,
+    "milstein": _stochastic_milstein,
+}
+
+
 _IMPLEMENTATIONS = {
     "exact": _exact,
     "linear": _exact,
@@ -249,19 +358,28 @@ def integrate(
     Returns the method used and the update statements.  Results are cached on disk by the
     equations and the method.
     """
+    noises = noise_symbols(derivatives)
+    implementations = _STOCHASTIC_IMPLEMENTATIONS if noises else _IMPLEMENTATIONS
     if method is None:
-        candidates = AUTOMATIC_ORDER
+        candidates = STOCHASTIC_AUTOMATIC_ORDER if noises else AUTOMATIC_ORDER
     elif isinstance(method, str):
         candidates = (method,)
     else:
         candidates = tuple(method)
     for candidate in candidates:
-        if candidate not in _IMPLEMENTATIONS:
+        if candidate not in _IMPLEMENTATIONS and candidate not in _STOCHASTIC_IMPLEMENTATIONS:
+            known = ", ".join(METHODS + ("heun", "milstein"))
+            raise IntegrationError(f"unknown integration method {candidate!r} (known: {known})")
+    if noises:
+        unsupported = [c for c in candidates if c not in _STOCHASTIC_IMPLEMENTATIONS]
+        if len(unsupported) == len(candidates):
             raise IntegrationError(
-                f"unknown integration method {candidate!r} (known: {', '.join(METHODS)})"
+                f"{unsupported[0]} cannot integrate stochastic equations (with xi); use "
+                f"{', '.join(STOCHASTIC_METHODS)}"
             )
+        candidates = tuple(c for c in candidates if c in _STOCHASTIC_IMPLEMENTATIONS)
     key_text = repr(
-        (variables, [sympy.srepr(f) for f in derivatives], candidates, sympy.__version__, 1)
+        (variables, [sympy.srepr(f) for f in derivatives], candidates, sympy.__version__, 2)
     )
     key = hashlib.sha256(key_text.encode()).hexdigest()[:32]
     cache_file = _symbolic_cache_file(key)
@@ -273,7 +391,12 @@ def integrate(
     errors = []
     for candidate in candidates:
         try:
-            result = candidate, _IMPLEMENTATIONS[candidate](variables, derivatives)
+            if noises:
+                drifts, diffusions = _split_noise(variables, derivatives, noises)
+                updates = implementations[candidate](variables, drifts, diffusions, noises)
+            else:
+                updates = implementations[candidate](variables, derivatives)
+            result = candidate, updates
             break
         except IntegrationError as error:
             errors.append(f"{candidate}: {error.problem}")

@@ -39,6 +39,13 @@ from spikeforge.units import DIMENSIONLESS, Quantity, get_dimensions
 
 #: ``lastspike`` before the first spike: far enough in the past for any refractory period.
 NEVER = -1e4
+#: The unit of a noise term ``xi``: 1/sqrt(second) (white noise has variance dt per step).
+NOISE_DIMENSION = SECOND**-0.5
+
+
+def is_noise(name: str) -> bool:
+    """Whether ``name`` is a noise term (``xi``, ``xi_1``...)."""
+    return name == "xi" or name.startswith("xi_")
 
 
 class Group(SpikeforgeObject):
@@ -266,10 +273,11 @@ class NeuronGroup(Group):
                 )
         for equation in self.equations:
             names = equation.expression.free_symbols if equation.expression is not None else ()
-            if any(s.name == "xi" or s.name.startswith("xi_") for s in names):
-                raise NotImplementedError(
-                    f"NeuronGroup {self.name!r}: stochastic equations (xi) are not supported yet "
-                    f"(in {equation.text!r})"
+            if equation.kind != DIFFERENTIAL and any(is_noise(s.name) for s in names):
+                raise EquationError(
+                    "noise (xi) can only appear in differential equations",
+                    equation.text,
+                    f"NeuronGroup {self.name!r}",
                 )
         self.method = method
         self.method_used: str | None = None
@@ -362,6 +370,12 @@ class NeuronGroup(Group):
                     get_dimensions(self.refractory),
                 )
 
+    def _noise_names(self) -> set[str]:
+        names = set()
+        for equation in self.equations.of_kind(DIFFERENTIAL):
+            names |= {s.name for s in equation.expression.free_symbols if is_noise(s.name)}
+        return names
+
     def _check_writable(self, statement: Statement, where: str) -> None:
         owner = f"NeuronGroup {self.name!r}, {where} line {statement.line_number}"
         variable = self.variables.get(statement.target)
@@ -394,6 +408,8 @@ class NeuronGroup(Group):
         namespace = self.namespace if self.namespace is not None else context.namespace
         scope = GroupScope(self, context, namespace)
         dims = scope.dimensions()
+        for name in self._noise_names():
+            dims[name] = NOISE_DIMENSION
         self.equations.check_units(dims, owner)
         prefix = context.prefix(self)
         roles = []
