@@ -1,6 +1,5 @@
 """Stochastic differential equations (xi): Ornstein-Uhlenbeck variance, method choice, seeds."""
 
-import hashlib
 import os
 import subprocess
 import sys

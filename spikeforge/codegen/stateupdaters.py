@@ -270,7 +270,7 @@ def _increments(noises) -> tuple[Updates, dict]:
 def _stochastic_euler(variables, drifts, diffusions, noises) -> Updates:
     states = {symbol(x) for x in variables}
     for x, terms in zip(variables, diffusions):
-        for xi, g in terms.items():
+        for g in terms.values():
             if g.free_symbols & states:
                 raise IntegrationError(
                     f"euler integrates only additive noise, but the noise of d{x}/dt depends on "
