@@ -15,6 +15,7 @@ from spikeforge.model.groups import NeuronGroup
 from spikeforge.model.inputs import PoissonGroup, SpikeGeneratorGroup
 from spikeforge.model.monitors import PopulationRateMonitor, SpikeMonitor, StateMonitor
 from spikeforge.model.network import Network, magic_network, run
+from spikeforge.model.operations import NetworkOperation, network_operation
 from spikeforge.model.synapses import Synapses
 from spikeforge.runtime.driver import seed
 from spikeforge.units import *  # noqa: F403  (units are part of the modelling vocabulary)
@@ -30,6 +31,8 @@ __all__ = [
     "StateMonitor",
     "PopulationRateMonitor",
     "Network",
+    "NetworkOperation",
+    "network_operation",
     "run",
     "start_scope",
     "magic_network",

@@ -44,6 +44,16 @@ class Role:
     #: Lines run at the start of each element's iteration, before its variables are loaded
     #: (synapses load the indices of their pre- and postsynaptic neurons here).
     index_lines: list[str] = field(default_factory=list)
+    #: The clock the role runs on (None: its object's clock), and, set by the network: the
+    #: module argument holding how many base steps make one tick of it ("" when it ticks at
+    #: every step) and the one holding its dt.
+    clock: object = None
+    every: str = ""
+    clock_dt: str = "dt"
+    #: For a network operation: the Python function to call (it has no generated code) and
+    #: how many base steps apart its calls are.
+    operation: object = None
+    operation_every: int = 1
 
     def __getattr__(self, item):  # templates read extra values as role.<name>
         extra = self.__dict__.get("extra", {})

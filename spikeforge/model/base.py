@@ -73,6 +73,10 @@ class SpikeforgeObject:
         self.when = when
         self.order = int(order)
         self.active = True
+        if not hasattr(self, "clock"):
+            from spikeforge.model.clock import defaultclock
+
+            self.clock = defaultclock
         self._scope_id = _current_scope
         _instances.append(weakref.ref(self))
 
@@ -90,6 +94,33 @@ class SpikeforgeObject:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r}>"
+
+    def _full_state(self) -> dict:
+        """A copy of everything a run changes (for ``Network.store``)."""
+        from spikeforge.model import state
+
+        return state.full_state(self)
+
+    def _restore_from_full_state(self, stored: dict) -> None:
+        """Put back a state from :meth:`_full_state` (for ``Network.restore``)."""
+        from spikeforge.model import state
+
+        state.restore_full_state(self, stored)
+
+
+def choose_clock(dt, clock, owner: str):
+    """The clock of an object given ``dt=`` (a new clock) or ``clock=`` (default: defaultclock)."""
+    from spikeforge.model.clock import Clock, defaultclock
+
+    if dt is not None and clock is not None:
+        raise ValueError(f"{owner}: give dt= or clock=, not both")
+    if dt is not None:
+        return Clock(dt, name=f"{owner.split()[-1].strip(chr(39))}_clock")
+    if clock is not None:
+        if not isinstance(clock, Clock):
+            raise TypeError(f"{owner}: clock= must be a Clock, got {clock!r}")
+        return clock
+    return defaultclock
 
 
 def _unique_name(name: str) -> str:

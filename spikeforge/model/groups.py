@@ -24,7 +24,7 @@ from spikeforge.codegen.expressions import (
 from spikeforge.codegen.render import Role
 from spikeforge.codegen.stateupdaters import IntegrationError, integrate
 from spikeforge.codegen.translate import translate
-from spikeforge.model.base import BuildContext, SpikeforgeObject
+from spikeforge.model.base import BuildContext, SpikeforgeObject, choose_clock
 from spikeforge.model.namespace import caller_namespace, user_namespace
 from spikeforge.model.variables import (
     SECOND,
@@ -204,6 +204,32 @@ class Group(SpikeforgeObject):
         self._set_with_code(target, slice(None), variable.expression_text, level=level + 2)
         return target.array
 
+    def get_states(
+        self,
+        vars=None,
+        units=True,
+        format="dict",
+        subexpr=False,
+        read_only_variables=True,
+        level=0,
+        subexpressions=None,
+    ):
+        """Copies of the values of ``vars`` (default: all public variables) as a dict (or a
+        pandas ``DataFrame`` with ``format='pandas'``, ``units=False``); ``subexpressions`` is
+        Brian2 2.x's name of ``subexpr``.  See :func:`spikeforge.model.state.get_states`."""
+        from spikeforge.model import state
+
+        subexpr = subexpr if subexpressions is None else subexpressions
+        return state.get_states(
+            self, vars, units, format, subexpr, read_only_variables, level=level + 1
+        )
+
+    def set_states(self, values, units=True, format="dict", level=0) -> None:
+        """Assign several variables from a dict ``{name: values}`` (see :meth:`get_states`)."""
+        from spikeforge.model import state
+
+        state.set_states(self, values, units, format, level=level + 1)
+
 
 class NeuronGroup(Group):
     """A group of neurons (Brian2's ``NeuronGroup``).
@@ -254,11 +280,7 @@ class NeuronGroup(Group):
             raise NotImplementedError(
                 f"NeuronGroup {self.name!r}: dtype= is not supported yet (state is float64)"
             )
-        if dt is not None or clock is not None:
-            raise NotImplementedError(
-                f"NeuronGroup {self.name!r}: per-object dt and clocks are not supported yet; "
-                "set defaultclock.dt instead"
-            )
+        self.clock = choose_clock(dt, clock, f"NeuronGroup {self.name!r}")
         try:
             self.equations = model if isinstance(model, Equations) else Equations(model)
         except ExpressionError as error:

@@ -11,7 +11,7 @@ import numpy as np
 from spikeforge.codegen.expressions import ExpressionError, symbol
 from spikeforge.codegen.render import Role
 from spikeforge.codegen.translate import translate
-from spikeforge.model.base import BuildContext, SpikeforgeObject
+from spikeforge.model.base import BuildContext, SpikeforgeObject, choose_clock
 from spikeforge.model.groups import Group
 from spikeforge.model.variables import GroupScope
 from spikeforge.runtime import containers
@@ -58,6 +58,7 @@ class SpikeMonitor(_RecordedTimes, SpikeforgeObject):
         if variables:
             raise NotImplementedError("SpikeMonitor(variables=...) is not supported yet")
         super().__init__(name, when, order)
+        self.clock = self.source.clock
         self.record = bool(record)  # False: count spikes only
         self._i = containers().DynamicArray1D("int32")
         self._t = containers().DynamicArray1D("float64")
@@ -144,9 +145,11 @@ class StateMonitor(_RecordedTimes, SpikeforgeObject):
         name="statemonitor*",
     ):
         self.source = _source_group(source, "StateMonitor")
-        if dt is not None or clock is not None:
-            raise NotImplementedError("StateMonitor(dt=...) is not supported yet")
         super().__init__(name, when, order)
+        if dt is None and clock is None:
+            self.clock = self.source.clock  # Brian2: the source's clock by default
+        else:
+            self.clock = choose_clock(dt, clock, f"StateMonitor {self.name!r}")
         if variables is True:
             variables = [n for n, v in source.variables.items() if n != "i"]
         elif isinstance(variables, str):
@@ -262,6 +265,7 @@ class PopulationRateMonitor(_RecordedTimes, SpikeforgeObject):
     def __init__(self, source, when="end", order=0, name="ratemonitor*"):
         self.source = _spike_source(source, "PopulationRateMonitor")
         super().__init__(name, when, order)
+        self.clock = self.source.clock
         self._t = containers().DynamicArray1D("float64")
         self._rate = containers().DynamicArray1D("float64")
 

@@ -19,11 +19,52 @@ from spikeforge.model.base import (
 )
 from spikeforge.model.clock import defaultclock
 from spikeforge.model.namespace import caller_namespace
-from spikeforge.runtime.driver import call_run_steps
+from spikeforge.codegen.translate import Argument
+from spikeforge.runtime.driver import call_run_roles, call_run_steps
 from spikeforge.units import Quantity, second
 
 #: With ``report='auto'`` (the default), progress is reported once a run has taken this long.
 AUTO_REPORT_AFTER = 10.0
+
+
+def base_time_step(objects) -> float:
+    """The time step of the loop: the smallest clock dt; every clock must be a multiple of it."""
+    clocks = {id(obj.clock): obj.clock for obj in objects} or {id(defaultclock): defaultclock}
+    base = min(clock.dt_ for clock in clocks.values())
+    for clock in clocks.values():
+        ratio = clock.dt_ / base
+        if abs(ratio - round(ratio)) > 1e-9 * ratio:
+            raise NotImplementedError(
+                f"the time step of {clock.name} ({clock.dt_} s) is not a multiple of the smallest "
+                f"time step in the network ({base} s); spikeforge needs every clock's dt to be a "
+                "whole multiple of the smallest one"
+            )
+    return base
+
+
+def attach_clock(role: Role, base_dt: float, context: BuildContext) -> None:
+    """Make a role on a slower clock run only on that clock's ticks (arguments, not literals)."""
+    clock = role.clock
+    if clock.dt_ == base_dt:
+        return
+    key = f"_clock_{clock.name}"
+    role.every = context.arguments.add(
+        Argument("scalar", f"{key}_every", "int64_t", lambda: int(round(clock.dt_ / base_dt)))
+    )
+    role.clock_dt = context.arguments.add(
+        Argument("scalar", f"{key}_dt", "double", lambda: clock.dt_)
+    )
+    if role.operation is not None:
+        role.operation_every = int(round(clock.dt_ / base_dt))
+
+
+def next_operation_step(operations, step: int, dt: float) -> int:
+    """The first step from ``step`` on at which a network operation is due."""
+    best = 1 << 62
+    for _, role in operations:
+        every = role.operation_every
+        best = min(best, step + (-step) % every)
+    return best
 
 
 def steps_until(time_: float, dt: float) -> int:
@@ -111,7 +152,10 @@ class Network:
         """The objects in the order they run within a time step."""
         lines = []
         for obj in sorted(self._all_objects(), key=self._schedule_key):
-            lines.append(f"{obj.name} ({type(obj).__name__}), when={obj.when}, order={obj.order}")
+            lines.append(
+                f"{obj.name} ({type(obj).__name__}), when={obj.when}, order={obj.order}, "
+                f"dt={obj.clock.dt_ * 1e3:g} ms"
+            )
         return "\n".join(lines)
 
     @staticmethod
@@ -144,19 +188,28 @@ class Network:
             raise ValueError(f"run() needs a non-negative duration, got {duration!r}")
         if namespace is None:
             namespace = caller_namespace(level)
-        dt = defaultclock.dt_
+        objects = self._all_objects()
+        dt = base_time_step(objects)
         self.dt_ = dt
         start_step = self._current_step(dt)
         end_step = steps_until(self.t_ + duration_, dt)
         n_steps = end_step - start_step
-        objects = self._all_objects()
         context = BuildContext(namespace=namespace, dt=dt)
         for obj in objects:
             obj.before_run(context)
         roles: list[Role] = []
+        operations: list[tuple[Role, SpikeforgeObject]] = []
         for obj in sorted(objects, key=self._schedule_key):
-            roles.extend(obj.roles(context))
+            for role in obj.roles(context):
+                role.clock = role.clock or obj.clock
+                roles.append(role)
         roles.sort(key=lambda role: (schedule_position(role.when), role.order))
+        for role in roles:
+            attach_clock(role, dt, context)
+        operations = [(k, role) for k, role in enumerate(roles) if role.operation is not None]
+        roles = [role for role in roles if role.operation is None]
+        # an operation runs before the module role that follows it in the schedule
+        operations = [(k - n, role) for n, (k, role) in enumerate(operations)]
         kinds = sorted({type(obj).__name__ for obj in objects})
         built = time.perf_counter()
         module, self.generated_source_path = build_module(
@@ -171,7 +224,11 @@ class Network:
         chunk = 64
         loop_started = time.perf_counter()
         while step < end:
-            stop = min(end, step + chunk)
+            stop = min(end, step + chunk, next_operation_step(operations, step, dt))
+            if stop == step:  # network operations run in this step, between roles
+                collected = self._run_split_step(module, context, operations, roles, step, dt)
+                step += 1
+                continue
             chunk_started = time.perf_counter()
             call_run_steps(module, collected, step, stop, dt)
             elapsed = time.perf_counter() - chunk_started
@@ -195,10 +252,50 @@ class Network:
             "total": finished - started,
         }
 
+    @staticmethod
+    def _run_split_step(module, context, operations, roles, step: int, dt: float):
+        """One step in pieces: module roles, then each due network operation in its place."""
+        done = 0
+        collected = context.arguments.collect()
+        for position, role in operations:
+            if step % role.operation_every:
+                continue
+            call_run_roles(module, collected, step, dt, done, position)
+            done = position
+            role.operation(step * dt)
+            collected = context.arguments.collect()  # the operation may have changed arrays
+        call_run_roles(module, collected, step, dt, done, len(roles))
+        return collected
+
     def reset(self) -> None:
         """Set time back to 0 and forget the objects (used by ``start_scope``)."""
         self.t_ = 0.0
         self.objects = []
+
+    def store(self, name: str = "default", filename=None) -> None:
+        """Take a snapshot of the network's state (time, variables, synapses, monitors' records,
+        pending spikes, random state) under ``name``, in memory or in the file ``filename``
+        (several names per file).  See :mod:`spikeforge.model.state`."""
+        from spikeforge.model import state
+
+        state.store(self, name, filename)
+
+    def restore(self, name: str = "default", filename=None, restore_random_state=False) -> None:
+        """Go back to the snapshot ``name`` (from memory, or from ``filename``); with
+        ``restore_random_state=True`` random numbers also continue as after the snapshot."""
+        from spikeforge.model import state
+
+        state.restore(self, name, filename, restore_random_state)
+
+    def get_states(
+        self, units=True, format="dict", subexpr=False, read_only_variables=True, level=0
+    ) -> dict:
+        """``{object name: object.get_states(...)}`` for the objects of the network."""
+        from spikeforge.model import state
+
+        return state.network_get_states(
+            self, units, format, subexpr, read_only_variables, level=level + 1
+        )
 
 
 def fraction_done(completed: float, duration: float) -> float:

@@ -32,7 +32,7 @@ from spikeforge.codegen.expressions import (
 from spikeforge.codegen.render import Role
 from spikeforge.codegen.stateupdaters import DT, IntegrationError, integrate
 from spikeforge.codegen.translate import Resolved, translate
-from spikeforge.model.base import BuildContext
+from spikeforge.model.base import BuildContext, choose_clock
 from spikeforge.model.groups import Group
 from spikeforge.model.namespace import caller_namespace, user_namespace
 from spikeforge.model.variables import SECOND, GroupScope, Variable, check_dimension
@@ -204,10 +204,9 @@ class Synapses(Group):
         _spiking(target, "target") if on_post else None
         SpikeforgeObject.__init__(self, name, "groups", order)
         owner = f"Synapses {self.name!r}"
-        if dt is not None or clock is not None or on_event != "spike" or dtype is not None:
-            raise NotImplementedError(
-                f"{owner}: dt=, clock=, dtype= and on_event= are not supported yet"
-            )
+        if on_event != "spike" or dtype is not None:
+            raise NotImplementedError(f"{owner}: dtype= and on_event= are not supported yet")
+        self.clock = choose_clock(dt, clock, owner)
         if multisynaptic_index is not None:
             raise NotImplementedError(f"{owner}: multisynaptic_index is not supported yet")
         self.source = source
@@ -684,6 +683,7 @@ class Synapses(Group):
                     "synapses",
                     pathway.order,
                     {"queue": queue, "spikes": spikes, "size": source_size},
+                    clock=source.clock,
                 )
             )
             roles.append(
@@ -696,6 +696,7 @@ class Synapses(Group):
                     pathway.order,
                     {"queue": queue},
                     index_lines=index_lines,
+                    clock=source.clock,
                 )
             )
         return roles

@@ -22,3 +22,9 @@ def call_run_steps(module, collected: tuple, start: int, end: int, dt: float) ->
     """Run ``module.run_steps`` for the steps ``start`` to ``end`` (exclusive)."""
     arrays, scalars, capsules = collected
     module.run_steps(arrays, scalars, capsules, random_state.ctypes.data, start, end, dt)
+
+
+def call_run_roles(module, collected: tuple, step: int, dt: float, first: int, last: int) -> None:
+    """Run the roles ``first`` to ``last - 1`` of time step ``step`` (split steps)."""
+    arrays, scalars, capsules = collected
+    module.run_roles(arrays, scalars, capsules, random_state.ctypes.data, step, dt, first, last)
