@@ -28,6 +28,7 @@ import subprocess
 import sys
 import sysconfig
 import tempfile
+import threading
 import time
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass, field
@@ -80,6 +81,7 @@ class CacheStatistics:
 statistics = CacheStatistics()
 
 _loaded_modules: dict[str, ModuleType] = {}
+_cython_lock = threading.Lock()
 _toolchain_fields: dict | None = None
 
 
@@ -300,8 +302,12 @@ def _cythonize(pyx: Path, cpp: Path, full_name: str) -> None:
     )
     messages = io.StringIO()
     try:
-        with redirect_stderr(messages), redirect_stdout(messages):
-            result = compile_single(str(pyx), options, full_module_name=full_name)
+        with _cython_lock:  # Cython's compiler is not thread-safe
+            if threading.current_thread() is threading.main_thread():
+                with redirect_stderr(messages), redirect_stdout(messages):
+                    result = compile_single(str(pyx), options, full_module_name=full_name)
+            else:  # redirecting would swallow the main thread's output meanwhile
+                result = compile_single(str(pyx), options, full_module_name=full_name)
         failed = result.num_errors > 0
     except Exception as error:  # Cython raises on some internal errors
         messages.write(f"\n{type(error).__name__}: {error}")

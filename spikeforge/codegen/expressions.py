@@ -1,19 +1,26 @@
 """Parse user expressions and statements into sympy, safely, and check their units.
 
 User strings are parsed with Python's ``ast`` module and only a small grammar is accepted
-(numbers, names, arithmetic, comparisons, ``and``/``or``/``not``, calls of known functions), so no
-user text ever reaches generated code except through the printer.  Everything else is rejected
-with an :class:`ExpressionError` naming the text and the problem.
+(numbers, names, arithmetic, comparisons, ``and``/``or``/``not``, calls of functions by their plain
+name), so no user text ever reaches generated code except through the printer.  Everything else is
+rejected with an :class:`ExpressionError` naming the text and the problem.
+
+A call of a name that is not one of the built-in :data:`FUNCTIONS` becomes an undefined sympy
+function of that name (see :func:`user_function`).  Whether the name stands for a user function
+(a :class:`UserFunction` such as ``Function`` or ``TimedArray``) is only known once the namespace
+is: unit checking (:func:`dimension_of`) and translation raise "unknown function" otherwise.
 """
 
 from __future__ import annotations
 
 import ast
+import builtins
 import itertools
 import keyword
 from dataclasses import dataclass
 
 import sympy
+from sympy.core.function import AppliedUndef
 
 from spikeforge.units import DIMENSIONLESS, Dimension
 
@@ -135,6 +142,51 @@ FUNCTIONS: dict[str, tuple] = {
 #: Functions without arguments that draw random numbers.
 RANDOM_FUNCTIONS = {"rand": rand, "randn": randn}
 
+
+# ---------------------------------------------------------------------------------------------
+# User functions: names resolved through the namespace
+# ---------------------------------------------------------------------------------------------
+
+
+class UserFunction:
+    """Base of objects that model code calls by a name from the namespace.
+
+    ``Function`` and ``TimedArray`` (``spikeforge.model.functions``) derive from it.  A scope
+    gives such an object where a dimension lookup of its name is expected, and translation asks
+    it for its generated form:
+
+    - :meth:`call_dimension` checks the argument dimensions and returns the result's;
+    - ``resolve_call(name, context, owner)`` registers what the generated module needs
+      (support code, module arguments) for code of the object ``owner`` and returns a
+      ``Resolved`` of kind ``function``.
+    """
+
+    def call_dimension(self, name: str, dims: list[Dimension], text: str | None) -> Dimension:
+        raise NotImplementedError  # pragma: no cover - interface
+
+    def resolve_call(self, name: str, context, owner=None):
+        raise NotImplementedError  # pragma: no cover - interface
+
+
+def user_function(name: str):
+    """The sympy function that stands for a call of the user function ``name`` (real-valued)."""
+    return sympy.Function(name, real=True)
+
+
+def is_user_call(node) -> bool:
+    """Whether ``node`` is a call of a user function (not a built-in one)."""
+    return isinstance(node, AppliedUndef)
+
+
+def user_function_names(expr) -> set[str]:
+    """Names of the user functions ``expr`` calls."""
+    return {node.func.__name__ for node in expr.atoms(AppliedUndef)}
+
+
+#: Names of Python's built-ins that are not functions of model code: calling them is rejected
+#: when parsing (``open('f')``, ``eval(...)``), so they never reach name resolution.
+_PYTHON_BUILTINS = frozenset(dir(builtins)) - set(FUNCTIONS)
+
 # ---------------------------------------------------------------------------------------------
 # Names users may not take
 # ---------------------------------------------------------------------------------------------
@@ -180,6 +232,11 @@ class ExpressionError(ValueError):
         """The same error, said from the point of view of ``context`` (object, line)."""
         merged = context if not self.context else f"{context}, {self.context}"
         return type(self)(self.problem, self.text, merged)
+
+
+class UserFunctionError(ExpressionError):
+    """A user function exists but cannot be used as asked (no Cython implementation, wrong
+    number of arguments, ...)."""
 
 
 def check_identifier(name: str, what: str = "variable") -> None:
@@ -299,23 +356,38 @@ class _Converter(ast.NodeVisitor):
     def visit_Call(self, node):
         if not isinstance(node.func, ast.Name):
             self.fail("only functions called by their plain name are allowed")
-        if node.keywords:
-            self.fail(f"{node.func.id}() takes no keyword arguments")
         name = node.func.id
-        if name not in FUNCTIONS and name not in RANDOM_FUNCTIONS:
-            self.fail(f"unknown function {name}()")
-        args = [self.visit(arg) for arg in node.args]
+        if node.keywords:
+            self.fail(f"{name}() takes no keyword arguments")
         if name in RANDOM_FUNCTIONS:
-            if args:
+            if node.args:
                 self.fail(f"{name}() takes no arguments")
             return RANDOM_FUNCTIONS[name](sympy.Integer(next(_counter)))
-        if name not in FUNCTIONS:
-            self.fail(f"unknown function {name}()")
-        constructor = FUNCTIONS[name][0]
-        try:
-            return constructor(*args)
-        except TypeError:
-            self.fail(f"wrong number of arguments for {name}()")
+        if name in FUNCTIONS:
+            args = [self.visit(arg) for arg in node.args]
+            try:
+                return FUNCTIONS[name][0](*args)
+            except TypeError:
+                self.fail(f"wrong number of arguments for {name}()")
+        self._check_user_function_name(name)
+        return user_function(name)(*[self.visit(arg) for arg in node.args])
+
+    def _check_user_function_name(self, name: str) -> None:
+        """Reject calls that cannot be of a user function, before looking at the arguments."""
+        if name.startswith("_") or "__" in name:
+            self.fail(
+                f"unknown function {name}(): names starting with an underscore are not allowed"
+            )
+        if not name.isascii():
+            self.fail(f"unknown function {name}(): function names must be ASCII")
+        if name in _PYTHON_BUILTINS:
+            self.fail(
+                f"unknown function {name}(): Python's built-ins cannot be called in model code"
+            )
+        if name in RESERVED_NAMES or name.startswith("xi_") or name == "xi":
+            self.fail(f"unknown function {name}(): {name!r} is a reserved word")
+        if name in SPECIAL_NAMES:
+            self.fail(f"{name} is not a function")
 
     def visit_IfExp(self, node):
         self.fail("conditional expressions (x if c else y) are not allowed; use int(c)*x")
@@ -423,9 +495,14 @@ def dimension_of(expr, dimensions: dict[str, Dimension], text: str | None = None
     def of(node) -> Dimension:
         if node.is_Symbol:
             try:
-                return dimensions[node.name]
+                found = dimensions[node.name]
             except KeyError:
                 raise ExpressionError(f"unknown identifier {node.name!r}", text) from None
+            if isinstance(found, UserFunction):
+                raise ExpressionError(
+                    f"{node.name} is a function and needs to be called: {node.name}(...)", text
+                )
+            return found
         if node.is_Number or node in (sympy.true, sympy.false) or node.is_NumberSymbol:
             return DIMENSIONLESS
         if node.is_Add:
@@ -481,12 +558,30 @@ def dimension_of(expr, dimensions: dict[str, Dimension], text: str | None = None
             return DIMENSIONLESS
         if isinstance(node, (rand, randn)):
             return DIMENSIONLESS
+        if is_user_call(node):
+            return user_call_dimension(node, [of(arg) for arg in node.args])
         if isinstance(node, sympy.Function):
             name = _function_name(node)
             if name is None:
                 raise ExpressionError(f"unsupported function {node.func}", text)
             return FUNCTIONS[name][1]([of(arg) for arg in node.args], text)
         raise ExpressionError(f"unsupported expression {node}", text)
+
+    def user_call_dimension(node, dims) -> Dimension:
+        name = node.func.__name__
+        try:
+            function = dimensions[name]
+        except (KeyError, ExpressionError):
+            raise ExpressionError(
+                f"unknown function {name}(): the namespace has no Function or TimedArray of "
+                "this name",
+                text,
+            ) from None
+        if not isinstance(function, UserFunction):
+            raise ExpressionError(
+                f"{name} is not a function (it is a variable or a value), but is called", text
+            )
+        return function.call_dimension(name, dims, text)
 
     try:
         return of(expr)

@@ -2,10 +2,14 @@
 
 The printer is the only way user expressions reach generated code.  Symbols are printed through a
 name table (a model name is mapped to the local it is loaded into, a unit to its SI value), so an
-identifier the table does not know is an error, never free text in the output.
+identifier the table does not know is an error, never free text in the output.  Calls of user
+functions are printed through a second table (the function's name to a function that forms the
+call from the printed arguments), with the same rule.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import sympy
 
@@ -20,18 +24,28 @@ class CythonPrinter:
     """Turns sympy expressions into Cython source text.
 
     ``names`` maps each symbol name to the Cython expression that stands for it (a local
-    variable, or a literal for units and fixed constants).  ``rng`` is the name of the random
-    generator state pointer in the generated function.
+    variable, or a literal for units and fixed constants).  ``functions`` maps the name of each
+    user function (``Function``, ``TimedArray``) to a function that returns the Cython call for
+    a list of printed arguments.  ``rng`` is the name of the random generator state pointer in
+    the generated function.
     """
 
-    def __init__(self, names: dict[str, str], rng: str = "_rng"):
+    def __init__(
+        self,
+        names: dict[str, str],
+        rng: str = "_rng",
+        functions: dict[str, Callable[[list[str]], str]] | None = None,
+    ):
         self.names = names
         self.rng = rng
+        self.functions = functions or {}
 
     def __call__(self, expr) -> str:
         return self.print(expr)
 
     def print(self, expr) -> str:
+        if ex.is_user_call(expr):  # before the dispatch on type names, which users choose here
+            return self._user_call(expr)
         method = getattr(self, "_print_" + type(expr).__name__, None)
         if method is not None:
             return method(expr)
@@ -183,6 +197,14 @@ class CythonPrinter:
             raise PrinterError(f"no Cython form for the function {expr.func}")
         args = ", ".join(self.print(arg) for arg in expr.args)
         return f"{self._C_FUNCTIONS[name]}({args})"
+
+    def _user_call(self, expr) -> str:
+        name = expr.func.__name__
+        try:
+            call = self.functions[name]
+        except KeyError:
+            raise PrinterError(f"unknown function {name}()") from None
+        return call([self.print(arg) for arg in expr.args])
 
 
 def _float(value: float) -> str:

@@ -295,9 +295,7 @@ def _stochastic_heun(variables, drifts, diffusions, noises) -> Updates:
         noise = sum(
             ((g + g.xreplace(at_support)) * dW[xi] for xi, g in terms.items()), sympy.Integer(0)
         )
-        updates.append(
-            (f"_{x}_new", symbol(x) + DT / 2 * (f + f.xreplace(at_support)) + noise / 2)
-        )
+        updates.append((f"_{x}_new", symbol(x) + DT / 2 * (f + f.xreplace(at_support)) + noise / 2))
     return updates + _final_assignments(variables)
 
 
@@ -316,7 +314,7 @@ def _stochastic_milstein(variables, drifts, diffusions, noises) -> Updates:
         if not terms:
             updates.append((f"_{x}_new", symbol(x) + DT * f))
             continue
-        (xi, g), = terms.items()
+        ((xi, g),) = terms.items()
         correction = (g.xreplace(support) - g) * (dW[xi] ** 2 - DT) / (2 * sympy.sqrt(DT))
         updates.append((f"_{x}_new", symbol(x) + DT * f + g * dW[xi] + correction))
     return updates + _final_assignments(variables)

@@ -4,6 +4,12 @@ A *role* (state update, threshold, reset, a monitor...) is a list of assignments
 element of a group.  :func:`translate` resolves every name through a :class:`Scope`, moves work
 that is the same for all elements out of the element loop (``exp(-dt/tau)`` is computed once per
 step, not once per neuron), and prints the rest.  The role's template puts the pieces in place.
+
+Calls of user functions (``Function``, ``TimedArray``) are resolved through the scope as well:
+the name must stand for a function in the namespace, which registers what the module needs
+(its support code, its data as module arguments) and says how a call is printed.  A call is moved
+out of the loop only if all its arguments are the same for all elements and the function is pure
+(``stateless``); ``ta(t)`` is looked up once per step, ``ta(t, i)`` and ``f(v)`` per element.
 """
 
 from __future__ import annotations
@@ -14,7 +20,13 @@ from typing import Callable
 import numpy as np
 import sympy
 
-from spikeforge.codegen.expressions import ExpressionError, is_boolean, random_calls
+from spikeforge.codegen.expressions import (
+    ExpressionError,
+    UserFunctionError,
+    is_boolean,
+    random_calls,
+    user_function_names,
+)
 from spikeforge.codegen.printer import CythonPrinter, PrinterError
 
 #: C types of NumPy dtypes used for state and the Cython type of a local holding one element.
@@ -77,7 +89,9 @@ class Resolved:
 
     ``kind``: ``element`` (one element of an array per loop iteration, at ``index``),
     ``scalar`` (the same for all elements: a constant, a module argument, ``t``),
-    ``literal`` (a fixed number printed into the code).
+    ``literal`` (a fixed number printed into the code), ``index`` (the loop index, printed as
+    ``literal``), ``function`` (a user function: ``call`` forms the Cython call from the printed
+    arguments; ``pure`` says whether equal arguments always give equal results).
     """
 
     kind: str
@@ -86,6 +100,8 @@ class Resolved:
     index: str = "_idx"
     literal: str = ""
     local_type: str = "double"
+    call: Callable[[list[str]], str] | None = None
+    pure: bool = True
 
 
 class Scope:
@@ -120,19 +136,29 @@ def _converted(printed: str, target: Resolved | None, expr) -> str:
 
 
 def _hoist(
-    statements: list[tuple[str, sympy.Expr]], scalar_names: set[str]
+    statements: list[tuple[str, sympy.Expr]],
+    scalar_names: set[str],
+    impure_functions: frozenset[str] = frozenset(),
 ) -> tuple[list[tuple[str, sympy.Expr]], list[tuple[str, sympy.Expr]]]:
     """Split statements into per-call scalar work and per-element work.
 
-    Subexpressions that use only scalar names (and draw no random numbers) are replaced by
-    temporaries computed once before the element loop.
+    Subexpressions that use only scalar names (and draw no random numbers, and call no impure
+    user function) are replaced by temporaries computed once before the element loop.  A call of
+    a user function counts as scalar only through its arguments: ``f(v)`` stays in the loop.
     """
     scalar_names = set(scalar_names)
     hoisted: dict[sympy.Expr, sympy.Symbol] = {}
     scalar_statements: list[tuple[str, sympy.Expr]] = []
 
+    def calls_impure(expr) -> bool:
+        return bool(impure_functions) and bool(user_function_names(expr) & impure_functions)
+
     def is_scalar(expr) -> bool:
-        return {s.name for s in expr.free_symbols} <= scalar_names and not random_calls(expr)
+        return (
+            {s.name for s in expr.free_symbols} <= scalar_names
+            and not random_calls(expr)
+            and not calls_impure(expr)
+        )
 
     def hoist(expr):
         if expr.is_Atom:
@@ -184,6 +210,9 @@ def translate(
     resolved: dict[str, Resolved] = {}
     for name in sorted((used | targets) - temporaries):
         resolved[name] = scope.resolve(name)
+        if resolved[name].kind == "function":
+            raise ExpressionError(f"{name} is a function and needs to be called: {name}(...)")
+    functions = _resolve_functions(statements, condition, scope)
     for name in targets - temporaries:
         if resolved[name].kind == "literal" or (
             resolved[name].kind == "scalar" and not resolved[name].static
@@ -191,7 +220,8 @@ def translate(
             raise ExpressionError(f"cannot assign to {name!r}: it is not a variable of the model")
 
     scalar_names = {n for n, r in resolved.items() if r.kind in ("scalar", "literal")}
-    scalar_statements, vector_statements = _hoist(statements, scalar_names)
+    impure = frozenset(name for name, r in functions.items() if not r.pure)
+    scalar_statements, vector_statements = _hoist(statements, scalar_names, impure)
 
     names: dict[str, str] = {}
     declarations, pointers, load_lines, store_lines = [], [], [], []
@@ -218,7 +248,13 @@ def translate(
             names[target] = target
             local_type = "bint" if is_boolean(expr) else "double"
             declarations.append(f"cdef {local_type} {target}")
-    printer = CythonPrinter(names)
+    for name, r in functions.items():
+        if r.literal in names:
+            raise ExpressionError(
+                f"the Cython function {r.literal!r} that implements {name}() has the name of a "
+                "variable of this code; rename it (implementation(..., name=...))"
+            )
+    printer = CythonPrinter(names, functions={n: r.call for n, r in functions.items()})
     try:
         scalar_lines = [f"{t} = {printer(e)}" for t, e in scalar_statements]
         vector_lines = [
@@ -236,3 +272,30 @@ def translate(
         pointers,
         printed_condition,
     )
+
+
+def _resolve_functions(statements, condition, scope: Scope) -> dict[str, Resolved]:
+    """Resolve the user functions the code calls; "unknown function" for names that are none."""
+    expressions = [expr for _, expr in statements]
+    if condition is not None:
+        expressions.append(condition)
+    names: set[str] = set()
+    for expr in expressions:
+        names |= user_function_names(expr)
+    functions = {}
+    for name in sorted(names):
+        try:
+            found = scope.resolve(name)
+        except UserFunctionError:
+            raise  # the function exists but cannot be used (no Cython implementation...)
+        except ExpressionError:
+            found = None
+        if found is None or found.kind != "function" or found.call is None:
+            problem = (
+                "the namespace has no Function or TimedArray of this name"
+                if found is None
+                else "the name is a variable or a value, not a function"
+            )
+            raise ExpressionError(f"unknown function {name}(): {problem}")
+        functions[name] = found
+    return functions

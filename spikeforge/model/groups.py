@@ -231,6 +231,27 @@ class Group(SpikeforgeObject):
         state.set_states(self, values, units, format, level=level + 1)
 
 
+class _EventAction:
+    """Statements run for the neurons with an event (``NeuronGroup.run_on_event``)."""
+
+    def __init__(self, statements: list[Statement], when: str, order: int | None):
+        self.statements = statements
+        self.when = when
+        self.order = order  # None: the group's order
+
+
+class _CustomEvent:
+    """An event of ``NeuronGroup(events=...)``: its condition, schedule, buffer and action."""
+
+    def __init__(self, condition: str, expression, buffer: np.ndarray):
+        self.condition = condition
+        self.expression = expression
+        self.buffer = buffer  # indices of the neurons with the event in this step, count at N
+        self.when = "after_thresholds"
+        self.order: int | None = None  # None: the group's order
+        self.action: _EventAction | None = None
+
+
 class NeuronGroup(Group):
     """A group of neurons (Brian2's ``NeuronGroup``).
 
@@ -251,6 +272,12 @@ class NeuronGroup(Group):
         A time (``2*ms``), a string expression of a time (``'tau_ref'``), or a condition
         (``'v > -40*mV'``) during which the neuron is refractory.  Equations flagged
         ``(unless refractory)`` stop evolving, and no spike is emitted, while it holds.
+    events
+        Custom events besides ``'spike'``: ``{'name': 'condition'}``.  Each condition is checked
+        at every step (in the ``after_thresholds`` slot; see :meth:`set_event_schedule`),
+        without refractoriness; :meth:`run_on_event` runs statements for the neurons with the
+        event and ``EventMonitor`` records it.  ``{'spike': condition}`` is another way to give
+        the threshold.
     namespace
         External names for the model's strings; by default they come from the frame that calls
         ``run()``.
@@ -268,6 +295,7 @@ class NeuronGroup(Group):
         threshold=None,
         reset=None,
         refractory=False,
+        events=None,
         namespace=None,
         dtype=None,
         dt=None,
@@ -306,6 +334,7 @@ class NeuronGroup(Group):
         self.threshold = threshold
         self.reset = reset
         self.refractory = refractory
+        self._set_up_events(events)
         self._build_variables()
         self._parse_threshold_and_reset()
         self._spikes = np.zeros(self.N + 1, dtype=np.int32)
@@ -392,6 +421,187 @@ class NeuronGroup(Group):
                     get_dimensions(self.refractory),
                 )
 
+    # custom events --------------------------------------------------------------------------
+    def _set_up_events(self, events) -> None:
+        """Check ``events=``: ``'spike'`` becomes the threshold, the others custom events."""
+        owner = f"NeuronGroup {self.name!r}"
+        self._custom_events: dict[str, _CustomEvent] = {}
+        self._spike_slot: tuple[str, int | None] | None = None  # from set_event_schedule
+        self._spike_action: _EventAction | None = None  # run_on_event('spike') without reset=
+        if events is None:
+            return
+        if not isinstance(events, dict):
+            raise TypeError(f"{owner}: events must be a dict {{'name': 'condition'}}")
+        for name, condition in events.items():
+            if not isinstance(name, str):
+                raise TypeError(f"{owner}: event names must be strings, got {name!r}")
+            if not (name.isidentifier() and name.isascii()):
+                raise TypeError(f"{owner}: {name!r} cannot be used as an event name")
+            if not isinstance(condition, str):
+                raise TypeError(
+                    f"{owner}: the condition of the event {name!r} must be a string, "
+                    f"got {condition!r}"
+                )
+            if name == "spike":
+                if self.threshold is not None:
+                    raise ValueError(f"{owner}: threshold= and events['spike'] both define spikes")
+                self.threshold = condition
+                continue
+            where = f"{owner}, event {name!r}"
+            try:
+                expression = parse_expression(condition)
+            except ExpressionError as error:
+                raise error.with_context(where) from None
+            if not is_boolean(expression):
+                raise ExpressionError(
+                    "an event needs a condition (such as 'v > v_th'), not a value",
+                    condition,
+                    where,
+                )
+            buffer = np.zeros(self.N + 1, dtype=np.int32)
+            self._custom_events[name] = _CustomEvent(condition, expression, buffer)
+
+    @property
+    def events(self) -> dict[str, str]:
+        """The events of the group, ``{'name': 'condition'}`` (``'spike'``: the threshold)."""
+        events = {} if self.threshold is None else {"spike": self.threshold}
+        events.update({name: event.condition for name, event in self._custom_events.items()})
+        return events
+
+    def _check_event(self, event: str) -> None:
+        if event not in self.events:
+            hint = " (the group has no threshold)" if event == "spike" else ""
+            raise ValueError(f"NeuronGroup {self.name!r} has no event {event!r}{hint}")
+
+    def run_on_event(self, event: str, code: str, when: str = "after_resets", order=None) -> None:
+        """Run the statements ``code`` for each neuron that had ``event`` in the current step,
+        in the slot ``when`` (by default ``after_resets``) at ``order`` (by default the group's).
+        Each event takes one block of code (for ``'spike'``, ``reset=`` is that block)."""
+        from spikeforge.model.base import schedule_position
+
+        owner = f"NeuronGroup {self.name!r}"
+        self._check_event(event)
+        schedule_position(when)
+        text = getattr(code, "code", code)
+        if not isinstance(text, str):
+            raise TypeError(f"{owner}: run_on_event needs statements as a string, got {code!r}")
+        taken = (
+            self.reset is not None or self._spike_action is not None
+            if event == "spike"
+            else self._custom_events[event].action is not None
+        )
+        if taken:
+            raise ValueError(f"{owner}: code for the event {event!r} has already been given")
+        where = f"run_on_event({event!r})"
+        try:
+            statements = parse_statements(text)
+        except ExpressionError as error:
+            raise error.with_context(f"{owner}, {where}") from None
+        for statement in statements:
+            self._check_writable(statement, where)
+        action = _EventAction(statements, when, None if order is None else int(order))
+        if event == "spike":
+            self._spike_action = action
+        else:
+            self._custom_events[event].action = action
+
+    def set_event_schedule(self, event: str, when: str = "after_thresholds", order=None) -> None:
+        """Check the condition of ``event`` in the slot ``when`` at ``order`` (by default the
+        group's order)."""
+        from spikeforge.model.base import schedule_position
+
+        self._check_event(event)
+        schedule_position(when)
+        slot = (when, None if order is None else int(order))
+        if event == "spike":
+            self._spike_slot = slot
+        else:
+            self._custom_events[event].when, self._custom_events[event].order = slot
+
+    def _event_slot(self, event: str) -> tuple[str, int]:
+        """Where in the schedule the condition of ``event`` is checked: ``(when, order)``."""
+        if event == "spike":
+            when, order = self._spike_slot or ("thresholds", None)
+        else:
+            when, order = self._custom_events[event].when, self._custom_events[event].order
+        return when, self.order if order is None else order
+
+    def _event_buffer(self, event: str) -> tuple[str, np.ndarray]:
+        """The name (for module arguments) and array of the buffer of ``event``: the indices of
+        the neurons with the event in the current step, their count at index ``N``."""
+        if event == "spike":
+            return "spikes", self._spikes
+        self._check_event(event)
+        # positional, so that the generated code does not depend on the names of the events
+        return f"_ev{list(self._custom_events).index(event)}", self._custom_events[event].buffer
+
+    def _event_roles(self, context: BuildContext, scope: GroupScope, owner: str) -> list[Role]:
+        """The roles of the custom events (condition, statements) and of
+        ``run_on_event('spike', ...)``."""
+        prefix = context.prefix(self)
+        size = scope.size_static()
+        roles = []
+        if self._spike_action is not None and self._threshold_expr is not None:
+            roles.append(
+                self._event_action_role(
+                    "spike", f"{prefix}_spike_actions", self._spike_action, context, scope, owner
+                )
+            )
+        for k, (name, event) in enumerate(self._custom_events.items()):
+            where = f"{owner}, event {name!r}"
+            condition = self._substitute(event.expression)
+            try:
+                check_dimension(condition, scope, None, event.condition, "the condition")
+                code = translate([], scope, condition=condition)
+            except ExpressionError as error:
+                raise error.with_context(where) from None
+            buffer_name, buffer = self._event_buffer(name)
+            roles.append(
+                Role(
+                    f"{prefix}_event{k}_thresholder",
+                    "threshold.pyx.j2",
+                    "condition of a custom event",
+                    code,
+                    *self._event_slot(name),
+                    {
+                        "size": size,
+                        "spikes": context.array(self, buffer_name, buffer),
+                        "refractory": False,
+                    },
+                )
+            )
+            if event.action is not None:
+                roles.append(
+                    self._event_action_role(
+                        name, f"{prefix}_event{k}_actions", event.action, context, scope, owner
+                    )
+                )
+        return roles
+
+    def _event_action_role(self, event, role_name, action, context, scope, owner) -> Role:
+        statements = []
+        for statement in action.statements:
+            expr = self._substitute(statement.as_assignment())
+            variable = self.variables[statement.target]
+            try:
+                check_dimension(expr, scope, variable.dimension, statement.text, statement.target)
+            except ExpressionError as error:
+                raise error.with_context(
+                    f"{owner}, run_on_event({event!r}) line {statement.line_number}"
+                ) from None
+            statements.append((statement.target, expr))
+        code = self._translate(statements, scope, f"run_on_event({event!r})")
+        buffer_name, buffer = self._event_buffer(event)
+        return Role(
+            role_name,
+            "reset.pyx.j2",
+            "statements run on an event",
+            code,
+            action.when,
+            self.order if action.order is None else action.order,
+            {"size": scope.size_static(), "spikes": context.array(self, buffer_name, buffer)},
+        )
+
     def _noise_names(self) -> set[str]:
         names = set()
         for equation in self.equations.of_kind(DIFFERENTIAL):
@@ -470,8 +680,7 @@ class NeuronGroup(Group):
                     "threshold.pyx.j2",
                     "threshold",
                     code,
-                    "thresholds",
-                    self.order,
+                    *self._event_slot("spike"),
                     {
                         "size": scope.size_static(),
                         "spikes": spikes,
@@ -505,6 +714,7 @@ class NeuronGroup(Group):
                         {"size": scope.size_static(), "spikes": spikes},
                     )
                 )
+        roles += self._event_roles(context, scope, owner)
         return roles
 
     def _translate(self, statements, scope, what):

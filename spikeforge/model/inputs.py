@@ -1,8 +1,9 @@
-"""Spike sources without dynamics: ``PoissonGroup`` and ``SpikeGeneratorGroup``.
+"""Inputs without dynamics: ``PoissonGroup``, ``SpikeGeneratorGroup`` and ``PoissonInput``.
 
-Both fill a spike buffer (``_spikes``: the indices of the neurons that spike in the current step,
-their count at index ``N``) in the ``thresholds`` slot, like the threshold of a
-:class:`NeuronGroup`, so monitors and synapses read them the same way.
+The two groups fill a spike buffer (``_spikes``: the indices of the neurons that spike in the
+current step, their count at index ``N``) in the ``thresholds`` slot, like the threshold of a
+:class:`NeuronGroup`, so monitors and synapses read them the same way.  ``PoissonInput`` has no
+neurons: it adds the events of many Poisson inputs straight to a variable of its target.
 """
 
 from __future__ import annotations
@@ -15,15 +16,15 @@ import numpy as np
 
 from spikeforge import units
 from spikeforge.codegen.equations import Equations
-from spikeforge.codegen.expressions import ExpressionError, parse_expression
+from spikeforge.codegen.expressions import ExpressionError, parse_expression, symbol
 from spikeforge.codegen.render import Role
-from spikeforge.codegen.translate import translate
-from spikeforge.model.base import BuildContext, _unique_name, schedule_position
+from spikeforge.codegen.translate import Resolved, translate
+from spikeforge.model.base import BuildContext, SpikeforgeObject, _unique_name, schedule_position
 from spikeforge.model.groups import Group, NeuronGroup
 from spikeforge.model.variables import SECOND, GroupScope, Variable, check_dimension
 from spikeforge.units import DIMENSIONLESS, Quantity, get_dimensions, hertz, second
 
-__all__ = ["PoissonGroup", "SpikeGeneratorGroup"]
+__all__ = ["PoissonGroup", "SpikeGeneratorGroup", "PoissonInput"]
 
 
 def _no_clock_arguments(kind: str, name: str, dt, clock) -> None:
@@ -120,8 +121,12 @@ class PoissonGroup(NeuronGroup):
                 raise error.with_context(f"PoissonGroup {self.name!r}, rates") from None
         roles = super().roles(context)
         for role in roles:
-            role.when = self.when
+            if role.template == "threshold.pyx.j2":  # the spikes; run_on_event keeps its slot
+                role.when = self.when
         return roles
+
+    def _event_slot(self, event: str) -> tuple[str, int]:
+        return (self.when, self.order) if event == "spike" else super()._event_slot(event)
 
     def __repr__(self) -> str:
         return f"PoissonGroup({self.N}, rates={self._rates!r})"
@@ -376,6 +381,21 @@ class SpikeGeneratorGroup(Group):
         """Indices of the neurons that spiked in the last time step."""
         return self._spikes[: self._spikes[self.N]].copy()
 
+    @property
+    def events(self) -> dict:
+        """The events this group emits: only ``'spike'`` (it has no condition)."""
+        return {"spike": None}
+
+    def _event_buffer(self, event: str) -> tuple[str, np.ndarray]:
+        """The name and array of the buffer of ``event`` (see ``NeuronGroup._event_buffer``)."""
+        if event != "spike":
+            raise ValueError(f"SpikeGeneratorGroup {self.name!r} has no event {event!r}")
+        return "spikes", self._spikes
+
+    def _event_slot(self, event: str) -> tuple[str, int]:
+        """Where in the schedule ``event`` is emitted."""
+        return self.when, self.order
+
     def __repr__(self) -> str:
         n = len(self._neuron_index)
         return (
@@ -399,3 +419,208 @@ def _user_stacklevel() -> int:
 
 def _time(value: float) -> str:
     return str(Quantity(float(value), dim=SECOND))
+
+
+class PoissonInput(SpikeforgeObject):
+    """Many independent Poisson inputs added to a variable of a group (Brian2's
+    ``PoissonInput``).
+
+    At every time step, each element of ``target`` receives the events of ``N`` independent
+    Poisson spike trains of rate ``rate``: their number, drawn from the binomial distribution
+    Binomial(``N``, ``rate*dt``), times ``weight`` is added to ``target_var``.  Neither the inputs
+    nor their spikes are stored, so this is much cheaper than a ``PoissonGroup`` with synapses.
+    Every target element receives its own, independent inputs.  The number is exact: the sampler
+    (``runtime/random_numbers.h``) inverts the distribution function when ``N*p`` is small and
+    uses Hormann's BTRD rejection method otherwise (Brian2 uses a normal approximation there).
+
+    Parameters
+    ----------
+    target
+        The group that receives the input (its clock is used).
+    target_var
+        The name of the variable of ``target`` to add to (it is not protected by refractoriness).
+    N
+        The number of inputs per target element: an integer of at least 1.
+    rate
+        The rate of each input, a quantity in Hz; ``rate*dt`` must not exceed 1.
+    weight
+        What each event adds: a quantity with the units of ``target_var``, or a string expression
+        evaluated for each target element in the target's context (its variables, ``i``, ``t``,
+        external constants).
+    when, order
+        The place in the schedule (the ``synapses`` slot by default).
+    name
+        A unique name (``'poissoninput*'`` gives ``poissoninput``, ``poissoninput_1``, ...).
+
+    ``N``, ``rate`` and a quantity ``weight`` are arguments of the generated module, so changing
+    them (here, or between runs through the properties of the same name) compiles nothing.
+    """
+
+    code_kind = "pinput"
+
+    def __init__(
+        self, target, target_var, N, rate, weight, when="synapses", order=0, name="poissoninput*"
+    ):
+        super().__init__(name, when, order)
+        owner = f"PoissonInput {self.name!r}"
+        if not isinstance(target, Group):
+            raise TypeError(f"{owner}: the target must be a group, not {type(target).__name__}")
+        if not isinstance(target_var, str) or target_var not in target.variables:
+            raise KeyError(f"{owner}: {target_var!r} is not a variable of {target.name!r}")
+        variable = target.variables[target_var]
+        if not variable.has_storage or variable.read_only or variable.constant:
+            raise ValueError(
+                f"{owner}: {target_var!r} of {target.name!r} cannot receive input (it is a "
+                "subexpression, read-only or constant)"
+            )
+        if variable.shared:
+            raise ValueError(
+                f"{owner}: {target_var!r} is a shared variable; PoissonInput needs one value "
+                "per element of the target"
+            )
+        if variable.var_type == "boolean":
+            raise TypeError(f"{owner}: {target_var!r} is boolean and cannot receive input")
+        self.target = target
+        self._target_var = target_var
+        self.clock = getattr(target, "clock", self.clock)
+        self.N = N
+        self.rate = rate
+        self.weight = weight
+
+    # the parameters ---------------------------------------------------------------------------
+    @property
+    def target_var(self) -> str:
+        """The name of the variable that receives the input."""
+        return self._target_var
+
+    @property
+    def N(self) -> int:
+        """The number of inputs per target element."""
+        return self._N
+
+    @N.setter
+    def N(self, value) -> None:
+        owner = f"PoissonInput {self.name!r}"
+        if get_dimensions(value) != DIMENSIONLESS:
+            raise units.DimensionMismatchError(
+                f"{owner}: N must be a plain number, got {value!r}", get_dimensions(value)
+            )
+        number = np.asarray(value)
+        if (
+            number.ndim != 0
+            or number.dtype.kind not in "iuf"
+            or not np.isfinite(number)
+            or number != np.round(number)
+            or number < 1
+        ):
+            raise ValueError(f"{owner}: N must be an integer of at least 1, got {value!r}")
+        self._N = int(number)
+
+    @property
+    def rate(self) -> Quantity:
+        """The rate of each input."""
+        return Quantity(self._rate, dim=hertz.dim)
+
+    @rate.setter
+    def rate(self, value) -> None:
+        owner = f"PoissonInput {self.name!r}"
+        if isinstance(value, str):
+            raise TypeError(
+                f"{owner}: rate must be a quantity in Hz (string expressions are not supported), "
+                f"got {value!r}"
+            )
+        if get_dimensions(value) != hertz.dim:
+            raise units.DimensionMismatchError(
+                f"{owner}: rate must be a rate (in Hz), got {value!r}", get_dimensions(value)
+            )
+        rate = np.asarray(value, dtype=float)
+        if rate.ndim != 0:
+            raise ValueError(f"{owner}: rate must be a single rate, got an array")
+        if not (np.isfinite(rate) and rate >= 0):
+            raise ValueError(f"{owner}: the rate cannot be negative or infinite, got {value!r}")
+        self._rate = float(rate)
+
+    @property
+    def weight(self):
+        """What each event adds to the target variable (a quantity or a string)."""
+        return self._weight
+
+    @weight.setter
+    def weight(self, value) -> None:
+        owner = f"PoissonInput {self.name!r}"
+        if isinstance(value, str):
+            try:
+                self._weight_expr = parse_expression(value)
+            except ExpressionError as error:
+                raise error.with_context(f"{owner}, weight") from None
+            self._weight = value
+            return
+        expected = self.target.variables[self._target_var].dimension
+        if get_dimensions(value) != expected:
+            raise units.DimensionMismatchError(
+                f"{owner}: the weight must have the units of the target variable "
+                f"{self._target_var!r}, got {value!r}",
+                get_dimensions(value),
+                expected,
+            )
+        if np.ndim(value) != 0:
+            raise ValueError(f"{owner}: the weight must be a single value or a string expression")
+        self._weight_expr = None
+        self._weight = value
+
+    # running ----------------------------------------------------------------------------------
+    def before_run(self, context: BuildContext) -> None:
+        probability = self._rate * self.clock.dt_
+        if probability > 1 + 1e-9:  # (the sampler takes any p >= 1 as 1)
+            raise ValueError(
+                f"PoissonInput {self.name!r}: rate*dt must not exceed 1 (it is the probability "
+                f"of an event in one step), got {self.rate!r}*{self.clock.dt!r} = {probability:g}"
+            )
+
+    def roles(self, context: BuildContext) -> list[Role]:
+        owner = f"PoissonInput {self.name!r}"
+        target = self.target
+        namespace = target.namespace if target.namespace is not None else context.namespace
+        scope = target._scope(context, namespace)
+        variable = target.variables[self._target_var]
+        # the number of events of this element, drawn in the template
+        scope.internal["_input_events"] = Resolved("index", literal="_events")
+        if self._weight_expr is not None:
+            weight = target._substitute(self._weight_expr)
+            try:
+                check_dimension(weight, scope, variable.dimension, self._weight, "the weight")
+            except ExpressionError as error:
+                raise error.with_context(f"{owner}, weight") from None
+        else:
+            static = context.scalar(self, "weight", lambda: float(np.asarray(self._weight)))
+            scope.internal["_input_weight"] = Resolved("scalar", static=static)
+            weight = symbol("_input_weight")
+        target_symbol = symbol(self._target_var)
+        statement = (self._target_var, target_symbol + symbol("_input_events") * weight)
+        try:
+            code = translate([statement], scope)
+        except ExpressionError as error:
+            raise error.with_context(owner) from None
+        extra = {
+            "size": scope.size_static(),
+            "n_inputs": context.scalar(self, "N", lambda: self._N, "int64_t"),
+            "rate": context.scalar(self, "rate", lambda: self._rate),
+        }
+        return [
+            Role(
+                f"{context.prefix(self)}_input",
+                "poissoninput.pyx.j2",
+                f"Poisson input to {self._target_var}",
+                code,
+                self.when,
+                self.order,
+                extra,
+                index_lines=target._index_lines(context),
+            )
+        ]
+
+    def __repr__(self) -> str:
+        return (
+            f"PoissonInput({self.target.name!r}, {self._target_var!r}, N={self._N}, "
+            f"rate={self.rate!r}, weight={self._weight!r})"
+        )

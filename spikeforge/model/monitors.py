@@ -1,4 +1,4 @@
-"""Monitors: ``SpikeMonitor``, ``StateMonitor``, ``PopulationRateMonitor``.
+"""Monitors: ``EventMonitor``, ``SpikeMonitor``, ``StateMonitor``, ``PopulationRateMonitor``.
 
 Generated code records straight into C++ vectors (runtime ``DynamicArray1D`` owners reached
 through their capsules); the attributes below copy the records out as NumPy arrays or quantities.
@@ -31,6 +31,20 @@ def _spike_source(source, kind: str) -> Group:
     return group
 
 
+def _event_source(source, event: str, kind: str) -> Group:
+    """``source``, checked to be a group that emits ``event``."""
+    if event == "spike":
+        return _spike_source(source, kind)
+    group = _source_group(source, kind)
+    events = getattr(group, "events", None) or {}
+    if event not in events:
+        known = ", ".join(repr(name) for name in events) or "none"
+        raise ValueError(
+            f"{kind}: {group.name!r} does not define an event {event!r} (its events: {known})"
+        )
+    return group
+
+
 class _RecordedTimes:
     """``t`` and ``t_`` of a monitor that records times into ``self._t`` (one per recorded
     step, or one per spike)."""
@@ -46,81 +60,256 @@ class _RecordedTimes:
         return self._t.to_numpy()
 
 
-class SpikeMonitor(_RecordedTimes, SpikeforgeObject):
-    """Records the spikes of a group: ``i`` (indices), ``t`` (times), ``count`` per neuron."""
+class EventMonitor(_RecordedTimes, SpikeforgeObject):
+    """Records the events of a group (Brian2's ``EventMonitor``).
 
-    code_kind = "spikemon"
+    Parameters
+    ----------
+    source
+        The group (a ``NeuronGroup``, ``PoissonGroup`` or ``SpikeGeneratorGroup``).
+    event
+        The name of the event: ``'spike'`` or one of the ``events`` of a ``NeuronGroup``.
+    variables
+        A name or a list of names of the source's variables to record at each event (after the
+        event's condition was checked, before any reset).
+    record
+        Whether to record the index and time of each event (``i``, ``t``); ``count`` and the
+        ``variables`` are recorded either way.
+    when, order
+        The place in the schedule; by default right after the event's condition is checked
+        (its slot, at its order + 1).  ``order`` needs ``when``.
+    name
+        A unique name (``'eventmonitor*'`` gives ``eventmonitor``, ``eventmonitor_1``, ...).
+
+    The recordings are ``i``, ``t`` and ``mon.<variable>`` (one value per event, in the order
+    of the events), ``count`` (events per neuron), ``num_events``, and per neuron
+    ``values(variable)``, ``all_values()`` and ``event_trains()``.
+    """
+
+    code_kind = "eventmon"
 
     def __init__(
-        self, source, variables=None, record=True, when="thresholds", order=1, name="spikemonitor*"
+        self,
+        source,
+        event,
+        variables=None,
+        record=True,
+        when=None,
+        order=None,
+        name="eventmonitor*",
     ):
-        self.source = _spike_source(source, "SpikeMonitor")
-        if variables:
-            raise NotImplementedError("SpikeMonitor(variables=...) is not supported yet")
+        kind = type(self).__name__
+        self.source = _event_source(source, event, kind)
+        if when is None:
+            if order is not None:
+                raise ValueError(f"{kind}: order= can only be given together with when=")
+            when, order = self.source._event_slot(event)
+            order += 1
+        elif order is None:
+            order = 0
         super().__init__(name, when, order)
         self.clock = self.source.clock
-        self.record = bool(record)  # False: count spikes only
+        self.event = event
+        self.record = bool(record)  # False: count events (and record variables) only
+        if variables is None:
+            variables = []
+        elif isinstance(variables, str):
+            variables = [variables]
+        names = []
+        for variable in variables:
+            if variable == "t" and "t" not in self.source.variables and self.record:
+                continue  # the times are recorded anyway
+            if variable not in self.source.variables:
+                raise ValueError(
+                    f"{kind} {self.name!r}: {variable!r} is not a variable of {self.source.name!r}"
+                )
+            if variable not in names:
+                names.append(variable)
+        self.record_variables = names
         self._i = containers().DynamicArray1D("int32")
         self._t = containers().DynamicArray1D("float64")
         self._count = np.zeros(self.source.N, dtype=np.int32)
+        self._records = {name_: containers().DynamicArray1D("float64") for name_ in names}
 
     def roles(self, context: BuildContext) -> list[Role]:
         prefix = context.prefix(self)
         source = self.source
-        scope = GroupScope(source, context, None)
+        namespace = source.namespace if source.namespace is not None else context.namespace
+        scope = source._scope(context, namespace)
+        statements = [
+            (f"_value_{k}", source._substitute(symbol(name)))
+            for k, name in enumerate(self.record_variables)
+        ]
+        try:
+            code = translate(statements, scope)
+        except ExpressionError as error:
+            raise error.with_context(f"{type(self).__name__} {self.name!r}") from None
+        buffer_name, buffer = source._event_buffer(self.event)
         extra = {
-            "spikes": context.array(source, "spikes", source._spikes),
+            "events": context.array(source, buffer_name, buffer),
             "size": scope.size_static(),
-            "spike_count": context.array(self, "count", self._count),
+            "event_count": context.array(self, "count", self._count),
             "record_i": context.capsule(self, "i", self._i),
             "record_t": context.capsule(self, "t", self._t),
+            "records": [
+                context.capsule(self, f"record_{k}", self._records[name])
+                for k, name in enumerate(self.record_variables)
+            ],
             "start": 0,
             "stop": scope.size_static(),
             "record": self.record,
         }
-        code = translate([], scope)
         return [
             Role(
                 f"{prefix}_record",
-                "spikemonitor.pyx.j2",
-                "spike monitor",
+                "eventmonitor.pyx.j2",
+                f"{self.event} monitor",
                 code,
                 self.when,
                 self.order,
                 extra,
+                index_lines=source._index_lines(context),
             )
         ]
 
+    # reading ----------------------------------------------------------------------------------
     @property
     def i(self) -> np.ndarray:
-        """Indices of the neurons, one per recorded spike."""
+        """Indices of the neurons, one per recorded event."""
         return self._i.to_numpy()
 
     @property
     def it(self) -> tuple[np.ndarray, Quantity]:
         """``(i, t)``."""
+        self._check_recorded()
         return self.i, self.t
 
     @property
+    def it_(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(i, t_)``: the times in seconds as a plain array."""
+        self._check_recorded()
+        return self.i, self.t_
+
+    @property
     def count(self) -> np.ndarray:
-        """Number of spikes of each neuron."""
+        """Number of events of each neuron."""
         return self._count.copy()
+
+    @property
+    def num_events(self) -> int:
+        """Total number of events (also counted with ``record=False``)."""
+        return int(self._count.sum())
+
+    def _check_recorded(self) -> None:
+        if not self.record:
+            raise AttributeError(
+                f"{type(self).__name__} {self.name!r} does not record indices and times "
+                "(record=False)"
+            )
+
+    def _values(self, name: str) -> np.ndarray:
+        """The recorded values of ``name`` (one per event) as a plain array."""
+        if name == "t" and name not in self._records:
+            return self._t.to_numpy()
+        if name == "i" and name not in self._records:
+            return self._i.to_numpy()
+        values = self._records[name].to_numpy()
+        variable = self.source.variables[name]
+        if variable.var_type == "boolean":
+            return values.astype(bool)
+        if variable.var_type == "integer":
+            return values.astype(np.int32)
+        return values
+
+    def _dimension(self, name: str):
+        if name == "t" and name not in self._records:
+            return second.dim
+        return self.source.variables[name].dimension
+
+    def _with_units(self, name: str, values):
+        dim = self._dimension(name)
+        if dim is DIMENSIONLESS or dim.is_dimensionless:
+            return values
+        return Quantity(values, dim=dim)
+
+    def __getattr__(self, name: str):
+        if name.startswith("_") or "_records" not in self.__dict__:
+            raise AttributeError(name)
+        if name in ("it", "it_"):  # their property raised: say why
+            self._check_recorded()
+        records = self.__dict__["_records"]
+        if name in records:
+            return self._with_units(name, self._values(name))
+        if name.endswith("_") and name[:-1] in records:
+            return self._values(name[:-1])
+        raise AttributeError(f"{type(self).__name__} {self.name!r} does not record {name!r}")
+
+    def values(self, var: str) -> dict:
+        """The values of ``var`` at the events of each neuron: ``{i: values}`` (in time order)
+        for every neuron of the source."""
+        self._check_recorded()
+        if var not in self._records and var not in ("t", "i"):
+            raise KeyError(f"{type(self).__name__} {self.name!r} does not record {var!r}")
+        return self._per_neuron({var: self._values(var)})[var]
+
+    def all_values(self) -> dict:
+        """``{variable: {i: values}}`` for ``t`` and every recorded variable."""
+        self._check_recorded()
+        arrays = {"t": self._values("t")}
+        arrays.update({name: self._values(name) for name in self.record_variables})
+        return self._per_neuron(arrays)
+
+    def event_trains(self) -> dict:
+        """Event times per neuron index: ``{i: times}`` for every neuron of the source."""
+        return self.values("t")
+
+    def _per_neuron(self, arrays: dict) -> dict:
+        indices = self.i
+        order = np.argsort(indices, kind="stable")
+        bounds = np.searchsorted(indices[order], np.arange(self.source.N + 1))
+        split = {}
+        for name, values in arrays.items():
+            ordered = values[order]
+            split[name] = {
+                k: self._with_units(name, ordered[bounds[k] : bounds[k + 1]])
+                for k in range(self.source.N)
+            }
+        return split
+
+    def get_states(
+        self, vars=None, units=True, format="dict", subexpr=False, read_only_variables=True, level=0
+    ):
+        """The recordings as a dict (all read-only; see ``Group.get_states``)."""
+        from spikeforge.model import state
+
+        return state.get_states(
+            self, vars, units, format, subexpr, read_only_variables, level=level + 1
+        )
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__}, recording event {self.event!r} from {self.source.name!r}>"
+
+
+class SpikeMonitor(EventMonitor):
+    """Records the spikes of a group (Brian2's ``SpikeMonitor``: an ``EventMonitor`` for the
+    ``'spike'`` event): ``i`` (indices), ``t`` (times), ``count`` per neuron, and the values of
+    ``variables`` at the spikes (``mon.<variable>``)."""
+
+    code_kind = "spikemon"
+
+    def __init__(
+        self, source, variables=None, record=True, when=None, order=None, name="spikemonitor*"
+    ):
+        super().__init__(source, "spike", variables, record, when, order, name)
 
     @property
     def num_spikes(self) -> int:
         """Total number of spikes (also counted with ``record=False``)."""
-        return int(self._count.sum())
+        return self.num_events
 
     def spike_trains(self) -> dict[int, Quantity]:
         """Spike times per neuron index: ``{i: times}`` for every neuron of the source."""
-        indices, times = self.i, self._t.to_numpy()
-        order = np.argsort(indices, kind="stable")
-        indices, times = indices[order], times[order]
-        bounds = np.searchsorted(indices, np.arange(self.source.N + 1))
-        return {
-            k: Quantity(times[bounds[k] : bounds[k + 1]], dim=second.dim)
-            for k in range(self.source.N)
-        }
+        return self.event_trains()
 
 
 class StateMonitor(_RecordedTimes, SpikeforgeObject):
@@ -247,6 +436,16 @@ class StateMonitor(_RecordedTimes, SpikeforgeObject):
             raise IndexError(f"StateMonitor {self.name!r} does not record neuron {neuron}")
         return _SingleNeuronRecord(self, int(positions[0]))
 
+    def get_states(
+        self, vars=None, units=True, format="dict", subexpr=False, read_only_variables=True, level=0
+    ):
+        """The recordings as a dict (all read-only; see ``Group.get_states``)."""
+        from spikeforge.model import state
+
+        return state.get_states(
+            self, vars, units, format, subexpr, read_only_variables, level=level + 1
+        )
+
 
 class _SingleNeuronRecord:
     def __init__(self, monitor: StateMonitor, position: int):
@@ -321,3 +520,13 @@ class PopulationRateMonitor(_RecordedTimes, SpikeforgeObject):
             raise ValueError(f"unknown window {window!r}: use 'gaussian' or 'flat'")
         kernel /= kernel.sum()
         return Quantity(np.convolve(rate, kernel, mode="same"), dim=hertz.dim)
+
+    def get_states(
+        self, vars=None, units=True, format="dict", subexpr=False, read_only_variables=True, level=0
+    ):
+        """The recordings as a dict (all read-only; see ``Group.get_states``)."""
+        from spikeforge.model import state
+
+        return state.get_states(
+            self, vars, units, format, subexpr, read_only_variables, level=level + 1
+        )

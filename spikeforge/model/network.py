@@ -278,14 +278,14 @@ class Network:
         (several names per file).  See :mod:`spikeforge.model.state`."""
         from spikeforge.model import state
 
-        state.store(self, name, filename)
+        state.store_network(self, name, filename)
 
     def restore(self, name: str = "default", filename=None, restore_random_state=False) -> None:
         """Go back to the snapshot ``name`` (from memory, or from ``filename``); with
         ``restore_random_state=True`` random numbers also continue as after the snapshot."""
         from spikeforge.model import state
 
-        state.restore(self, name, filename, restore_random_state)
+        state.restore_network(self, name, filename, restore_random_state)
 
     def get_states(
         self, units=True, format="dict", subexpr=False, read_only_variables=True, level=0

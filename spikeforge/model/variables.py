@@ -125,6 +125,10 @@ class GroupScope(Scope):
         if name == "t_in_timesteps":
             return Resolved("index", literal="_step")
         value = self.lookup_external(name)
+        from spikeforge.codegen.expressions import UserFunction
+
+        if isinstance(value, UserFunction):  # Function, TimedArray: support code and arguments
+            return value.resolve_call(name, context, group)
         if (
             isinstance(value, Quantity)
             and name in units.all_units
@@ -161,7 +165,12 @@ class GroupScope(Scope):
             return SECOND
         if name in self.internal:
             return self.internal_dimensions.get(name, DIMENSIONLESS)
-        return get_dimensions(self.lookup_external(name))
+        from spikeforge.codegen.expressions import UserFunction
+
+        value = self.lookup_external(name)
+        if isinstance(value, UserFunction):
+            return value  # not a dimension: dimension_of() asks it about each call
+        return get_dimensions(value)
 
     def dimensions(self):
         """A mapping name -> dimension that looks names up on demand."""

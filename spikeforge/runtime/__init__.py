@@ -1,21 +1,60 @@
 """The native side of spikeforge: C++ headers, the owners of C++ containers, the run driver.
 
 The runtime knows nothing about equations.  Its Cython owners (``containers.pyx``) are compiled
-through the same cache as generated modules, the first time they are needed.
+through the same cache as generated modules, in the background when spikeforge is imported
+into a new cache (see :func:`prebuild_in_background`).
 """
 
 from __future__ import annotations
 
+import os
+import threading
 from functools import cache
 from pathlib import Path
 from types import ModuleType
 
 RUNTIME_DIR = Path(__file__).resolve().parent
+_background: dict[str, object] = {}
+
+
+def _load_containers() -> ModuleType:
+    from spikeforge.codegen.cache import load_module
+
+    return load_module((RUNTIME_DIR / "containers.pyx").read_text(), "runtime_containers")
 
 
 @cache
 def containers() -> ModuleType:
     """The compiled ``containers`` module (``DynamicArray1D`` ...), built once per cache."""
-    from spikeforge.codegen.cache import load_module
+    thread = _background.get("thread")
+    if thread is not None:
+        thread.join()
+        if "module" in _background:
+            return _background["module"]
+    return _load_containers()
 
-    return load_module((RUNTIME_DIR / "containers.pyx").read_text(), "runtime_containers")
+
+def prebuild_in_background() -> None:
+    """Compile the runtime containers in a background thread if the cache lacks them.
+
+    A new cache (a fresh machine, a new Python) otherwise pays this compilation when the first
+    monitor or synapse is made; started at import, it overlaps with building the model and
+    with compiling its first generated module (on another core).  ``SPIKEFORGE_PREBUILD=0``
+    turns this off.
+    """
+    if os.environ.get("SPIKEFORGE_PREBUILD", "1") == "0" or "thread" in _background:
+        return
+    from spikeforge.codegen.cache import entry_directory
+
+    source = (RUNTIME_DIR / "containers.pyx").read_text()
+    if entry_directory(source, "runtime_containers").exists():
+        return
+
+    def build() -> None:
+        try:
+            _background["module"] = _load_containers()
+        except Exception:  # reported again, in the main thread, by containers()
+            pass
+
+    _background["thread"] = threading.Thread(target=build, name="spikeforge-prebuild")
+    _background["thread"].start()

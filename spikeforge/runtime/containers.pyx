@@ -159,6 +159,21 @@ cdef class DynamicArray2D:
         raw = PyBytes_FromStringAndSize(<char*>self._array.data(), rows * columns * sizeof(double))
         return np.frombuffer(raw, dtype=np.float64).reshape(rows, columns).copy()
 
+    def append_rows(self, values):
+        """Append the rows of a 2-D array with this array's number of columns (used when
+        restoring a StateMonitor)."""
+        cdef int64_t columns = self._array.columns(), old = self._array.rows(), n
+        array = np.ascontiguousarray(values, dtype=np.float64)
+        if array.ndim != 2 or array.shape[1] != columns:
+            raise ValueError(f"append_rows needs an array of shape (rows, {columns}), "
+                             f"not {array.shape}")
+        n = array.shape[0]
+        if n == 0 or columns == 0:
+            return
+        self._array.resize_rows(old + n)
+        memcpy(self._array.data() + old * columns, <void*><uintptr_t>array.ctypes.data,
+               n * columns * sizeof(double))
+
 
 cdef extern from "spikequeue.h" namespace "spikeforge" nogil:
     cdef cppclass CppSpikeQueue "spikeforge::SpikeQueue":
@@ -175,6 +190,8 @@ cdef extern from "spikequeue.h" namespace "spikeforge" nogil:
         int64_t n_synapses() noexcept
         bint is_homogeneous() noexcept
         int64_t n_pending() noexcept
+        vector[int32_t]* slot_after(int64_t k) noexcept
+        void reserve_slots(int64_t n) except +
 
 #: The name of a SpikeQueue capsule; generated code asks for the same name.
 SPIKEQUEUE_CAPSULE_NAME = b"spikeforge.SpikeQueue"
@@ -303,3 +320,62 @@ cdef class SpikeQueue:
     def n_pending(self) -> int:
         """The number of synapse indices waiting in the queue, this step's included."""
         return self._queue.n_pending()
+
+    def pending_spikes(self):
+        """The pending spikes as ``(counts, synapses)``, for saving a network's state.
+
+        ``counts[k]`` synapse indices arrive after ``k`` more calls to ``advance()`` (``k = 0``:
+        at the current step); ``synapses`` lists them slot after slot, each slot in delivery
+        order.  Empty slots at the end are left out.
+        """
+        cdef int64_t n = self._queue.n_slots(), k, used = 0
+        cdef size_t position = 0, size
+        cdef char* out
+        counts = np.zeros(n, dtype=np.int64)
+        for k in range(n):
+            size = self._queue.slot_after(k).size()
+            counts[k] = size
+            if size:
+                used = k + 1
+        counts = counts[:used].copy()
+        synapses = np.empty(int(counts.sum()), dtype=np.int32)
+        out = <char*><uintptr_t>synapses.ctypes.data
+        for k in range(used):
+            size = self._queue.slot_after(k).size()
+            if size:
+                memcpy(out + position * sizeof(int32_t), self._queue.slot_after(k).data(),
+                       size * sizeof(int32_t))
+                position += size
+        return counts, synapses
+
+    def set_pending_spikes(self, counts, synapses):
+        """Replace every pending spike by those given as ``pending_spikes()`` returns them.
+
+        The ring grows when it has fewer slots than ``counts`` has entries; a later
+        ``prepare()`` keeps the spikes at their step.
+        """
+        counts_array = np.asarray(counts)
+        if counts_array.ndim != 1 or (counts_array.size and counts_array.dtype.kind not in "iu"):
+            raise TypeError("counts must be a one-dimensional array of integers")
+        counts_array = counts_array.astype(np.int64)
+        synapses_array = _int32_vector(synapses, "synapses")
+        if counts_array.size and counts_array.min() < 0:
+            raise ValueError("counts cannot be negative")
+        if counts_array.sum() != synapses_array.shape[0]:
+            raise ValueError(f"counts add up to {counts_array.sum()}, but "
+                             f"{synapses_array.shape[0]} synapse indices are given")
+        if synapses_array.shape[0] and synapses_array.min() < 0:
+            raise ValueError("synapse indices cannot be negative")
+        cdef int64_t k, n = counts_array.shape[0]
+        cdef size_t position = 0, size
+        cdef vector[int32_t]* slot
+        cdef const char* source = <const char*><uintptr_t>synapses_array.ctypes.data
+        self._queue.reserve_slots(n)
+        self._queue.clear()
+        for k in range(n):
+            size = <size_t>counts_array[k]
+            slot = self._queue.slot_after(k)
+            slot.resize(size)
+            if size:
+                memcpy(slot.data(), source + position * sizeof(int32_t), size * sizeof(int32_t))
+                position += size

@@ -1,4 +1,5 @@
-// Random numbers for generated code: xoshiro256** (Blackman & Vigna 2018).
+// Random numbers for generated code: xoshiro256** (Blackman & Vigna 2018), with uniform, normal
+// and binomial draws.
 // The generator state is four 64-bit words owned by the network (a NumPy array), so a run
 // continues the stream of the previous run and `seed()` makes results reproducible.
 #ifndef SPIKEFORGE_RANDOM_NUMBERS_H
@@ -34,6 +35,178 @@ static inline double spikeforge_randn(uint64_t *s) {
     const double u1 = 1.0 - spikeforge_rand(s);  // in (0, 1]: log is finite
     const double u2 = spikeforge_rand(s);
     return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
+}
+
+// Binomial random numbers ------------------------------------------------------------------------
+// Exact sampling of Binomial(n, p) for PoissonInput.  The parameters are prepared once per time
+// step by spikeforge_binomial_setup(), then spikeforge_binomial_draw() is called for each target
+// neuron.  With P = min(p, 1 - p) (a draw for 1 - p is mirrored as n - k):
+//   - n*P < 10: inversion, walking up the probabilities from k = 0 (about n*P + 1 uniform numbers
+//     per draw);
+//   - n*P >= 10: BTRD, the transformed rejection with decomposition of W. Hormann, "The generation
+//     of binomial random variates", J. Statist. Comput. Simul. 46 (1993) 101-110 (about 2-3
+//     uniform numbers per draw, independent of n).
+// p == 0, p == 1 and n == 0 give constants and draw no random numbers.
+
+typedef struct {
+    int mode;      // 0: constant, 1: inversion, 2: BTRD
+    int mirrored;  // the draw is for 1 - p: return n - k
+    int64_t n;
+    int64_t constant;
+    double p;      // min(p, 1 - p)
+    // inversion
+    double q;      // 1 - p
+    double q_n;    // q^n, the probability of 0
+    double odds;   // p/q
+    // BTRD
+    double m, nr, npq, a, b, c, alpha, v_r, u_rv_r, h;
+} spikeforge_binomial;
+
+// log(k!) minus its Stirling approximation (k + 1/2) log(k + 1) - (k + 1) + log(2 pi)/2:
+// tabulated for k < 10, the first three terms of the asymptotic series beyond.
+static inline double spikeforge_stirling_correction(double k) {
+    static const double table[10] = {
+        0.081061466795327258, 0.041340695955409294, 0.027677925684998339,
+        0.020790672103765093, 0.016644691189821192, 0.013876128823070748,
+        0.011896709945891770, 0.010411265261972096, 0.0092554621827127329,
+        0.0083305634333628713};
+    if (k < 10.0) {
+        return table[(int)k];
+    }
+    const double inverse = 1.0 / (k + 1.0);
+    const double inverse2 = inverse * inverse;
+    return (1.0 / 12.0 - (1.0 / 360.0 - inverse2 / 1260.0) * inverse2) * inverse;
+}
+
+static inline void spikeforge_binomial_setup(spikeforge_binomial *b, int64_t n, double p) {
+    b->n = n;
+    b->mirrored = p > 0.5;
+    b->p = b->mirrored ? 1.0 - p : p;
+    b->q = 1.0 - b->p;
+    if (n <= 0 || !(p > 0.0) || p >= 1.0) {  // also NaN: no draw (callers check 0 <= p <= 1)
+        b->mode = 0;
+        b->constant = (n > 0 && p >= 1.0) ? n : 0;
+        return;
+    }
+    const double nd = (double)n;
+    if (nd * b->p < 10.0) {
+        b->mode = 1;
+        b->q_n = exp(nd * log1p(-b->p));
+        b->odds = b->p / b->q;
+        return;
+    }
+    b->mode = 2;
+    const double spread = sqrt(nd * b->p * b->q);
+    b->m = floor((nd + 1.0) * b->p);  // the mode
+    b->odds = b->p / b->q;
+    b->nr = (nd + 1.0) * b->odds;
+    b->npq = nd * b->p * b->q;
+    b->b = 1.15 + 2.53 * spread;
+    b->a = -0.0873 + 0.0248 * b->b + 0.01 * b->p;
+    b->c = nd * b->p + 0.5;
+    b->alpha = (2.83 + 5.1 / b->b) * spread;
+    b->v_r = 0.92 - 4.2 / b->b;
+    b->u_rv_r = 0.86 * b->v_r;
+    const double nm = nd - b->m + 1.0;
+    b->h = (b->m + 0.5) * log((b->m + 1.0) / (b->odds * nm))
+           + spikeforge_stirling_correction(b->m) + spikeforge_stirling_correction(nd - b->m);
+}
+
+static inline int64_t spikeforge_binomial_inversion(const spikeforge_binomial *b, uint64_t *s) {
+    for (;;) {
+        double u = spikeforge_rand(s);
+        double probability = b->q_n;  // P(X = k), starting at k = 0
+        int64_t k = 0;
+        while (u > probability) {
+            u -= probability;
+            k += 1;
+            if (k > b->n) {
+                break;  // u was beyond the rounded total probability: draw again
+            }
+            probability *= ((double)(b->n - k + 1) * b->odds) / (double)k;
+        }
+        if (k <= b->n) {
+            return k;
+        }
+    }
+}
+
+static inline int64_t spikeforge_binomial_btrd(const spikeforge_binomial *b, uint64_t *s) {
+    const double nd = (double)b->n;
+    for (;;) {
+        double v = spikeforge_rand(s);
+        double u;
+        // the central box: accepted at once
+        if (v <= b->u_rv_r) {
+            u = v / b->v_r - 0.43;
+            const double k = floor((2.0 * b->a / (0.5 - fabs(u)) + b->b) * u + b->c);
+            if (k >= 0.0 && k <= nd) {
+                return (int64_t)k;
+            }
+            continue;
+        }
+        if (v >= b->v_r) {
+            u = spikeforge_rand(s) - 0.5;
+        } else {  // the two thin strips beside the box
+            u = v / b->v_r - 0.93;
+            u = (u < 0.0 ? -0.5 : 0.5) - u;
+            v = spikeforge_rand(s) * b->v_r;
+        }
+        const double us = 0.5 - fabs(u);
+        const double k = floor((2.0 * b->a / us + b->b) * u + b->c);
+        if (k < 0.0 || k > nd) {
+            continue;
+        }
+        v = v * b->alpha / (b->a / (us * us) + b->b);
+        const double km = fabs(k - b->m);
+        if (km <= 15.0) {
+            // f(k)/f(m) by the recursion f(i)/f(i-1) = (n + 1)p/(i q) - p/q
+            double f = 1.0;
+            if (b->m < k) {
+                for (double i = b->m + 1.0; i <= k; i += 1.0) {
+                    f *= b->nr / i - b->odds;
+                }
+            } else if (b->m > k) {
+                for (double i = k + 1.0; i <= b->m; i += 1.0) {
+                    v *= b->nr / i - b->odds;
+                }
+            }
+            if (v <= f) {
+                return (int64_t)k;
+            }
+            continue;
+        }
+        // squeeze with bounds of log(f(k)/f(m)), then the exact test through Stirling's formula
+        v = log(v);
+        const double rho =
+            (km / b->npq) * (((km / 3.0 + 0.625) * km + 1.0 / 6.0) / b->npq + 0.5);
+        const double t = -km * km / (2.0 * b->npq);
+        if (v < t - rho) {
+            return (int64_t)k;
+        }
+        if (v > t + rho) {
+            continue;
+        }
+        const double nm = nd - b->m + 1.0;
+        const double nk = nd - k + 1.0;
+        const double bound = b->h + (nd + 1.0) * log(nm / nk)
+                             + (k + 0.5) * log(nk * b->odds / (k + 1.0))
+                             - spikeforge_stirling_correction(k)
+                             - spikeforge_stirling_correction(nd - k);
+        if (v <= bound) {
+            return (int64_t)k;
+        }
+    }
+}
+
+// One draw from the binomial distribution prepared in `b`.
+static inline int64_t spikeforge_binomial_draw(const spikeforge_binomial *b, uint64_t *s) {
+    int64_t k;
+    if (b->mode == 0) {
+        return b->constant;
+    }
+    k = b->mode == 1 ? spikeforge_binomial_inversion(b, s) : spikeforge_binomial_btrd(b, s);
+    return b->mirrored ? b->n - k : k;
 }
 
 #endif

@@ -146,6 +146,18 @@ class SpikeQueue {
         return total;
     }
 
+    // Saving and restoring pending spikes (Network.store/restore) ----------------------------
+    // The slot that peek() returns after k more calls to advance() (0 <= k < n_slots()).
+    inline std::vector<int32_t>* slot_after(int64_t k) noexcept {
+        size_t index = current_ + static_cast<size_t>(k);
+        if (index >= slots_.size()) index -= slots_.size();
+        return &slots_[index];
+    }
+    // Grow the ring to at least n slots; pending spikes keep their delivery step.
+    inline void reserve_slots(int64_t n) {
+        if (n > 0 && static_cast<size_t>(n) > slots_.size()) grow_ring(static_cast<size_t>(n));
+    }
+
   private:
     // Resize to n slots, n larger than now, keeping each pending slot at the same distance from
     // the current one: the current slot becomes slot 0, the new empty slots come last.
