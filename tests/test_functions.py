@@ -425,3 +425,17 @@ def test_user_functions_appear_once_in_the_module():
     assert "0.0, 1.0, 2.0" not in source  # values are an argument, not literals
     np.testing.assert_allclose(mon.b[1], squash(0.0) + squash(1.0))
     assert isinstance(parse_expression("squash(x)").func, sympy.core.function.UndefinedFunction)
+
+
+def test_exact_integration_with_a_timed_array_input():
+    # Brian2 integrates exactly when the input is constant over each step (a TimedArray whose
+    # dt is a multiple of the group's): the result is the piecewise exponential relaxation
+    ta = TimedArray([0, 10, 20, 5] * mV, dt=1 * ms)
+    tau = 5 * ms
+    G = NeuronGroup(1, "dv/dt = (ta(t) - v)/tau : volt")
+    run(4 * ms)
+    assert G.method_used == "exact"
+    expected = 0.0
+    for target in (0, 10, 20, 5):
+        expected = target + (expected - target) * np.exp(-1 / 5)
+    assert G.v[0] / mV == pytest.approx(expected, rel=1e-12)

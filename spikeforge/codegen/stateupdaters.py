@@ -348,13 +348,36 @@ def _symbolic_cache_file(key: str):
     return cache_directory() / "symbolic" / f"{key}.pickle"
 
 
+def _exact_with_inputs(constant_calls: frozenset[str]):
+    """The exact method with calls of ``constant_calls`` (inputs constant over a step, such as
+    a TimedArray on a multiple of the step) treated as constants, as Brian2 does."""
+    from sympy.core.function import AppliedUndef
+
+    def exact(variables, derivatives):
+        calls = sorted(
+            {c for f in derivatives for c in f.atoms(AppliedUndef)
+             if c.func.__name__ in constant_calls},
+            key=sympy.srepr,
+        )
+        placeholders = {call: symbol(f"_constant_input_{k}") for k, call in enumerate(calls)}
+        back = {value: key for key, value in placeholders.items()}
+        replaced = [f.xreplace(placeholders) for f in derivatives]
+        return [(target, expr.xreplace(back)) for target, expr in _exact(variables, replaced)]
+
+    return exact
+
+
 def integrate(
-    variables: list[str], derivatives: list[sympy.Expr], method: str | Iterable[str] | None
+    variables: list[str],
+    derivatives: list[sympy.Expr],
+    method: str | Iterable[str] | None,
+    constant_calls: Iterable[str] = (),
 ) -> tuple[str, Updates]:
     """Integrate ``dx/dt = f`` for the given variables with ``method`` (or choose one).
 
     Returns the method used and the update statements.  Results are cached on disk by the
-    equations and the method.
+    equations and the method.  ``constant_calls`` names functions whose calls are constant over
+    a time step (the exact method may then treat them as constants).
     """
     noises = noise_symbols(derivatives)
     implementations = _STOCHASTIC_IMPLEMENTATIONS if noises else _IMPLEMENTATIONS
@@ -377,7 +400,14 @@ def integrate(
             )
         candidates = tuple(c for c in candidates if c in _STOCHASTIC_IMPLEMENTATIONS)
     key_text = repr(
-        (variables, [sympy.srepr(f) for f in derivatives], candidates, sympy.__version__, 2)
+        (
+            variables,
+            [sympy.srepr(f) for f in derivatives],
+            candidates,
+            sorted(constant_calls),
+            sympy.__version__,
+            2,
+        )
     )
     key = hashlib.sha256(key_text.encode()).hexdigest()[:32]
     cache_file = _symbolic_cache_file(key)
@@ -392,6 +422,8 @@ def integrate(
             if noises:
                 drifts, diffusions = _split_noise(variables, derivatives, noises)
                 updates = implementations[candidate](variables, drifts, diffusions, noises)
+            elif candidate in ("exact", "linear") and constant_calls:
+                updates = _exact_with_inputs(frozenset(constant_calls))(variables, derivatives)
             else:
                 updates = implementations[candidate](variables, derivatives)
             result = candidate, updates

@@ -21,6 +21,7 @@ from spikeforge.codegen.expressions import (
     parse_statements,
     symbol,
 )
+from spikeforge.codegen.expressions import user_function_names
 from spikeforge.codegen.render import Role
 from spikeforge.codegen.stateupdaters import IntegrationError, integrate
 from spikeforge.codegen.translate import translate
@@ -750,7 +751,14 @@ class NeuronGroup(Group):
                 for name, f in zip(names, derivatives)
             ]
         try:
-            self.method_used, updates = integrate(names, derivatives, self.method)
+            from spikeforge.model.functions import locally_constant_functions
+
+            constant_calls = locally_constant_functions(
+                set().union(*(user_function_names(f) for f in derivatives)),
+                lambda name: scope.namespace.get(name),
+                self.clock.dt_,
+            )
+            self.method_used, updates = integrate(names, derivatives, self.method, constant_calls)
         except IntegrationError as error:
             raise error.with_context(f"{owner}, equations") from None
         if flagged and not coupled:
