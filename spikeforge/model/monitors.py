@@ -18,6 +18,21 @@ from spikeforge.runtime import containers
 from spikeforge.units import DIMENSIONLESS, Quantity, hertz, second
 
 
+def _recorded_values(monitor, context: BuildContext):
+    """The code that computes ``_value_k``, the k-th recorded variable, for one element."""
+    source = monitor.source
+    namespace = source.namespace if source.namespace is not None else context.namespace
+    scope = source._scope(context, namespace)
+    statements = [
+        (f"_value_{k}", source._substitute(symbol(name)))
+        for k, name in enumerate(monitor.record_variables)
+    ]
+    try:
+        return translate(statements, scope)
+    except ExpressionError as error:
+        raise error.with_context(f"{type(monitor).__name__} {monitor.name!r}") from None
+
+
 def _source_group(source, kind: str) -> Group:
     if not isinstance(source, Group):
         raise TypeError(f"{kind} records a group, not {type(source).__name__}")
@@ -134,20 +149,12 @@ class EventMonitor(_RecordedTimes, SpikeforgeObject):
     def roles(self, context: BuildContext) -> list[Role]:
         prefix = context.prefix(self)
         source = self.source
-        namespace = source.namespace if source.namespace is not None else context.namespace
-        scope = source._scope(context, namespace)
-        statements = [
-            (f"_value_{k}", source._substitute(symbol(name)))
-            for k, name in enumerate(self.record_variables)
-        ]
-        try:
-            code = translate(statements, scope)
-        except ExpressionError as error:
-            raise error.with_context(f"{type(self).__name__} {self.name!r}") from None
+        code = _recorded_values(self, context)
         buffer_name, buffer = source._event_buffer(self.event)
+        size = context.scalar(source, "N", lambda: source.N, "int64_t")
         extra = {
             "events": context.array(source, buffer_name, buffer),
-            "size": scope.size_static(),
+            "size": size,
             "event_count": context.array(self, "count", self._count),
             "record_i": context.capsule(self, "i", self._i),
             "record_t": context.capsule(self, "t", self._t),
@@ -156,7 +163,7 @@ class EventMonitor(_RecordedTimes, SpikeforgeObject):
                 for k, name in enumerate(self.record_variables)
             ],
             "start": 0,
-            "stop": scope.size_static(),
+            "stop": size,
             "record": self.record,
         }
         return [
@@ -367,16 +374,7 @@ class StateMonitor(_RecordedTimes, SpikeforgeObject):
     def roles(self, context: BuildContext) -> list[Role]:
         prefix = context.prefix(self)
         source = self.source
-        namespace = source.namespace if source.namespace is not None else context.namespace
-        scope = source._scope(context, namespace)
-        statements = [
-            (f"_value_{k}", source._substitute(symbol(name)))
-            for k, name in enumerate(self.record_variables)
-        ]
-        try:
-            code = translate(statements, scope)
-        except ExpressionError as error:
-            raise error.with_context(f"StateMonitor {self.name!r}") from None
+        code = _recorded_values(self, context)
         extra = {
             "indices": context.array(self, "indices", self._indices),
             "count": context.scalar(self, "count", lambda: len(self._indices), "int64_t"),
