@@ -252,3 +252,23 @@ def test_synaptic_code_reads_lastspike_of_the_neurons():
     run(1 * ms)
     assert S.since_pre[0] / ms == pytest.approx(0.3)
     assert S.post_spike[0] / ms == pytest.approx(0.2)
+
+
+def test_inputs_do_not_change_refractory_variables():
+    # Brian2's conditional write: while a neuron is refractory, synaptic writes to its
+    # (unless refractory) variables are ignored (other variables still change)
+    source = source_spiking_at({0: 15}, 1)  # arrives 0.5 ms after the target's spike
+    target = NeuronGroup(
+        1,
+        "dv/dt = -v/(20*ms) : volt (unless refractory)\ncount : 1",
+        threshold="v > 20*mV",
+        reset="v = 10*mV",
+        refractory=2 * ms,
+        method="exact",
+    )
+    target.v = 25 * mV  # spikes in the first step, refractory until 2 ms
+    S = Synapses(source, target, on_pre="v += 15*mV\ncount += 1")
+    S.connect()
+    run(3 * ms)
+    assert target.count[0] == 1
+    assert target.v[0] / mV == pytest.approx(10 * np.exp(-0.1 / 20 * 10), rel=1e-9)

@@ -603,6 +603,17 @@ class NeuronGroup(Group):
             {"size": scope.size_static(), "spikes": context.array(self, buffer_name, buffer)},
         )
 
+    def writes_only_when_not_refractory(self, name: str) -> bool:
+        """Whether writes to ``name`` from other objects (synapses, PoissonInput) are ignored
+        while a neuron is refractory: Brian2's rule for variables flagged
+        ``(unless refractory)`` in a group with refractoriness."""
+        equation = self.equations.equations.get(name)
+        return (
+            self.has_refractoriness
+            and equation is not None
+            and "unless refractory" in equation.flags
+        )
+
     def _noise_names(self) -> set[str]:
         names = set()
         for equation in self.equations.of_kind(DIFFERENTIAL):

@@ -663,7 +663,7 @@ class Synapses(Group):
                     check_dimension(expr, scope, expected, statement.text, statement.target)
                 except ExpressionError as error:
                     raise error.with_context(f"{where} line {statement.line_number}") from None
-                statements.append((statement.target, expr))
+                statements.append((statement.target, self._conditional(statement.target, expr)))
             if self.event_driven:
                 statements.append(("lastupdate", symbol("t")))
             try:
@@ -700,6 +700,21 @@ class Synapses(Group):
                 )
             )
         return roles
+
+    def _conditional(self, target: str, expr):
+        """Brian2's conditional write: a neuron's ``(unless refractory)`` variable keeps its
+        value while the neuron is refractory, whatever a synapse writes."""
+        if target in self.variables:
+            return expr
+        for suffix, group in (("_pre", self.source), ("_post", self.target), ("", self.target)):
+            name = target[: -len(suffix)] if suffix and target.endswith(suffix) else target
+            if (suffix and not target.endswith(suffix)) or name not in group.variables:
+                continue
+            if getattr(group, "writes_only_when_not_refractory", lambda n: False)(name):
+                keep = sympy.Ne(symbol(f"not_refractory{suffix or '_post'}"), 0)
+                return sympy.Piecewise((expr, keep), (symbol(target), True))
+            return expr
+        return expr
 
     def _check_units(self, scope, owner: str) -> None:
         self.equations.check_units(scope.dimensions(), owner)

@@ -55,6 +55,14 @@ relied on where Brian2 documents it (``connect(i=array, j=array)`` creates
 synapse ``k`` for the pair ``(i[k], j[k])``); everything else is sorted by
 ``(i, j)`` before it is returned.
 
+Network models
+--------------
+:func:`cobahh`, :func:`brunel_ai` and :func:`brunel_sr` are whole random
+networks (thousands of neurons, up to 2.5 million synapses, 0.5 s); the
+Brunel models also use ``PoissonInput``.  They return summary statistics
+(rates, CV of inter-spike intervals, population-rate fluctuations) computed
+with numpy from the monitors.
+
 Random models
 -------------
 Models whose results depend on random numbers take a ``random_seed``
@@ -87,6 +95,9 @@ __all__ = [
     "connect_random",
     "cuba_small",
     "poisson_rates",
+    "cobahh",
+    "brunel_ai",
+    "brunel_sr",
     "MODELS",
     "EXPLICIT_METHODS",
     "STATISTICAL",
@@ -1094,6 +1105,261 @@ def poisson_rates(sim, random_seed: int = 21) -> dict[str, np.ndarray]:
     }
 
 
+# ---------------------------------------------------------------------------
+# Larger random networks: COBAHH and Brunel (2000)
+# ---------------------------------------------------------------------------
+
+#: Bin edges (Hz) of ``rate_hist`` in :func:`cobahh`; the last bin is open.
+COBAHH_RATE_BINS = np.concatenate([np.arange(0.0, 101.0, 5.0), [np.inf]])
+
+#: Statistics of the population rate are taken after this initial transient (s).
+NETWORK_TRANSIENT = 0.1
+
+
+def _network_statistics(spikes, rate, n_neurons: int, duration_s: float, dt_s: float) -> dict:
+    """Rates, CV of ISIs and population-rate statistics shared by the network models.
+
+    ``pop_rate_1ms`` is ``PopulationRateMonitor.rate`` averaged over 1 ms bins;
+    ``pop_rate_1ms_std`` and ``pop_rate_cv`` (std/mean) are taken over
+    ``t >= NETWORK_TRANSIENT``, and so is ``pop_fano_dt``: the Fano factor
+    (variance/mean) of the number of spikes per time step, about 1 for
+    independent Poisson-like neurons and of the order of the number of
+    neurons that fire together in synchronous volleys.
+    """
+    count = _int(spikes.count)
+    rates = count / duration_s
+    cv = _cv_isi(_int(spikes.i), _f(spikes.t), n_neurons)
+    pop = _f(rate.rate)
+    steps_per_ms = int(round(1e-3 / dt_s))
+    pop_1ms = pop[: len(pop) // steps_per_ms * steps_per_ms].reshape(-1, steps_per_ms).mean(axis=1)
+    late = pop_1ms[int(round(NETWORK_TRANSIENT / 1e-3)) :]
+    per_step = np.round(pop[int(round(NETWORK_TRANSIENT / dt_s)) :] * n_neurons * dt_s)
+    return {
+        "total_spikes": np.array(count.sum(), dtype=np.int64),
+        "spike_count": count,
+        "rate_mean": np.array(rates.mean()),
+        "silent_fraction": np.array(np.mean(count == 0)),
+        "cv_isi_mean": np.array(np.nanmean(cv) if np.any(~np.isnan(cv)) else np.nan),
+        "cv_isi_n": np.array(np.sum(~np.isnan(cv)), dtype=np.int64),
+        "pop_rate_1ms": pop_1ms,
+        "pop_rate_1ms_std": np.array(np.std(late)),
+        "pop_rate_cv": np.array(np.std(late) / np.mean(late) if np.mean(late) > 0 else np.nan),
+        "pop_fano_dt": np.array(
+            np.var(per_step) / np.mean(per_step) if np.mean(per_step) > 0 else np.nan
+        ),
+    }
+
+
+def cobahh(sim, random_seed: int = 1) -> dict[str, np.ndarray]:
+    """COBAHH: 4000 HH neurons with conductance synapses (Brette et al. 2007, benchmark 3).
+
+    Traub-Miles type HH neurons (area 20000 um^2, Cm = 1 uF/cm^2, gl =
+    0.05 mS/cm^2, El = -60 mV, gNa = 100 mS/cm^2, ENa = 50 mV, gKd =
+    30 mS/cm^2, EK = -90 mV, VT = -63 mV) with exponentially decaying
+    excitatory (Ee = 0 mV, taue = 5 ms) and inhibitory (Ei = -80 mV, taui =
+    10 ms) conductances, ``exponential_euler``, threshold ``v > -20*mV`` and
+    refractory 3 ms (no reset).  Neurons 0-3199 are excitatory
+    (``on_pre='ge += we'``, we = 6 nS), 3200-3999 inhibitory (``on_pre='gi
+    += wi'``, wi = 67 nS); ``connect(condition=..., p=0.02)``.  Initial
+    ``v = 'El + (randn()*5 - 5)*mV'``, ``ge = '(randn()*1.5 + 4)*10*nS'``,
+    ``gi = '(randn()*12 + 20)*10*nS'`` (m, h, n start at 0), as in the
+    benchmark's Brian scripts.  0.5 s at dt = 0.1 ms after
+    ``seed(random_seed)``.  Everything measured is random (``STATISTICAL``).
+
+    Keys: ``total_spikes``, ``spike_count`` (per neuron), ``rate_mean``,
+    ``rate_mean_exc``, ``rate_mean_inh`` (Hz), ``silent_fraction``,
+    ``cv_isi_mean`` (mean over neurons with at least 3 spikes of
+    std(ISI)/mean(ISI)), ``cv_isi_n``, ``rate_hist`` (neurons per
+    ``COBAHH_RATE_BINS`` bin), ``pop_rate_1ms`` (Hz, 1 ms bins),
+    ``pop_rate_1ms_std``, ``pop_rate_cv`` and ``pop_fano_dt`` (after
+    ``NETWORK_TRANSIENT``, see :func:`_network_statistics`), ``n_synapses_e``,
+    ``n_synapses_i``; parameters ``n_neurons``, ``n_exc``, ``p_connect``,
+    ``we``, ``wi`` (S), ``dt``, ``duration``.
+    """
+    sim.start_scope()
+    sim.seed(random_seed)
+    sim.defaultclock.dt = 0.1 * sim.ms
+    duration = 0.5 * sim.second
+
+    n_neurons = 4000
+    n_exc = 3200
+    p_connect = 0.02
+    area = 20000 * sim.umetre**2
+    Cm = 1 * sim.ufarad * sim.cm**-2 * area
+    gl = 5e-5 * sim.siemens * sim.cm**-2 * area
+    El = -60 * sim.mV
+    EK = -90 * sim.mV
+    ENa = 50 * sim.mV
+    g_na = 100 * sim.msiemens * sim.cm**-2 * area
+    g_kd = 30 * sim.msiemens * sim.cm**-2 * area
+    VT = -63 * sim.mV
+    taue = 5 * sim.ms
+    taui = 10 * sim.ms
+    Ee = 0 * sim.mV
+    Ei = -80 * sim.mV
+    we = 6 * sim.nS
+    wi = 67 * sim.nS
+
+    eqs = """
+    dv/dt = (gl*(El - v) + ge*(Ee - v) + gi*(Ei - v)
+             - g_na*(m*m*m)*h*(v - ENa) - g_kd*(n*n*n*n)*(v - EK))/Cm : volt
+    dm/dt = alpha_m*(1 - m) - beta_m*m : 1
+    dn/dt = alpha_n*(1 - n) - beta_n*n : 1
+    dh/dt = alpha_h*(1 - h) - beta_h*h : 1
+    dge/dt = -ge/taue : siemens
+    dgi/dt = -gi/taui : siemens
+    alpha_m = 0.32/mV*(13*mV - v + VT)/(exp((13*mV - v + VT)/(4*mV)) - 1)/ms : Hz
+    beta_m = 0.28/mV*(v - VT - 40*mV)/(exp((v - VT - 40*mV)/(5*mV)) - 1)/ms : Hz
+    alpha_h = 0.128*exp((17*mV - v + VT)/(18*mV))/ms : Hz
+    beta_h = 4/(1 + exp((40*mV - v + VT)/(5*mV)))/ms : Hz
+    alpha_n = 0.032/mV*(15*mV - v + VT)/(exp((15*mV - v + VT)/(5*mV)) - 1)/ms : Hz
+    beta_n = 0.5*exp((10*mV - v + VT)/(40*mV))/ms : Hz
+    """
+    P = sim.NeuronGroup(
+        n_neurons,
+        eqs,
+        threshold="v > -20*mV",
+        refractory=3 * sim.ms,
+        method="exponential_euler",
+    )
+    Ce = sim.Synapses(P, P, on_pre="ge += we")
+    Ci = sim.Synapses(P, P, on_pre="gi += wi")
+    Ce.connect(condition="i < n_exc", p=p_connect)
+    Ci.connect(condition="i >= n_exc", p=p_connect)
+    P.v = "El + (randn()*5 - 5)*mV"
+    P.ge = "(randn()*1.5 + 4)*10*nS"
+    P.gi = "(randn()*12 + 20)*10*nS"
+    spikes = sim.SpikeMonitor(P)
+    rate = sim.PopulationRateMonitor(P)
+    sim.run(duration)
+
+    duration_s = float(_f(duration))
+    out = _network_statistics(spikes, rate, n_neurons, duration_s, float(_f(sim.defaultclock.dt)))
+    rates = out["spike_count"] / duration_s
+    out.update(
+        {
+            "rate_mean_exc": np.array(rates[:n_exc].mean()),
+            "rate_mean_inh": np.array(rates[n_exc:].mean()),
+            "rate_hist": np.histogram(rates, bins=COBAHH_RATE_BINS)[0].astype(np.int64),
+            "n_synapses_e": np.array(len(_int(Ce.i)), dtype=np.int64),
+            "n_synapses_i": np.array(len(_int(Ci.i)), dtype=np.int64),
+            "n_neurons": np.array(n_neurons, dtype=np.int64),
+            "n_exc": np.array(n_exc, dtype=np.int64),
+            "p_connect": np.array(p_connect),
+            "we": _f(we),
+            "wi": _f(wi),
+            "dt": _f(sim.defaultclock.dt),
+            "duration": _f(duration),
+        }
+    )
+    return out
+
+
+#: (g, nu_ext/nu_thr) of the two Brunel (2000) regimes, from the phase diagram (Fig. 2) and
+#: Fig. 8: synchronous regular (excitation dominates) and asynchronous irregular.
+BRUNEL_REGIMES = {"sr": (3.0, 2.0), "ai": (5.0, 2.0)}
+
+
+def _brunel(sim, regime: str, random_seed: int) -> dict[str, np.ndarray]:
+    sim.start_scope()
+    sim.seed(random_seed)
+    sim.defaultclock.dt = 0.1 * sim.ms
+    duration = 0.5 * sim.second
+
+    g_rel, nu_ratio = BRUNEL_REGIMES[regime]
+    n_exc = 4000
+    n_inh = 1000
+    n_neurons = n_exc + n_inh
+    epsilon = 0.1
+    C_E = int(epsilon * n_exc)  # 400 (1000 in the paper)
+    # J scaled with 1/C_E so that the mean input J*C_E is the paper's 0.1 mV * 1000.
+    J = 0.1 * sim.mV * 1000 / C_E
+    tau = 20 * sim.ms
+    theta = 20 * sim.mV
+    V_r = 10 * sim.mV
+    D = 1.5 * sim.ms
+    nu_thr = theta / (J * C_E * tau)
+    nu_ext = nu_ratio * nu_thr
+
+    P = sim.NeuronGroup(
+        n_neurons,
+        "dv/dt = -v/tau : volt (unless refractory)",
+        threshold="v > theta",
+        reset="v = V_r",
+        refractory=2 * sim.ms,
+        method="exact",
+    )
+    P.v = "rand()*theta"
+    exc = sim.Synapses(P, P, on_pre="v += J", delay=D)
+    exc.connect(condition="i < n_exc", p=epsilon)
+    inh = sim.Synapses(P, P, on_pre="v += -g_rel*J", delay=D)
+    inh.connect(condition="i >= n_exc", p=epsilon)
+    external = sim.PoissonInput(P, "v", N=C_E, rate=nu_ext, weight=J)
+    spikes = sim.SpikeMonitor(P)
+    rate = sim.PopulationRateMonitor(P)
+    sim.run(duration)
+
+    duration_s = float(_f(duration))
+    dt_s = float(_f(sim.defaultclock.dt))
+    out = _network_statistics(spikes, rate, n_neurons, duration_s, dt_s)
+    out.update(
+        {
+            "n_synapses_e": np.array(len(_int(exc.i)), dtype=np.int64),
+            "n_synapses_i": np.array(len(_int(inh.i)), dtype=np.int64),
+            "g": np.array(g_rel),
+            "nu_ext_over_nu_thr": np.array(nu_ratio),
+            "nu_thr": _f(nu_thr),
+            "J": _f(J),
+            "C_E": np.array(C_E, dtype=np.int64),
+            "n_neurons": np.array(n_neurons, dtype=np.int64),
+            "n_exc": np.array(n_exc, dtype=np.int64),
+            "dt": _f(sim.defaultclock.dt),
+            "duration": _f(duration),
+        }
+    )
+    return out
+
+
+def brunel_ai(sim, random_seed: int = 1) -> dict[str, np.ndarray]:
+    """Brunel (2000) sparse E/I LIF network, asynchronous irregular (g = 5, nu_ext = 2 nu_thr).
+
+    4000 excitatory and 1000 inhibitory LIF neurons, ``dv/dt = -v/tau``
+    (unless refractory, exact), tau = 20 ms, threshold ``v > theta`` = 20 mV,
+    reset ``v = V_r`` = 10 mV, refractory 2 ms, ``v = 'rand()*theta'``.
+    Each neuron receives synapses from each excitatory neuron with
+    probability epsilon = 0.1 (``on_pre='v += J'``) and from each inhibitory
+    one with the same probability (``on_pre='v += -g_rel*J'``), all with
+    delay D = 1.5 ms; C_E = 400, and J = 0.25 mV so that J*C_E equals the
+    paper's 0.1 mV * 1000.  External input: ``PoissonInput(P, 'v', N=C_E,
+    rate=nu_ext, weight=J)`` with nu_ext = 2*nu_thr, nu_thr =
+    theta/(J*C_E*tau) = 10 Hz.  During the refractory period ``v`` is
+    clamped: Brian2 ignores synaptic and Poisson input to an ``(unless
+    refractory)`` variable then, as in the paper.  0.5 s at dt = 0.1 ms after
+    ``seed(random_seed)``.
+
+    Keys: ``total_spikes``, ``spike_count``, ``rate_mean`` (Hz),
+    ``silent_fraction``, ``cv_isi_mean``, ``cv_isi_n``, ``pop_rate_1ms`` (Hz),
+    ``pop_rate_1ms_std``, ``pop_rate_cv`` (std/mean of ``pop_rate_1ms``
+    after ``NETWORK_TRANSIENT``), ``pop_fano_dt`` (Fano factor of the
+    spikes per time step after the transient: the synchrony),
+    ``n_synapses_e``, ``n_synapses_i``; parameters ``g``,
+    ``nu_ext_over_nu_thr``, ``nu_thr`` (Hz), ``J`` (V), ``C_E``,
+    ``n_neurons``, ``n_exc``, ``dt``, ``duration``.
+    """
+    return _brunel(sim, "ai", random_seed)
+
+
+def brunel_sr(sim, random_seed: int = 1) -> dict[str, np.ndarray]:
+    """Brunel (2000) sparse E/I LIF network, synchronous regular (g = 3, nu_ext = 2 nu_thr).
+
+    The network of :func:`brunel_ai` with relative inhibition g = 3:
+    excitation dominates, the neurons fire regularly at high rates (a few
+    hundred Hz, close to the refractory limit) and the population rate
+    oscillates.  Same keys as :func:`brunel_ai`.
+    """
+    return _brunel(sim, "sr", random_seed)
+
+
 #: Keys of random models to compare statistically, with the statistic to use.
 #: Every other key of these models is deterministic (parameters, nominal inputs).
 STATISTICAL: dict[str, dict[str, str]] = {
@@ -1142,7 +1408,50 @@ STATISTICAL: dict[str, dict[str, str]] = {
         "binned_count_const": "population spikes per 10 ms bin: mean 200, variance "
         "about 200 (uniform in time)",
     },
+    "cobahh": {
+        "total_spikes": "total spike count vs total_spikes_per_seed",
+        "spike_count": "per-neuron counts; compare the distribution (rate_hist), "
+        "not neuron by neuron",
+        "rate_mean": "mean rate over all neurons (Hz) vs rate_mean_per_seed",
+        "rate_mean_exc": "mean rate of neurons 0-3199 (Hz) vs rate_mean_exc_per_seed",
+        "rate_mean_inh": "mean rate of neurons 3200-3999 (Hz) vs rate_mean_inh_per_seed",
+        "silent_fraction": "fraction of neurons without spikes vs silent_fraction_per_seed",
+        "cv_isi_mean": "mean CV of ISIs (neurons with >= 3 spikes) vs cv_isi_mean_per_seed",
+        "cv_isi_n": "number of neurons with >= 3 spikes vs cv_isi_n_per_seed",
+        "rate_hist": "histogram of per-neuron rates (COBAHH_RATE_BINS) vs rate_hist_per_seed",
+        "pop_rate_1ms": "population rate in 1 ms bins (Hz); compare its mean and "
+        "fluctuations, not bin by bin",
+        "pop_rate_1ms_std": "s.d. of pop_rate_1ms after NETWORK_TRANSIENT vs "
+        "pop_rate_1ms_std_per_seed",
+        "pop_rate_cv": "s.d./mean of pop_rate_1ms after NETWORK_TRANSIENT vs pop_rate_cv_per_seed",
+        "pop_fano_dt": "Fano factor of the spikes per time step after NETWORK_TRANSIENT vs "
+        "pop_fano_dt_per_seed",
+        "n_synapses_e": "Binomial(3200*4000, 0.02): mean 256000, s.d. 501",
+        "n_synapses_i": "Binomial(800*4000, 0.02): mean 64000, s.d. 250",
+    },
 }
+for _regime in ("ai", "sr"):
+    STATISTICAL[f"brunel_{_regime}"] = {
+        "total_spikes": "total spike count vs total_spikes_per_seed",
+        "spike_count": "per-neuron counts; compare the distribution, not neuron by neuron",
+        "rate_mean": "mean rate over all neurons (Hz) vs rate_mean_per_seed",
+        "silent_fraction": "fraction of neurons without spikes vs silent_fraction_per_seed",
+        "cv_isi_mean": "mean CV of ISIs (neurons with >= 3 spikes) vs cv_isi_mean_per_seed "
+        "(irregular firing: near 1 in the AI state, small in the SR state)",
+        "cv_isi_n": "number of neurons with >= 3 spikes vs cv_isi_n_per_seed",
+        "pop_rate_1ms": "population rate in 1 ms bins (Hz); compare its mean and "
+        "fluctuations, not bin by bin",
+        "pop_rate_1ms_std": "s.d. of pop_rate_1ms after NETWORK_TRANSIENT vs "
+        "pop_rate_1ms_std_per_seed",
+        "pop_rate_cv": "s.d./mean of pop_rate_1ms after NETWORK_TRANSIENT (synchrony) vs "
+        "pop_rate_cv_per_seed",
+        "pop_fano_dt": "Fano factor of the spikes per time step after NETWORK_TRANSIENT "
+        "(synchrony: ~1 asynchronous, hundreds in the SR state's volleys) vs "
+        "pop_fano_dt_per_seed",
+        "n_synapses_e": "Binomial(4000*5000, 0.1): mean 2e6, s.d. 1342",
+        "n_synapses_i": "Binomial(1000*5000, 0.1): mean 5e5, s.d. 671",
+    }
+del _regime
 
 #: Seeds each random model is run with by the generator; the first is the
 #: model function's default and gives the plain keys of the reference file.
@@ -1150,6 +1459,9 @@ SEED_SPREAD: dict[str, tuple[int, ...]] = {
     "connect_random": (11, 12, 13),
     "cuba_small": (1, 2, 3),
     "poisson_rates": (21, 22, 23),
+    "cobahh": (1, 2, 3),
+    "brunel_ai": (1, 2, 3),
+    "brunel_sr": (1, 2, 3),
 }
 
 
@@ -1168,4 +1480,7 @@ MODELS = {
     "connect_random": connect_random,
     "cuba_small": cuba_small,
     "poisson_rates": poisson_rates,
+    "cobahh": cobahh,
+    "brunel_ai": brunel_ai,
+    "brunel_sr": brunel_sr,
 }
