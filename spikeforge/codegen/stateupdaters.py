@@ -355,8 +355,12 @@ def _exact_with_inputs(constant_calls: frozenset[str]):
 
     def exact(variables, derivatives):
         calls = sorted(
-            {c for f in derivatives for c in f.atoms(AppliedUndef)
-             if c.func.__name__ in constant_calls},
+            {
+                c
+                for f in derivatives
+                for c in f.atoms(AppliedUndef)
+                if c.func.__name__ in constant_calls
+            },
             key=sympy.srepr,
         )
         placeholders = {call: symbol(f"_constant_input_{k}") for k, call in enumerate(calls)}
