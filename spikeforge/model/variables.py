@@ -170,7 +170,17 @@ class GroupScope(Scope):
         value = self.lookup_external(name)
         if isinstance(value, UserFunction):
             return value  # not a dimension: dimension_of() asks it about each call
-        return get_dimensions(value)
+        if callable(value) and not isinstance(value, (Quantity, np.ndarray)):
+            raise ExpressionError(
+                f"{name!r} is a Python function; model code runs in compiled code, so wrap it "
+                "in Function(...) with a Cython implementation (see docs/vocabulary.md)"
+            )
+        try:
+            return get_dimensions(value)
+        except TypeError:
+            raise ExpressionError(
+                f"the external name {name!r} refers to a {type(value).__name__}, not to a number"
+            ) from None
 
     def dimensions(self):
         """A mapping name -> dimension that looks names up on demand."""
