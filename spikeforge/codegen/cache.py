@@ -101,10 +101,16 @@ def compiler_command() -> list[str]:
     return shlex.split(configured)
 
 
-def compiler_flags() -> list[str]:
-    """Flags for compiling and linking one generated module (``$SPIKEFORGE_CXXFLAGS`` appends)."""
+def compiler_flags(optimize: bool = True) -> list[str]:
+    """Flags for compiling and linking one generated module (``$SPIKEFORGE_CXXFLAGS`` appends).
+
+    ``optimize=False`` is for code that runs once or is glue (string assignments, ``connect()``,
+    the runtime owners): ``-O1`` for the machine in general compiles much faster.
+    """
     flags = list(DEFAULT_CXX_FLAGS)
-    if os.environ.get("SPIKEFORGE_NATIVE", "1") != "0" and sys.platform.startswith("linux"):
+    if not optimize:
+        flags[flags.index("-O3")] = "-O1"
+    elif os.environ.get("SPIKEFORGE_NATIVE", "1") != "0" and sys.platform.startswith("linux"):
         flags.append("-march=native")  # the CPU is part of the cache key (toolchain_description)
     if sys.platform == "darwin":
         flags += ["-undefined", "dynamic_lookup"]
@@ -112,7 +118,7 @@ def compiler_flags() -> list[str]:
     return flags
 
 
-def toolchain_description() -> dict:
+def toolchain_description(optimize: bool = True) -> dict:
     """Everything besides the source that changes a compiled module.
 
     Computed once per process: asking the compiler for its version costs a process start.
@@ -139,7 +145,7 @@ def toolchain_description() -> dict:
             "runtime_headers": headers.hexdigest(),
             "cpu": _cpu_description(),
         }
-    return {**_toolchain_fields, "flags": compiler_flags()}
+    return {**_toolchain_fields, "flags": compiler_flags(optimize)}
 
 
 def _cpu_description() -> str:
@@ -160,10 +166,10 @@ def _cpu_description() -> str:
     return hashlib.sha256(description.encode()).hexdigest()[:16]
 
 
-def module_key(source: str) -> str:
+def module_key(source: str, optimize: bool = True) -> str:
     """The cache key of a module source: a hash of the source and of the tool chain."""
     digest = hashlib.sha256()
-    digest.update(json.dumps(toolchain_description(), sort_keys=True).encode())
+    digest.update(json.dumps(toolchain_description(optimize), sort_keys=True).encode())
     digest.update(b"\0")
     digest.update(source.encode())
     return digest.hexdigest()[:24]
@@ -176,23 +182,23 @@ def _safe_name(name: str) -> str:
     return cleaned[:60]
 
 
-def module_name(source: str, name: str) -> str:
+def module_name(source: str, name: str, optimize: bool = True) -> str:
     """The importable name (and the entry directory name) for ``source`` with readable ``name``."""
-    return f"{_safe_name(name)}_{module_key(source)}"
+    return f"{_safe_name(name)}_{module_key(source, optimize)}"
 
 
-def entry_directory(source: str, name: str) -> Path:
+def entry_directory(source: str, name: str, optimize: bool = True) -> Path:
     """Where the cache entry for this source lives (whether or not it exists yet)."""
-    return cache_directory() / module_name(source, name)
+    return cache_directory() / module_name(source, name, optimize)
 
 
-def load_module(source: str, name: str) -> ModuleType:
+def load_module(source: str, name: str, optimize: bool = True) -> ModuleType:
     """Return the compiled module for ``source``, compiling it only if no process has yet.
 
     ``name`` says what the module is for (``network_cuba``, ``set_neurongroup_v``); it becomes
     part of the file names so that a user can find the generated code.
     """
-    full_name = module_name(source, name)
+    full_name = module_name(source, name, optimize)
     if full_name in _loaded_modules:
         return _loaded_modules[full_name]
     root = cache_directory()
@@ -203,7 +209,7 @@ def load_module(source: str, name: str) -> ModuleType:
         with FileLock(str(root / "locks" / (full_name + ".lock"))):
             module = _try_import(entry, full_name)  # another process may have built it meanwhile
             if module is None:
-                _build_entry(source, root, entry, full_name)
+                _build_entry(source, root, entry, full_name, optimize)
                 module = _try_import(entry, full_name)
                 if module is None:
                     raise CompilationError(
@@ -240,7 +246,9 @@ def _try_import(entry: Path, full_name: str) -> ModuleType | None:
     return module
 
 
-def _build_entry(source: str, root: Path, entry: Path, full_name: str) -> None:
+def _build_entry(
+    source: str, root: Path, entry: Path, full_name: str, optimize: bool = True
+) -> None:
     """Translate and compile ``source`` into a temporary directory, then publish it atomically."""
     started = time.perf_counter()
     root.mkdir(parents=True, exist_ok=True)
@@ -253,7 +261,7 @@ def _build_entry(source: str, root: Path, entry: Path, full_name: str) -> None:
         extension = _extension_path(work, full_name)
         command = [
             *compiler_command(),
-            *compiler_flags(),
+            *compiler_flags(optimize),
             "-shared",
             f"-I{sysconfig.get_paths()['include']}",
             f"-I{RUNTIME_DIR}",
@@ -276,7 +284,7 @@ def _build_entry(source: str, root: Path, entry: Path, full_name: str) -> None:
                 f"Command: {shlex.join(command)}\n"
                 f"Compiler output (first lines):\n{_first_lines(result.stderr)}"
             )
-        manifest = {"module": full_name, "toolchain": toolchain_description()}
+        manifest = {"module": full_name, "toolchain": toolchain_description(optimize)}
         (work / "manifest.json").write_text(json.dumps(manifest, indent=1))
         if entry.exists():
             shutil.rmtree(entry)  # a broken entry; we hold the lock

@@ -75,19 +75,22 @@ def steps_until(time_: float, dt: float) -> int:
     return int(nearest) if abs(steps - nearest) < 1e-4 else int(np.ceil(steps))
 
 
-def build_module(name: str, description: str, roles: list[Role], context: BuildContext):
+def build_module(
+    name: str, description: str, roles: list[Role], context: BuildContext, optimize: bool = True
+):
     """Render ``roles`` into one module, compile it (or take it from the cache), return it.
 
-    ``name`` becomes part of the file names.  Also returns the path of the generated ``.pyx``.
+    ``name`` becomes part of the file names; ``optimize=False`` for code run once (faster to
+    compile).  Also returns the path of the generated ``.pyx``.
     """
     source = render_module(description, roles, context.arguments, context.support_code)
-    module = cache.load_module(source, name)
+    module = cache.load_module(source, name, optimize)
     return module, Path(module.__file__).with_suffix("").with_suffix(".pyx")
 
 
 def run_roles_once(name: str, roles: list[Role], context: BuildContext, time_: float) -> None:
     """Run ``roles`` once, at time ``time_`` (string assignments)."""
-    module, _ = build_module(name, "one-off code", roles, context)
+    module, _ = build_module(name, "one-off code", roles, context, optimize=False)
     step = steps_until(time_, context.dt)
     call_run_steps(module, context.arguments.collect(), step, step + 1, context.dt)
 

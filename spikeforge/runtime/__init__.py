@@ -20,7 +20,10 @@ _background: dict[str, object] = {}
 def _load_containers() -> ModuleType:
     from spikeforge.codegen.cache import load_module
 
-    return load_module((RUNTIME_DIR / "containers.pyx").read_text(), "runtime_containers")
+    # glue code, not in the simulation loop: compiled for speed of compilation
+    return load_module(
+        (RUNTIME_DIR / "containers.pyx").read_text(), "runtime_containers", optimize=False
+    )
 
 
 @cache
@@ -47,7 +50,7 @@ def prebuild_in_background() -> None:
     from spikeforge.codegen.cache import entry_directory
 
     source = (RUNTIME_DIR / "containers.pyx").read_text()
-    if entry_directory(source, "runtime_containers").exists():
+    if entry_directory(source, "runtime_containers", optimize=False).exists():
         return
 
     def build() -> None:
