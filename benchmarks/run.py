@@ -1,24 +1,30 @@
-"""Run the CUBA benchmark: spikeforge against Brian2 (runtime Cython and cpp_standalone).
+"""Run the benchmark models: spikeforge against Brian2 (runtime Cython and cpp_standalone), and
+against NEST 3 and ANNarchy 5 where an interpreter that has them is given.
 
-Every measurement is a fresh process running ``benchmarks/models/cuba.py``. For each duration and
-each repetition, every configuration runs once "cold" (with an empty compilation cache) and once
-"warm" (with a cache that an earlier cold run of the same configuration and duration filled).
-The configurations take turns inside each repetition, so that slow drifts of the machine's load
-affect all of them alike. The report gives medians over the repetitions and the ratios
-spikeforge / Brian2 computed from the medians of this one invocation.
+Every measurement is a fresh process running one script of ``benchmarks/models/``. For each
+model, each case (a simulated duration, and for ``cuba_scaled`` a network size) and each
+repetition, every configuration runs once "cold" (with an empty compilation cache) and once
+"warm" (with a cache that an earlier cold run of the same configuration and case filled), and
+then twice more for the memory per synapse: once with and once without connecting the synapses,
+both with spike monitors that only count. The configurations take turns inside each repetition,
+so that slow drifts of the machine's load affect all of them alike. The report gives medians over
+the repetitions and the ratios spikeforge / peer computed from the medians of this one invocation.
 
-    python benchmarks/run.py                          # 1 s and 10 s, 3 repetitions
-    python benchmarks/run.py --brian2-python /path/to/python-with-brian2 --write-docs
-    python benchmarks/run.py --quick                  # smoke test: 50 ms, 1 repetition
+    python benchmarks/run.py                          # CUBA, 1 s and 10 s, 3 repetitions
+    python benchmarks/run.py --models all --targets --brian2-python PATH --write-docs
+    python benchmarks/run.py --models all --quick     # smoke test: 50 ms, 1 repetition
+    python benchmarks/run.py --targets-only           # the targets table from saved results
 
-Raw results go to ``benchmarks/results/cuba.json`` (``cuba-quick.json`` with ``--quick``);
-``--write-docs`` also replaces the results section of ``docs/benchmarks.md``.
+Raw results go to ``benchmarks/results/<model>.json`` (``<model>-quick.json`` with ``--quick``);
+``--write-docs`` also replaces each model's results section of ``docs/benchmarks.md`` (and the
+targets section with ``--targets``).
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime
+import importlib.util
 import json
 import os
 import platform
@@ -34,14 +40,41 @@ from pathlib import Path
 
 BENCHMARKS = Path(__file__).resolve().parent
 REPOSITORY = BENCHMARKS.parent
-MODEL_SCRIPT = BENCHMARKS / "models" / "cuba.py"
+MODELS_DIRECTORY = BENCHMARKS / "models"
 RESULTS = BENCHMARKS / "results"
 DOCS = REPOSITORY / "docs" / "benchmarks.md"
-START_MARKER = "<!-- cuba-results:start -->"
-END_MARKER = "<!-- cuba-results:end -->"
 QUICK_DURATION = 0.05
+QUICK_SIZES = [16000, 64000]
+#: bytes per synapse is shown only for networks with at least this many synapses: below, the
+#: difference of two peak RSS (pages, allocator arenas) says nothing about one synapse.
+MIN_SYNAPSES_FOR_BYTES = 100_000
 
-#: Figures summarised by their median (per configuration, duration and kind of run).
+
+def markers(section: str) -> tuple[str, str]:
+    return f"<!-- {section}-results:start -->", f"<!-- {section}-results:end -->"
+
+
+@dataclass
+class ModelSpec:
+    name: str
+    script: str
+    title: str
+    durations: list[float]
+    sizes: list[int] | None = None  #: network sizes (``--neurons``), for cuba_scaled
+
+
+MODEL_SPECS = {
+    spec.name: spec
+    for spec in (
+        ModelSpec("cuba", "cuba.py", "CUBA", [1.0, 10.0]),
+        ModelSpec("cobahh", "cobahh.py", "COBAHH", [1.0]),
+        ModelSpec("brunel", "brunel.py", "Brunel with delays", [1.0]),
+        ModelSpec("stdp", "stdp.py", "STDP", [10.0]),
+        ModelSpec("cuba_scaled", "cuba.py", "CUBA scaled", [1.0], sizes=[16000, 64000, 256000]),
+    )
+}
+
+#: Figures summarised by their median (per model, case, configuration and kind of run).
 MEDIAN_FIELDS = (
     "total_s",
     "process_wall_s",
@@ -55,7 +88,32 @@ MEDIAN_FIELDS = (
     "spikes",
     "mean_rate_hz",
     "spikes_per_loop_second",
+    "modules_compiled",
 )
+
+#: Kinds of run: the two timed ones, and the pair for the memory per synapse.
+KINDS = ("cold", "warm", "memory", "memory-unconnected")
+
+
+@dataclass
+class Case:
+    label: str
+    duration: float
+    neurons: int | None = None  #: --neurons for cuba_scaled, None otherwise
+    arguments: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {"label": self.label, "duration_s": self.duration, "neurons": self.neurons}
+
+
+def cases_of(spec: ModelSpec, durations: list[float], sizes: list[int] | None) -> list[Case]:
+    if spec.sizes is None:
+        return [Case(f"{duration:g} s", duration) for duration in durations]
+    return [
+        Case(f"{size} neurons, {duration:g} s", duration, size, ["--neurons", str(size)])
+        for size in (sizes or spec.sizes)
+        for duration in durations
+    ]
 
 
 @dataclass
@@ -71,15 +129,32 @@ class Configuration:
 
 def parse_arguments(argv=None):
     parser = argparse.ArgumentParser(
-        description="CUBA benchmark: spikeforge vs Brian2 (runtime and cpp_standalone)."
+        description="Benchmark models: spikeforge vs Brian2 (runtime and cpp_standalone), "
+        "NEST and ANNarchy."
+    )
+    parser.add_argument(
+        "--models",
+        nargs="+",
+        default=["cuba"],
+        metavar="MODEL",
+        help=f"models to run: {' '.join(MODEL_SPECS)}, or 'all' (default: cuba)",
     )
     parser.add_argument(
         "--durations",
         type=float,
         nargs="+",
-        default=[1.0, 10.0],
+        default=None,
         metavar="SECONDS",
-        help="simulated durations (default: 1 10)",
+        help="simulated durations for every model (default: each model's own: cuba 1 10, "
+        "cobahh 1, brunel 1, stdp 10, cuba_scaled 1)",
+    )
+    parser.add_argument(
+        "--sizes",
+        type=int,
+        nargs="+",
+        default=None,
+        metavar="N",
+        help="network sizes of cuba_scaled (default: 16000 64000 256000)",
     )
     parser.add_argument(
         "--repeats", type=int, default=3, help="repetitions (cold and warm runs each; default 3)"
@@ -97,38 +172,97 @@ def parse_arguments(argv=None):
         metavar="PATH",
         help="Python interpreter with spikeforge installed (default: this one)",
     )
+    parser.add_argument(
+        "--nest-python",
+        default=None,
+        metavar="PATH",
+        help="Python interpreter with NEST 3 (module nest); NEST is skipped without it",
+    )
+    parser.add_argument(
+        "--annarchy-python",
+        default=None,
+        metavar="PATH",
+        help="Python interpreter with ANNarchy 5; ANNarchy is skipped without it",
+    )
     parser.add_argument("--skip-standalone", action="store_true", help="skip Brian2 cpp_standalone")
+    parser.add_argument(
+        "--no-memory",
+        action="store_true",
+        help="skip the two extra runs per repetition that measure the memory per synapse",
+    )
+    parser.add_argument(
+        "--targets",
+        action="store_true",
+        help="also print the table of the issue's targets (spikeforge's medians; models not run "
+        "now are read from their saved results) and run the recompilation check",
+    )
+    parser.add_argument(
+        "--targets-only",
+        action="store_true",
+        help="run no model: only the recompilation check and the targets table from the saved "
+        "results",
+    )
     parser.add_argument(
         "--quick",
         action="store_true",
-        help=f"smoke test: {QUICK_DURATION * 1000:g} ms, 1 repetition; results go to "
-        "cuba-quick.json and can't be written to the docs",
+        help=f"smoke test: {QUICK_DURATION * 1000:g} ms, 1 repetition, cuba_scaled at "
+        f"{' and '.join(map(str, QUICK_SIZES))} neurons unless --sizes is given; results go to "
+        "<model>-quick.json and can't be written to the docs",
     )
     parser.add_argument("--seed", type=int, default=12345, help="random seed of every run")
     parser.add_argument(
         "--timeout", type=float, default=3600, help="seconds before one process is killed"
     )
     parser.add_argument(
-        "--output", type=Path, default=None, help="raw results (default: benchmarks/results/)"
+        "--output",
+        type=Path,
+        default=None,
+        help="raw results file, with a single model (default: benchmarks/results/<model>.json)",
+    )
+    parser.add_argument(
+        "--output-dir",
+        type=Path,
+        default=RESULTS,
+        help="directory of the raw results (default: benchmarks/results/)",
     )
     parser.add_argument(
         "--write-docs",
         action="store_true",
-        help=f"replace the results section of docs/benchmarks.md ({START_MARKER} ... {END_MARKER})",
+        help="replace the results sections of docs/benchmarks.md "
+        "(<!-- MODEL-results:start --> ... <!-- MODEL-results:end -->)",
     )
     args = parser.parse_args(argv)
+    if "all" in args.models:
+        args.models = list(MODEL_SPECS)
+    unknown = [name for name in args.models if name not in MODEL_SPECS]
+    if unknown:
+        parser.error(f"unknown model(s) {' '.join(unknown)}; choose from {' '.join(MODEL_SPECS)}")
+    args.models = list(dict.fromkeys(args.models))  # in the order given, without repeats
+    if args.targets_only:
+        args.models = []
+        args.targets = True
     if args.quick:
         if args.write_docs:
             parser.error("--quick results are smoke-test figures and are never written to docs")
         args.durations = [QUICK_DURATION]
         args.repeats = 1
+        if args.sizes is None:
+            args.sizes = QUICK_SIZES  # building 256000 neurons takes minutes, even for 50 ms
     if args.repeats < 1:
         parser.error("--repeats must be at least 1")
-    if any(duration <= 0 for duration in args.durations):
+    if args.durations is not None and any(duration <= 0 for duration in args.durations):
         parser.error("--durations must be positive")
-    if args.output is None:
-        args.output = RESULTS / ("cuba-quick.json" if args.quick else "cuba.json")
+    if args.sizes is not None and any(size < 10 for size in args.sizes):
+        parser.error("--sizes must be at least 10")
+    if args.output is not None and len(args.models) != 1:
+        parser.error("--output needs exactly one model; use --output-dir for several")
     return args
+
+
+def results_path(args, model: str) -> Path:
+    if args.output is not None:
+        return args.output
+    return args.output_dir / (f"{model}-quick.json" if args.quick else f"{model}.json")
 
 
 # -- interpreters ------------------------------------------------------------------------------
@@ -136,7 +270,10 @@ def parse_arguments(argv=None):
 
 def probe(python: str, module: str) -> tuple[str | None, str | None]:
     """(version of ``module`` under ``python``, None) or (None, why it can't be used)."""
-    code = f"import sys, {module}; print({module}.__version__, '%d.%d.%d' % sys.version_info[:3])"
+    code = (
+        f"import sys, {module}; print(getattr({module}, '__version__', 'unknown'), "
+        "'%d.%d.%d' % sys.version_info[:3])"
+    )
     try:
         result = subprocess.run(
             [python, "-c", code],
@@ -147,12 +284,31 @@ def probe(python: str, module: str) -> tuple[str | None, str | None]:
         )
     except (OSError, subprocess.TimeoutExpired) as error:
         return None, f"cannot run {python}: {error}"
-    if result.returncode != 0:
+    words = result.stdout.split()
+    if result.returncode != 0 or len(words) < 2:
         lines = [line.strip() for line in result.stderr.splitlines() if line.strip()]
         errors = [line for line in lines if "Error" in line]
         why = errors[-1] if errors else (lines[0] if lines else f"exit status {result.returncode}")
         return None, f"{python} cannot import {module} ({why})"
-    return result.stdout.split()[0] + " (Python " + result.stdout.split()[1] + ")", None
+    return words[-2] + " (Python " + words[-1] + ")", None  # NEST may print a banner first
+
+
+def optional_peer(name, label, simulator, python, module, major, option) -> Configuration:
+    """NEST or ANNarchy: used if ``python`` imports ``module`` at version ``major``.x."""
+    config = Configuration(name, label, simulator, "runtime", python)
+    if not python:
+        config.skipped = f"no interpreter given ({option} PATH)"
+    else:
+        version, problem = probe(python, module)
+        if problem:
+            config.skipped = problem
+        elif not version.split(".")[0] == str(major):
+            config.skipped = f"{module} {version} is not version {major}.x"
+        else:
+            config.versions[module] = version
+    if config.skipped:
+        print(f"{label} is skipped: {config.skipped}", file=sys.stderr)
+    return config
 
 
 def configurations(args) -> list[Configuration]:
@@ -194,28 +350,56 @@ def configurations(args) -> list[Configuration]:
     for config in (runtime, standalone):
         if brian2_version:
             config.versions["brian2"] = brian2_version
-    return [spikeforge, runtime, standalone]
+    nest = optional_peer("nest", "NEST", "nest", args.nest_python, "nest", 3, "--nest-python")
+    annarchy = optional_peer(
+        "annarchy", "ANNarchy", "annarchy", args.annarchy_python, "ANNarchy", 5, "--annarchy-python"
+    )
+    return [spikeforge, runtime, standalone, nest, annarchy]
+
+
+def model_support(spec: ModelSpec) -> dict[str, bool]:
+    """Which simulators the model's script has a version for (read from its MODEL object)."""
+    path = MODELS_DIRECTORY / spec.script
+    sys.path.insert(0, str(MODELS_DIRECTORY))
+    try:
+        module_spec = importlib.util.spec_from_file_location(f"_benchmark_{spec.name}", path)
+        module = importlib.util.module_from_spec(module_spec)
+        module_spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(MODELS_DIRECTORY))
+    model = module.MODEL
+    return {
+        "spikeforge": True,
+        "brian2": True,
+        "nest": model.nest_model is not None,
+        "annarchy": model.annarchy_model is not None,
+    }
 
 
 # -- running -----------------------------------------------------------------------------------
 
 
-def run_once(config: Configuration, duration: float, cache_dir: Path, args) -> dict:
-    """One fresh process of ``cuba.py``; its JSON record plus the wall time seen from here."""
+def run_once(
+    config: Configuration, spec: ModelSpec, case: Case, cache_dir: Path, args, extra=()
+) -> dict:
+    """One fresh process of the model's script; its JSON record plus the wall time seen from
+    here."""
     command = [
         config.python,
-        str(MODEL_SCRIPT),
+        str(MODELS_DIRECTORY / spec.script),
         "--simulator",
         config.simulator,
         "--device",
         config.device,
         "--duration",
-        repr(duration),
+        repr(case.duration),
         "--seed",
         str(args.seed),
         "--cache-dir",
         str(cache_dir),
         "--json",
+        *case.arguments,
+        *extra,
     ]
     environment = dict(os.environ)
     environment.pop("SPIKEFORGE_CACHE_DIR", None)  # the script sets it from --cache-dir
@@ -251,48 +435,95 @@ def run_once(config: Configuration, duration: float, cache_dir: Path, args) -> d
     return record
 
 
-def run_all(args, configs: list[Configuration], work: Path) -> list[dict]:
-    active = [config for config in configs if not config.skipped]
-    total = len(args.durations) * args.repeats * len(active) * 2
+#: Extra script options of each kind of run.
+KIND_OPTIONS = {
+    "cold": (),
+    "warm": (),
+    "memory": ("--count-spikes-only",),
+    "memory-unconnected": ("--count-spikes-only", "--no-connect"),
+}
+
+
+def shares_cache(config: Configuration) -> bool:
+    """Whether other variants of a model can use the warm cache of the timed runs: true for
+    caches that hold one entry per generated module (spikeforge, Brian2's Cython cache), false
+    for a project or compilation directory that a variant would overwrite."""
+    return config.simulator == "spikeforge" or (
+        config.simulator == "brian2" and config.device == "runtime"
+    )
+
+
+def run_model(args, spec: ModelSpec, cases: list[Case], active, work: Path) -> list[dict]:
+    kinds = ("cold", "warm") if args.no_memory else KINDS
+    total = len(cases) * args.repeats * len(active) * len(kinds)
     done = 0
     runs = []
-    warm_caches: dict[tuple[str, float], Path] = {}
-    for duration in args.durations:
+    warm_caches: dict[tuple[str, str], Path] = {}
+    variant_caches: dict[tuple[str, str, str], Path] = {}
+
+    def announce(text):
+        print(text, end=" ", file=sys.stderr, flush=True)
+
+    def report(record, kind):
+        if "error" in record:
+            print(f"FAILED ({record['error']})", file=sys.stderr)
+            print(record.get("output_tail", ""), file=sys.stderr)
+        elif kind.startswith("memory"):
+            print(
+                f"peak RSS {record['peak_rss_mib']:.0f} MiB, {record['synapses']} synapses",
+                file=sys.stderr,
+            )
+        else:
+            print(
+                f"total {record['total_s']:.2f} s, run {record['run_s']:.2f} s",
+                file=sys.stderr,
+            )
+
+    for case in cases:
         for repetition in range(args.repeats):
             for config in active:
-                for kind in ("cold", "warm"):
+                for kind in kinds:
+                    key = (config.name, case.label)
                     if kind == "cold":
                         cache = Path(tempfile.mkdtemp(prefix=f"{config.name}-cold-", dir=work))
-                    else:
-                        cache = warm_caches.get((config.name, duration))
+                    elif kind == "warm" or shares_cache(config):
+                        cache = warm_caches.get(key)
                         if cache is None:  # every cold run so far failed
                             cache = Path(tempfile.mkdtemp(prefix=f"{config.name}-warm-", dir=work))
+                            warm_caches[key] = cache
+                    else:
+                        cache = variant_caches.get((*key, kind))
+                        if cache is None:
+                            cache = Path(
+                                tempfile.mkdtemp(prefix=f"{config.name}-{kind}-", dir=work)
+                            )
+                            variant_caches[(*key, kind)] = cache
+                    if kind.startswith("memory") and repetition == 0 and config.simulator != "nest":
+                        # Fill the cache for this variant first: a run that compiles has the
+                        # compiler's memory in its peak RSS.
+                        announce(f"[prime] {spec.name} {config.name} {kind} {case.label} ...")
+                        record = run_once(config, spec, case, cache, args, KIND_OPTIONS[kind])
+                        record.update(configuration=config.name, kind=f"prime-{kind}")
+                        record.update(repetition=repetition, case=case.label)
+                        record.update(requested_duration_s=case.duration)
+                        runs.append(record)
+                        report(record, kind)
                     done += 1
-                    print(
-                        f"[{done}/{total}] {config.name} {kind} {duration:g} s "
-                        f"(repetition {repetition + 1}) ...",
-                        end=" ",
-                        file=sys.stderr,
-                        flush=True,
+                    announce(
+                        f"[{done}/{total}] {spec.name} {config.name} {kind} {case.label} "
+                        f"(repetition {repetition + 1}) ..."
                     )
-                    record = run_once(config, duration, cache, args)
+                    record = run_once(config, spec, case, cache, args, KIND_OPTIONS[kind])
                     record.update(
                         configuration=config.name,
                         kind=kind,
                         repetition=repetition,
-                        requested_duration_s=duration,
+                        case=case.label,
+                        requested_duration_s=case.duration,
                     )
                     runs.append(record)
-                    if "error" in record:
-                        print(f"FAILED ({record['error']})", file=sys.stderr)
-                        print(record.get("output_tail", ""), file=sys.stderr)
-                    else:
-                        print(
-                            f"total {record['total_s']:.2f} s, run {record['run_s']:.2f} s",
-                            file=sys.stderr,
-                        )
+                    report(record, kind)
                     if kind == "cold":
-                        key = (config.name, duration)
                         if key not in warm_caches and "error" not in record:
                             warm_caches[key] = cache  # filled: the warm runs use it
                         else:
@@ -303,25 +534,29 @@ def run_all(args, configs: list[Configuration], work: Path) -> list[dict]:
 # -- summary -----------------------------------------------------------------------------------
 
 
-def summarise(runs: list[dict], configs, durations) -> list[dict]:
+def summarise(runs: list[dict], configs, cases: list[dict]) -> list[dict]:
     summary = []
-    for duration in durations:
+    for case in cases:
         for config in configs:
-            if config.skipped:
+            if config["skipped"]:
                 continue
-            for kind in ("cold", "warm"):
+            for kind in KINDS:
                 chosen = [
                     run
                     for run in runs
-                    if run["configuration"] == config.name
+                    if run["configuration"] == config["name"]
                     and run["kind"] == kind
-                    and run["requested_duration_s"] == duration
+                    and run.get("case") == case["label"]
                 ]
+                if not chosen:
+                    continue
                 good = [run for run in chosen if "error" not in run]
                 entry = {
-                    "configuration": config.name,
+                    "configuration": config["name"],
                     "kind": kind,
-                    "duration_s": duration,
+                    "case": case["label"],
+                    "duration_s": case["duration_s"],
+                    "neurons": case.get("neurons"),
                     "runs": len(good),
                     "failed": len(chosen) - len(good),
                 }
@@ -332,27 +567,36 @@ def summarise(runs: list[dict], configs, durations) -> list[dict]:
     return summary
 
 
-def lookup(summary, config, kind, duration, name):
+def lookup(summary, config, kind, case, name):
     for entry in summary:
-        if (entry["configuration"], entry["kind"], entry["duration_s"]) == (
-            config,
-            kind,
-            duration,
-        ):
+        if (entry["configuration"], entry["kind"], entry["case"]) == (config, kind, case):
             return entry.get(name)
     return None
 
 
-def memory(summary, config, duration):
-    """Peak RSS of a warm run: the Python process, plus the binary for cpp_standalone (the
-    Python process stays alive while the binary runs)."""
-    own = lookup(summary, config, "warm", duration, "peak_rss_mib")
-    binary = lookup(summary, config, "warm", duration, "binary_peak_rss_mib")
+def memory(summary, config, case, kind="warm"):
+    """Peak RSS of a run: the Python process, plus the binary for cpp_standalone (the Python
+    process stays alive while the binary runs). (MiB, text for the table)."""
+    own = lookup(summary, config, kind, case, "peak_rss_mib")
+    binary = lookup(summary, config, kind, case, "binary_peak_rss_mib")
     if own is None:
         return None, "–"
     if binary is None:
         return own, f"{own:.0f}"
     return own + binary, f"{own:.0f} + {binary:.0f}"
+
+
+def bytes_per_synapse(summary, config, case):
+    """(peak RSS with synapses - peak RSS without) / synapses, both warm and counting spikes
+    only; None where it was not measured or the network has too few synapses for it."""
+    connected = memory(summary, config, case, "memory")[0]
+    unconnected = memory(summary, config, case, "memory-unconnected")[0]
+    synapses = lookup(summary, config, "memory", case, "synapses")
+    if connected is None or unconnected is None or not synapses:
+        return None
+    if synapses < MIN_SYNAPSES_FOR_BYTES:
+        return None
+    return (connected - unconnected) * 1024 * 1024 / synapses
 
 
 def seconds(value) -> str:
@@ -382,6 +626,7 @@ def report(results: dict) -> str:
     configs = [config for config in results["configurations"] if not config["skipped"]]
     labels = {config["name"]: config["label"] for config in results["configurations"]}
     machine = results["machine"]
+    cases = [case["label"] for case in results["settings"]["cases"]]
     lines = [
         f"Command: `{results['command']}`",
         "",
@@ -402,21 +647,22 @@ def report(results: dict) -> str:
         lines.append(f"- {config['label']}: {state}")
     lines += [
         "",
-        "Times in seconds (wall clock); RSS in MiB.",
+        "Times in seconds (wall clock); RSS in MiB; bytes per synapse from two more warm runs "
+        "with and without `connect()` (see docs/benchmarks.md).",
         "",
         "| simulated | configuration | cold total | warm total | warm run() | warm loop "
-        "| cold compile | synapses | spikes | rate (Hz) | peak RSS, warm |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| cold compile | synapses | spikes | rate (Hz) | peak RSS, warm | bytes/synapse |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for duration in results["settings"]["durations"]:
+    for case in cases:
         for config in configs:
             name = config["name"]
 
-            def get(kind, field_name, name=name, duration=duration):
-                return lookup(summary, name, kind, duration, field_name)
+            def get(kind, field_name, name=name, case=case):
+                return lookup(summary, name, kind, case, field_name)
 
             cells = [
-                f"{duration:g} s",
+                case,
                 labels[name],
                 seconds(get("cold", "total_s")),
                 seconds(get("warm", "total_s")),
@@ -426,25 +672,39 @@ def report(results: dict) -> str:
                 number(get("warm", "synapses"), ".0f"),
                 number(get("warm", "spikes"), ".0f"),
                 number(get("warm", "mean_rate_hz"), ".2f"),
-                memory(summary, name, duration)[1],
+                memory(summary, name, case)[1],
+                number(bytes_per_synapse(summary, name, case), ".1f"),
             ]
             lines.append("| " + " | ".join(cells) + " |")
+    few = [
+        entry
+        for entry in summary
+        if entry["kind"] == "memory"
+        and entry["synapses"] is not None
+        and entry["synapses"] < MIN_SYNAPSES_FOR_BYTES
+    ]
+    if few:
+        lines += [
+            "",
+            f"Bytes per synapse are not given for fewer than {MIN_SYNAPSES_FOR_BYTES:,} "
+            "synapses: the difference of two peak RSS is then mostly noise.",
+        ]
     failures = [run for run in results["runs"] if "error" in run]
     if failures:
         lines += ["", f"{len(failures)} run(s) failed; see the raw results."]
-    brian2 = [config for config in configs if config["simulator"] == "brian2"]
-    if brian2 and any(config["name"] == "spikeforge" for config in configs):
+    peers = [config for config in configs if config["name"] != "spikeforge"]
+    if peers and any(config["name"] == "spikeforge" for config in configs):
         lines += [
             "",
-            "Ratios spikeforge / Brian2 of the medians above (below 1: spikeforge is faster "
-            "or smaller):",
+            "Ratios spikeforge / peer of the medians above (below 1: spikeforge is faster "
+            "or smaller; the spikes, a cross-check, should be close to 1):",
             "",
             "| simulated | against | cold total | warm total | warm run() | warm loop "
-            "| peak RSS, warm |",
-            "|---|---|---:|---:|---:|---:|---:|",
+            "| peak RSS, warm | bytes/synapse | spikes |",
+            "|---|---|---:|---:|---:|---:|---:|---:|---:|",
         ]
-        for duration in results["settings"]["durations"]:
-            for config in brian2:
+        for case in cases:
+            for config in peers:
                 cells = []
                 for kind, field_name in (
                     ("cold", "total_s"),
@@ -454,17 +714,29 @@ def report(results: dict) -> str:
                 ):
                     cells.append(
                         ratio(
-                            lookup(summary, "spikeforge", kind, duration, field_name),
-                            lookup(summary, config["name"], kind, duration, field_name),
+                            lookup(summary, "spikeforge", kind, case, field_name),
+                            lookup(summary, config["name"], kind, case, field_name),
                         )
                     )
                 cells.append(
                     ratio(
-                        memory(summary, "spikeforge", duration)[0],
-                        memory(summary, config["name"], duration)[0],
+                        memory(summary, "spikeforge", case)[0],
+                        memory(summary, config["name"], case)[0],
                     )
                 )
-                lines.append(f"| {duration:g} s | {config['label']} | " + " | ".join(cells) + " |")
+                cells.append(
+                    ratio(
+                        bytes_per_synapse(summary, "spikeforge", case),
+                        bytes_per_synapse(summary, config["name"], case),
+                    )
+                )
+                cells.append(
+                    ratio(
+                        lookup(summary, "spikeforge", "warm", case, "spikes"),
+                        lookup(summary, config["name"], "warm", case, "spikes"),
+                    )
+                )
+                lines.append(f"| {case} | {config['label']} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
@@ -493,64 +765,275 @@ def load_average() -> str:
         return "unknown"
 
 
-def write_docs(markdown: str) -> None:
+def write_docs(section: str, markdown: str) -> None:
+    start_marker, end_marker = markers(section)
     text = DOCS.read_text()
-    start, end = text.find(START_MARKER), text.find(END_MARKER)
+    start, end = text.find(start_marker), text.find(end_marker)
     if start < 0 or end < start:
-        sys.exit(f"{DOCS} has no {START_MARKER} ... {END_MARKER} section")
-    updated = text[: start + len(START_MARKER)] + "\n\n" + markdown + "\n\n" + text[end:]
+        sys.exit(f"{DOCS} has no {start_marker} ... {end_marker} section")
+    updated = text[: start + len(start_marker)] + "\n\n" + markdown + "\n\n" + text[end:]
     DOCS.write_text(updated)
-    print(f"Updated {DOCS}", file=sys.stderr)
+    print(f"Updated the {section} section of {DOCS}", file=sys.stderr)
+
+
+# -- targets -----------------------------------------------------------------------------------
+
+
+@dataclass
+class Target:
+    """One target of the benchmark issue, checked against spikeforge's median."""
+
+    description: str
+    model: str
+    duration: float
+    neurons: int | None
+    figure: str  #: "total_s", "loop_s", "peak_mb" or "bytes_per_synapse"
+    kind: str  #: the kind of run the figure is taken from
+    limit: float
+    unit: str
+
+
+TARGETS = [
+    Target("CUBA, 1 s: cold total", "cuba", 1.0, None, "total_s", "cold", 5.0, "s"),
+    Target("CUBA, 1 s: warm total", "cuba", 1.0, None, "total_s", "warm", 1.0, "s"),
+    Target("CUBA, 10 s: loop", "cuba", 10.0, None, "loop_s", "warm", 0.9, "s"),
+    Target("COBAHH, 1 s: loop", "cobahh", 1.0, None, "loop_s", "warm", 4.5, "s"),
+    Target("Brunel with delays, 1 s: loop", "brunel", 1.0, None, "loop_s", "warm", 2.5, "s"),
+    Target("STDP, 10 s: loop", "stdp", 10.0, None, "loop_s", "warm", 0.35, "s"),
+    Target(
+        "CUBA, 64000 neurons: peak RSS", "cuba_scaled", 1.0, 64000, "peak_mb", "warm", 120, "MB"
+    ),
+    Target(
+        "CUBA, 64000 neurons: bytes per synapse",
+        "cuba_scaled",
+        1.0,
+        64000,
+        "bytes_per_synapse",
+        "memory",
+        16,
+        "bytes",
+    ),
+]
+
+#: The recompilation check: the CUBA script once, then again in a fresh process with the same
+#: cache, another network size and another membrane time constant.
+RECOMPILE_FIRST = ["--neurons", "4000", "--taum-ms", "20"]
+RECOMPILE_SECOND = ["--neurons", "4400", "--taum-ms", "21"]
+
+
+def normalise(results: dict) -> dict:
+    """Results written before there were cases (CUBA only): one case per duration."""
+    settings = results["settings"]
+    if "cases" not in settings:
+        settings["cases"] = [
+            {"label": f"{duration:g} s", "duration_s": duration, "neurons": None}
+            for duration in settings["durations"]
+        ]
+        for entry in results.get("summary", []):
+            entry.setdefault("case", f"{entry['duration_s']:g} s")
+    return results
+
+
+def find_case(results: dict, target: Target, quick: bool):
+    """The label of the case of ``results`` that ``target`` is about (any duration for --quick)."""
+    for case in results["settings"]["cases"]:
+        if case.get("neurons") != target.neurons:
+            continue
+        if quick or abs(case["duration_s"] - target.duration) < 1e-9:
+            return case["label"]
+    return None
+
+
+def recompile_check(args, work: Path) -> dict:
+    """Run CUBA (spikeforge), then again with another N and constant, fresh process, same
+    cache: how many modules did the second run compile?"""
+    spec = MODEL_SPECS["cuba"]
+    config = Configuration(
+        "spikeforge", "spikeforge", "spikeforge", "runtime", args.spikeforge_python
+    )
+    cache = Path(tempfile.mkdtemp(prefix="recompile-", dir=work))
+    outcome = {"first": RECOMPILE_FIRST, "second": RECOMPILE_SECOND}
+    for step, arguments in (("first", RECOMPILE_FIRST), ("second", RECOMPILE_SECOND)):
+        print(f"[recompile check] cuba {shlex.join(arguments)} ...", end=" ", file=sys.stderr)
+        case = Case(step, 0.1, None, arguments)
+        record = run_once(config, spec, case, cache, args)
+        if "error" in record:
+            print(f"FAILED ({record['error']})", file=sys.stderr)
+            print(record.get("output_tail", ""), file=sys.stderr)
+            outcome["error"] = f"{step} run: {record['error']}"
+            return outcome
+        print(f"{record['modules_compiled']} module(s) compiled", file=sys.stderr)
+        outcome[f"{step}_compiled"] = record["modules_compiled_names"]
+    outcome["compiled"] = len(outcome["second_compiled"])
+    return outcome
+
+
+def targets_report(args, results_by_model: dict, recompile: dict) -> tuple[str, dict]:
+    """The Markdown table of the targets, and its data."""
+    rows, data = [], []
+    sources = {}
+    for target in TARGETS:
+        results = results_by_model.get(target.model)
+        source = "this invocation"
+        if results is None:
+            name = f"{target.model}-quick.json" if args.quick else f"{target.model}.json"
+            path = args.output_dir / name
+            if path.is_file():
+                results = normalise(json.loads(path.read_text()))
+                shown_path = (
+                    path.relative_to(REPOSITORY) if path.is_relative_to(REPOSITORY) else path
+                )
+                source = f"`{shown_path}`"
+        value, case = None, None
+        if results is not None:
+            quick = bool(results["settings"].get("quick"))
+            case = find_case(results, target, quick)
+            summary = results["summary"]
+            if case is not None:
+                if target.figure == "peak_mb":
+                    mib = memory(summary, "spikeforge", case, target.kind)[0]
+                    value = None if mib is None else mib * 1024 * 1024 / 1e6
+                elif target.figure == "bytes_per_synapse":
+                    value = bytes_per_synapse(summary, "spikeforge", case)
+                else:
+                    value = lookup(summary, "spikeforge", target.kind, case, target.figure)
+            sources[source] = (
+                results.get("started", "?") + (" (smoke test)" if quick else "")
+                if source != "this invocation"
+                else None
+            )
+        met = "–" if value is None else ("yes" if value <= target.limit else "**no**")
+        shown = "not measured" if value is None else f"{value:.3g} {target.unit}"
+        rows.append(
+            f"| {target.description} | ≤ {target.limit:g} {target.unit} | {shown} | {met} "
+            f"| {source if results is not None else '–'} |"
+        )
+        data.append({**target.__dict__, "case": case, "value": value, "source": source})
+    compiled = recompile.get("compiled")
+    met = "–" if compiled is None else ("yes" if compiled == 0 else "**no**")
+    shown = recompile.get("error")
+    if shown is None:
+        names = recompile["second_compiled"]
+        shown = f"{compiled} module(s)" + (f": {', '.join(names)}" if names else "")
+    rows.append(
+        "| changing N and a constant compiles nothing (CUBA 4000 → 4400 neurons, "
+        f"taum 20 → 21 ms, fresh process, warm cache) | 0 modules | {shown} | {met} "
+        "| this invocation |"
+    )
+    data.append({"description": "recompilation check", **recompile})
+    lines = [
+        f"Command: `{args.command}`",
+        "",
+    ]
+    if args.quick or any("smoke" in (text or "") for text in sources.values()):
+        lines += ["**Smoke-test figures (`--quick`): not a measurement.**", ""]
+    lines += [
+        f"Checked {datetime.datetime.now().isoformat(timespec='seconds')}: spikeforge's "
+        "medians against the targets of the benchmark issue (MB = 10^6 bytes).",
+        "",
+        "| target | limit | spikeforge | met | from |",
+        "|---|---:|---:|---|---|",
+        *rows,
+    ]
+    dated = {source: when for source, when in sources.items() if when}
+    if dated:
+        lines += ["", "Saved results: " + "; ".join(f"{s} of {w}" for s, w in dated.items()) + "."]
+    return "\n".join(lines), {"targets": data}
+
+
+# -- main --------------------------------------------------------------------------------------
+
+
+def redacted_command(args, argv) -> str:
+    command = shlex.join(["python", *sys.argv]) if argv is None else shlex.join(["python", *argv])
+    # Paths of this machine's interpreters are not for the docs.
+    for path, name in (
+        (args.brian2_python, "PYTHON_WITH_BRIAN2"),
+        (args.nest_python, "PYTHON_WITH_NEST"),
+        (args.annarchy_python, "PYTHON_WITH_ANNARCHY"),
+    ):
+        if path:
+            command = command.replace(path, name)
+    if args.spikeforge_python != sys.executable:
+        command = command.replace(args.spikeforge_python, "PYTHON_WITH_SPIKEFORGE")
+    return command
 
 
 def main(argv=None) -> None:
     args = parse_arguments(argv)
-    command = shlex.join(["python", *sys.argv]) if argv is None else shlex.join(argv)
-    if args.brian2_python:  # a path of this machine: not for the docs
-        command = command.replace(args.brian2_python, "PYTHON_WITH_BRIAN2")
-    configs = configurations(args)
-    results = {
-        "benchmark": "cuba",
-        "command": command,
-        "started": datetime.datetime.now().isoformat(timespec="seconds"),
-        "machine": machine_description(),
-        "settings": {
-            "durations": args.durations,
-            "repeats": args.repeats,
-            "seed": args.seed,
-            "quick": args.quick,
-        },
-        "configurations": [
-            {
-                "name": config.name,
-                "label": config.label,
-                "simulator": config.simulator,
-                "device": config.device,
-                "python": config.python,
-                "versions": config.versions,
-                "skipped": config.skipped,
-            }
-            for config in configs
-        ],
-    }
+    args.command = redacted_command(args, argv)
+    configs = configurations(args) if args.models else []
+    results_by_model = {}
     work = Path(tempfile.mkdtemp(prefix="spikeforge-bench-"))
     try:
-        results["runs"] = run_all(args, configs, work)
+        for model in args.models:
+            spec = MODEL_SPECS[model]
+            cases = cases_of(spec, args.durations or spec.durations, args.sizes)
+            support = model_support(spec)
+            model_configs = []
+            for config in configs:
+                copy = Configuration(**config.__dict__)
+                copy.versions = dict(config.versions)
+                if not copy.skipped and not support[config.simulator]:
+                    copy.skipped = f"the {model} benchmark has no {config.label} version"
+                    print(f"{config.label} is skipped for {model}: {copy.skipped}", file=sys.stderr)
+                model_configs.append(copy)
+            results = {
+                "benchmark": model,
+                "command": args.command,
+                "started": datetime.datetime.now().isoformat(timespec="seconds"),
+                "machine": machine_description(),
+                "settings": {
+                    "durations": args.durations or spec.durations,
+                    "cases": [case.as_dict() for case in cases],
+                    "repeats": args.repeats,
+                    "seed": args.seed,
+                    "quick": args.quick,
+                    "memory": not args.no_memory,
+                },
+                "configurations": [
+                    {
+                        "name": config.name,
+                        "label": config.label,
+                        "simulator": config.simulator,
+                        "device": config.device,
+                        "versions": config.versions,
+                        "skipped": config.skipped,
+                    }
+                    for config in model_configs
+                ],
+            }
+            active = [config for config in model_configs if not config.skipped]
+            results["runs"] = run_model(args, spec, cases, active, work)
+            results["finished"] = datetime.datetime.now().isoformat(timespec="seconds")
+            results["machine"]["load_after"] = load_average()
+            results["summary"] = summarise(
+                results["runs"], results["configurations"], results["settings"]["cases"]
+            )
+            markdown = report(results)
+            results["markdown"] = markdown
+            output = results_path(args, model)
+            output.parent.mkdir(parents=True, exist_ok=True)
+            output.write_text(json.dumps(results, indent=1) + "\n")
+            print(f"\n## {spec.title}\n\n{markdown}\n")
+            print(f"Raw results: {output}", file=sys.stderr)
+            if args.write_docs:
+                write_docs(model, markdown)
+            results_by_model[model] = results
+        if args.targets:
+            recompile = recompile_check(args, work)
+            markdown, data = targets_report(args, results_by_model, recompile)
+            print(f"\n## Targets\n\n{markdown}\n")
+            output = args.output_dir / ("targets-quick.json" if args.quick else "targets.json")
+            output.parent.mkdir(parents=True, exist_ok=True)
+            output.write_text(json.dumps({"command": args.command, **data}, indent=1) + "\n")
+            print(f"Raw results: {output}", file=sys.stderr)
+            if args.write_docs:
+                write_docs("targets", markdown)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    results["finished"] = datetime.datetime.now().isoformat(timespec="seconds")
-    results["machine"]["load_after"] = load_average()
-    results["summary"] = summarise(results["runs"], configs, args.durations)
-    markdown = report(results)
-    results["markdown"] = markdown
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(results, indent=1) + "\n")
-    print(markdown)
-    print(f"\nRaw results: {args.output}", file=sys.stderr)
     if args.quick:
         print("(--quick: smoke-test figures, not a measurement)", file=sys.stderr)
-    if args.write_docs:
-        write_docs(markdown)
 
 
 if __name__ == "__main__":

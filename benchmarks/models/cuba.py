@@ -1,12 +1,17 @@
 """CUBA benchmark network (Vogels & Abbott 2005, as in Brian2's ``examples/CUBA.py``).
 
 The model is written once, in :func:`cuba`, as a function of the simulator module (``spikeforge``
-or ``brian2``); the rest of this file times one run of it in this process and reports the
-figures. Run it as a script, one configuration per process:
+or ``brian2``); :func:`cuba_nest` and :func:`cuba_annarchy` are the same network for NEST and
+ANNarchy. ``_harness.py`` times one run of it in this process and reports the figures. Run it as a
+script, one configuration per process:
 
     python benchmarks/models/cuba.py --simulator spikeforge --duration 1 --json
     python3.13 benchmarks/models/cuba.py --simulator brian2 --device runtime --duration 1 --json
     python3.13 benchmarks/models/cuba.py --simulator brian2 --device cpp_standalone --json
+    python benchmarks/models/cuba.py --neurons 64000 --duration 1 --json    # the scaled CUBA
+
+Every neuron receives 80 synapses on average: the connection probability is 80 / N (0.02 for the
+default 4000 neurons), so the dynamics stay the same at every size.
 
 With ``--json`` it prints one JSON line (the last line of stdout). ``--cache-dir`` names the
 compilation cache to use: ``$SPIKEFORGE_CACHE_DIR`` for spikeforge,
@@ -20,32 +25,33 @@ import time
 
 _SCRIPT_STARTED = time.perf_counter()  # "total" is measured from here
 
-import argparse  # noqa: E402
-import json  # noqa: E402
-import os  # noqa: E402
-import platform  # noqa: E402
-import resource  # noqa: E402
-import shutil  # noqa: E402
-import sys  # noqa: E402
-import tempfile  # noqa: E402
+import _harness  # noqa: E402
 
 N_NEURONS = 4000
-CONNECTION_PROBABILITY = 0.02
+SYNAPSES_PER_NEURON = 80  #: mean number of synapses onto each neuron: p = 80 / N
+EXCITATORY_FRACTION = 0.8
 
 
-def cuba(sim, duration_seconds, random_seed=None):
+def _sizes(params):
+    n = params.extra["neurons"]
+    return n, int(round(EXCITATORY_FRACTION * n)), SYNAPSES_PER_NEURON / n
+
+
+def cuba(sim, params):
     """Build the CUBA network with simulator module ``sim``, run it, and return its figures.
 
     Only names that both simulators share are used. External constants come from this function's
-    local variables (the implicit namespace of ``run``), as in Brian2's example script.
+    local variables (the implicit namespace of ``run``), as in Brian2's example script; the sizes
+    are such constants too (``n_exc``, ``p``), so that another ``--neurons`` changes no code.
     Returns the seconds spent in ``run()`` and the counts needed to cross-check the simulators.
     """
     ms, mV, second = sim.ms, sim.mV, sim.second
-    if random_seed is not None:
-        sim.seed(random_seed)
+    if params.seed is not None:
+        sim.seed(params.seed)
+    n, n_exc, p = _sizes(params)
     # The constants below are read by the model strings, through the namespace of run() (this
     # function's locals), which linters can't see: hence the noqa comments.
-    taum = 20 * ms  # noqa: F841
+    taum = params.extra["taum_ms"] * ms  # noqa: F841  (20 ms)
     taue = 5 * ms  # noqa: F841
     taui = 10 * ms  # noqa: F841
     Vt = -50 * mV  # noqa: F841
@@ -58,9 +64,7 @@ def cuba(sim, duration_seconds, random_seed=None):
     dgi/dt = -gi/taui : volt
     """
 
-    P = sim.NeuronGroup(
-        N_NEURONS, eqs, threshold="v>Vt", reset="v = Vr", refractory=5 * ms, method="exact"
-    )
+    P = sim.NeuronGroup(n, eqs, threshold="v>Vt", reset="v = Vr", refractory=5 * ms, method="exact")
     P.v = "Vr + rand() * (Vt - Vr)"
     P.ge = 0 * mV
     P.gi = 0 * mV
@@ -69,13 +73,17 @@ def cuba(sim, duration_seconds, random_seed=None):
     wi = (-20 * 4.5 / 10) * mV  # noqa: F841  (inhibitory synaptic weight)
     Ce = sim.Synapses(P, P, on_pre="ge += we")
     Ci = sim.Synapses(P, P, on_pre="gi += wi")
-    Ce.connect("i<3200", p=CONNECTION_PROBABILITY)
-    Ci.connect("i>=3200", p=CONNECTION_PROBABILITY)
+    if params.connect:
+        Ce.connect("i<n_exc", p=p)
+        Ci.connect("i>=n_exc", p=p)
+    else:  # no synapses (Brian2 refuses to run Synapses that were never connected)
+        Ce.connect(False)
+        Ci.connect(False)
 
-    s_mon = sim.SpikeMonitor(P)
+    s_mon = sim.SpikeMonitor(P, record=params.record_spikes)
 
     run_started = time.perf_counter()
-    sim.run(duration_seconds * second, report=None)
+    sim.run(params.duration * second, report=None)
     run_seconds = time.perf_counter() - run_started
 
     return {
@@ -87,214 +95,102 @@ def cuba(sim, duration_seconds, random_seed=None):
     }
 
 
-# -- instrumentation per simulator -------------------------------------------------------------
+def cuba_nest(nest, params):
+    """The same network in NEST 3: ``iaf_psc_exp`` neurons.
 
-
-def _prepare_spikeforge(args):
-    """Import spikeforge; the cache directory is taken from the environment at build time."""
-    if args.cache_dir:
-        os.environ["SPIKEFORGE_CACHE_DIR"] = args.cache_dir
-    import spikeforge
-
-    return spikeforge, {}
-
-
-def _spikeforge_figures(sim, state):
-    from spikeforge.codegen import cache
-
-    statistics = dict(sim.magic_network.last_run_statistics)
-    return {
-        "loop_s": statistics.get("loop"),
-        "loop_source": "magic_network.last_run_statistics['loop']",
-        "compile_s": cache.statistics.seconds_compiling,
-        "compile_source": "spikeforge.codegen.cache.statistics.seconds_compiling",
-        "modules_compiled": len(cache.statistics.compiled),
-        "modules_loaded": len(cache.statistics.loaded),
-        "run_statistics": statistics,
-        "cache_dir": str(cache.cache_directory()),
-        "version": sim.__version__,
-    }
-
-
-def _prepare_brian2(args):
-    import brian2
-
-    state = {"compile_s": 0.0, "compiled": 0}
-    if args.device == "runtime":
-        # Cython explicitly: with the default 'auto' target Brian2 would fall back to numpy
-        # silently if Cython did not work.
-        brian2.prefs.codegen.target = "cython"
-        if args.cache_dir:
-            brian2.prefs.codegen.runtime.cython.cache_dir = args.cache_dir
-        _time_brian2_cython_builds(state)
-    else:
-        directory = args.cache_dir
-        if not directory:
-            directory = tempfile.mkdtemp(prefix="cuba-standalone-")
-            state["remove_directory"] = directory
-        state["directory"] = directory
-        brian2.prefs.devices.cpp_standalone.openmp_threads = 0  # the default: one thread
-        gnu_time = shutil.which("time") if sys.platform.startswith("linux") else None
-        if gnu_time and not args.no_binary_rss:
-            # The binary's own peak RSS. getrusage(RUSAGE_CHILDREN) can't give it: a child
-            # forked from this (large) Python process is charged with the parent's pages.
-            # GNU time is a small process in between, and adds about a millisecond.
-            rss_file = os.path.join(tempfile.mkdtemp(prefix="cuba-rss-"), "maxrss_kib")
-            state["binary_rss_file"] = rss_file
-            brian2.prefs.devices.cpp_standalone.run_cmd_unix = [
-                gnu_time,
-                "-f",
-                "%M",
-                "-o",
-                rss_file,
-                "./main",
-            ]
-        brian2.set_device("cpp_standalone", directory=directory, build_on_run=True)
-    return brian2, state
-
-
-def _time_brian2_cython_builds(state):
-    """Count the time Brian2 spends building Cython extensions (a missing ``.so`` in its cache).
-
-    Brian2 does not report this itself. ``CythonExtensionManager._load_module`` either imports a
-    cached extension or translates and compiles it first; only the calls that had to compile are
-    counted, which matches what spikeforge's ``seconds_compiling`` counts.
+    Brian2's ``ge`` and ``gi`` are voltages that enter as ``ge/taum``; NEST's synaptic currents
+    enter as ``I/C_m``, so a weight of ``w`` mV becomes ``w * C_m / tau_m`` pA (C_m is arbitrary).
+    NEST's smallest delay is one time step (0.1 ms); Brian2's synapses here have none.
     """
-    from brian2.codegen.runtime.cython_rt.extension_manager import CythonExtensionManager
-
-    original = CythonExtensionManager._load_module
-
-    def timed_load_module(self, module_path, *args, **kwargs):
-        must_compile = not os.path.isfile(module_path)
-        started = time.perf_counter()
-        try:
-            return original(self, module_path, *args, **kwargs)
-        finally:
-            if must_compile:
-                state["compile_s"] += time.perf_counter() - started
-                state["compiled"] += 1
-
-    CythonExtensionManager._load_module = timed_load_module
-
-
-def _brian2_figures(sim, state, args):
-    from brian2.devices.device import get_device
-
-    device = get_device()
-    figures = {"version": sim.__version__}
-    last_run_time = getattr(device, "_last_run_time", None)
-    figures["loop_s"] = float(last_run_time) if last_run_time is not None else None
-    if args.device == "runtime":
-        figures["loop_source"] = (
-            "device._last_run_time (Network.run: time after before_run, i.e. after code "
-            "objects are created and compiled, to the end of the time-step loop)"
-        )
-        figures["compile_s"] = state["compile_s"]
-        figures["compile_source"] = (
-            "time in CythonExtensionManager._load_module calls that had to build an extension"
-        )
-        figures["modules_compiled"] = state["compiled"]
-        figures["cache_dir"] = sim.prefs.codegen.runtime.cython.cache_dir or "(Cython default)"
-    else:
-        figures["loop_source"] = (
-            "device._last_run_time (read from the binary's last_run_info.txt: time of the "
-            "simulation loop measured inside the compiled program)"
-        )
-        timers = getattr(device, "timers", {}) or {}
-        compile_timers = timers.get("compile", {}) or {}
-        made = [value for value in compile_timers.values() if value is not None]
-        figures["compile_s"] = sum(made) if made else None
-        figures["compile_source"] = "device.timers['compile'] (make clean + make)"
-        figures["run_binary_s"] = timers.get("run_binary")
-        figures["openmp_threads"] = sim.prefs.devices.cpp_standalone.openmp_threads
-        figures["binary_peak_rss_mib"] = _read_binary_rss(state.get("binary_rss_file"))
-        figures["cache_dir"] = state["directory"]
-    return figures
-
-
-def _read_binary_rss(path):
-    """The standalone binary's peak RSS in MiB, as written by GNU time (KiB), or None."""
-    if not path:
-        return None
-    try:
-        with open(path) as file:
-            kib = int(file.read().split()[-1])
-    except (OSError, ValueError, IndexError):
-        kib = None
-    shutil.rmtree(os.path.dirname(path), ignore_errors=True)
-    return kib / 1024 if kib is not None else None
-
-
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--simulator", choices=["spikeforge", "brian2"], default="spikeforge")
-    parser.add_argument(
-        "--device",
-        choices=["runtime", "cpp_standalone"],
-        default="runtime",
-        help="Brian2 device (spikeforge has only 'runtime')",
+    n, n_exc, p = _sizes(params)
+    c_m, tau_m = 250.0, params.extra["taum_ms"]
+    P = nest.Create(
+        "iaf_psc_exp",
+        n,
+        params={
+            "C_m": c_m,
+            "tau_m": tau_m,
+            "E_L": -49.0,
+            "V_th": -50.0,
+            "V_reset": -60.0,
+            "t_ref": 5.0,
+            "tau_syn_ex": 5.0,
+            "tau_syn_in": 10.0,
+            "I_e": 0.0,
+        },
     )
-    parser.add_argument("--duration", type=float, default=1.0, help="simulated seconds")
-    parser.add_argument("--seed", type=int, default=None, help="random seed (default: none)")
+    P.V_m = nest.random.uniform(-60.0, -50.0)
+    pa_per_mv = c_m / tau_m
+    rule = {"rule": "pairwise_bernoulli", "p": p}
+    if params.connect:
+        nest.Connect(P[:n_exc], P, rule, {"weight": 1.62 * pa_per_mv, "delay": 0.1})
+        nest.Connect(P[n_exc:], P, rule, {"weight": -9.0 * pa_per_mv, "delay": 0.1})
+    synapses = nest.GetKernelStatus("num_connections")
+    recorder = nest.Create("spike_recorder")
+    nest.Connect(P, recorder)
+    return _harness.nest_run(nest, params, synapses, [recorder])
+
+
+def cuba_annarchy(ann, params):
+    """The same network in ANNarchy 5 (``ann.Network`` API), as in ANNarchy's CUBA example."""
+    import numpy as np
+
+    n, n_exc, p = _sizes(params)
+    net = ann.Network(dt=0.1, seed=params.seed)
+    neuron = ann.Neuron(
+        parameters=f"""
+            El = -49.0
+            Vr = -60.0
+            Vt = -50.0
+            tau_m = {params.extra["taum_ms"]!r}
+            tau_e = 5.0
+            tau_i = 10.0
+        """,
+        equations="""
+            tau_m * dv/dt = (El - v) + g_exc - g_inh : exponential
+            tau_e * dg_exc/dt = - g_exc : exponential
+            tau_i * dg_inh/dt = - g_inh : exponential
+        """,
+        spike="v > Vt",
+        reset="v = Vr",
+        refractory=5.0,
+    )
+    P = net.create(geometry=n, neuron=neuron)
+    P.v = np.random.default_rng(params.seed).uniform(-60.0, -50.0, n)
+    projections = []
+    if params.connect:
+        for pre, target, weight in ((P[:n_exc], "exc", 1.62), (P[n_exc:], "inh", 9.0)):
+            projection = net.connect(pre=pre, post=P, target=target)
+            projection.fixed_probability(probability=p, weights=weight, allow_self_connections=True)
+            projections.append(projection)
+    monitor = net.monitor(P, ["spike"])
+    return _harness.annarchy_run(ann, net, params, projections, [monitor])
+
+
+def _add_arguments(parser):
     parser.add_argument(
-        "--cache-dir",
-        default=None,
-        help="compilation cache (spikeforge), Cython cache (Brian2 runtime) or project "
-        "directory (Brian2 cpp_standalone; default: a temporary directory, removed at the end)",
+        "--neurons",
+        type=int,
+        default=N_NEURONS,
+        help=f"number of neurons (default {N_NEURONS}); p = {SYNAPSES_PER_NEURON}/N",
     )
     parser.add_argument(
-        "--no-binary-rss",
-        action="store_true",
-        help="cpp_standalone: don't run the binary under GNU time to measure its peak RSS",
+        "--taum-ms",
+        type=float,
+        default=20.0,
+        help="membrane time constant in ms (default 20; changed by the recompilation check)",
     )
-    parser.add_argument("--json", action="store_true", help="print one JSON line")
-    args = parser.parse_args(argv)
-    if args.simulator == "spikeforge" and args.device != "runtime":
-        parser.error("spikeforge has no standalone device; use --device runtime")
 
-    before_import = time.perf_counter()
-    if args.simulator == "spikeforge":
-        sim, state = _prepare_spikeforge(args)
-    else:
-        sim, state = _prepare_brian2(args)
-    imported = time.perf_counter()
 
-    result = cuba(sim, args.duration, random_seed=args.seed)
-
-    if args.simulator == "spikeforge":
-        figures = _spikeforge_figures(sim, state)
-    else:
-        figures = _brian2_figures(sim, state, args)
-    finished = time.perf_counter()
-
-    usage_self = resource.getrusage(resource.RUSAGE_SELF)
-    maxrss_per_mib = 1024 * 1024 if sys.platform == "darwin" else 1024  # bytes there, else KiB
-    loop_s = figures.pop("loop_s")
-    record = {
-        "model": "cuba",
-        "simulator": args.simulator,
-        "device": args.device,
-        "duration_s": args.duration,
-        "seed": args.seed,
-        "total_s": finished - _SCRIPT_STARTED,
-        "import_s": imported - before_import,
-        "run_s": result.pop("run_s"),
-        "loop_s": loop_s,
-        "peak_rss_mib": usage_self.ru_maxrss / maxrss_per_mib,
-        **result,
-        "mean_rate_hz": result["spikes"] / (N_NEURONS * args.duration) if args.duration else None,
-        "spikes_per_loop_second": result["spikes"] / loop_s if loop_s else None,
-        **figures,
-        "python": platform.python_version(),
-    }
-    if args.json:
-        print(json.dumps(record), flush=True)
-    else:
-        for key, value in record.items():
-            print(f"{key:24} {value}")
-    if state.get("remove_directory"):
-        shutil.rmtree(state["remove_directory"], ignore_errors=True)
-
+MODEL = _harness.Model(
+    name="cuba",
+    model=cuba,
+    neurons=lambda params: params.extra["neurons"],
+    nest_model=cuba_nest,
+    annarchy_model=cuba_annarchy,
+    add_arguments=_add_arguments,
+    extra_names=("neurons", "taum_ms"),
+)
 
 if __name__ == "__main__":
-    main()
+    _harness.main(MODEL, _SCRIPT_STARTED)
