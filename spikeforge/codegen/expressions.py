@@ -200,8 +200,8 @@ new noexcept not not_eq nullptr operator or or_eq private protected public reint
 requires static_assert static_cast template this thread_local throw true try typeid typename using
 virtual wchar_t xor xor_eq cdef cpdef cimport ctypedef DEF IF ELIF ELSE include gil nogil readonly
 object NULL bint Py_ssize_t size_t int32_t int64_t uint64_t uintptr_t range print len fabs fmod pow
-isnan isinf INFINITY NAN M_PI main exit abort malloc free memcpy memset cython numpy np libc libcpp
-vector xi
+isnan isinf log1p expm1 INFINITY NAN M_PI main exit abort malloc free memcpy memset cython numpy
+np libc libcpp vector xi
 """
 RESERVED_NAMES = frozenset(_C_AND_CYTHON_WORDS.split()) | frozenset(keyword.kwlist)
 #: Names with a fixed meaning in every model.

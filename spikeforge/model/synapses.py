@@ -47,6 +47,10 @@ def _spiking(group, role: str) -> None:
         raise TypeError(f"Synapses: the {role} {group!r} is not a group that emits spikes")
 
 
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+
+
 class SynapseScope(GroupScope):
     """Names in synaptic code: synaptic variables (at ``_idx``), ``x_pre`` (the presynaptic
     neuron's ``x``), ``x_post`` or a bare postsynaptic name (the postsynaptic neuron's)."""
@@ -413,6 +417,8 @@ class Synapses(Group):
         ``skip_if_invalid`` to drop targets outside the target group instead of failing.
         """
         owner = f"Synapses {self.name!r}, connect()"
+        if _is_number(p) and p <= 0:
+            return  # no pair is connected
         namespace = namespace if namespace is not None else self.namespace
         if namespace is None:
             namespace = caller_namespace(level)
@@ -466,10 +472,18 @@ class Synapses(Group):
                     raise ExpressionError("the condition must be a condition", condition)
                 accept_parts.append(expr)
             kind, range_statements = "all_pairs", []
+            probability_static = ""
             if j_text is not None:
                 kind, range_statements, extra_conditions = self._parse_targets(j_text, scope)
                 accept_parts += extra_conditions
-            accept_parts += self._probability_condition(p, scope)
+            if kind == "all_pairs" and _is_number(p) and 0 < p < 1:
+                # draw the gaps between accepted targets (geometric): the work grows with the
+                # number of synapses, not with N_pre*N_post
+                kind = "sampled"
+                self._number_expression(p, "p", scope)
+                probability_static = scope.internal["connect_p"].static
+            else:
+                accept_parts += self._probability_condition(p, scope)
             statements = [("_n", self._number_expression(n, "n", scope))]
             accept = sympy.And(*accept_parts) if accept_parts else sympy.true
             statements.append(("_accept", accept))
@@ -492,6 +506,7 @@ class Synapses(Group):
             code,
             extra={
                 "kind": kind,
+                "probability": probability_static,
                 "range_code": range_code,
                 "skip_if_invalid": bool(skip_if_invalid),
                 "n_pre": context.scalar(self, "N_pre", lambda: self.source.N, "int64_t"),

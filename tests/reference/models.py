@@ -1457,7 +1457,7 @@ del _regime
 #: model function's default and gives the plain keys of the reference file.
 SEED_SPREAD: dict[str, tuple[int, ...]] = {
     "connect_random": (11, 12, 13),
-    "cuba_small": (1, 2, 3),
+    "cuba_small": (1, 2, 3, 4, 5, 6, 7, 8),
     "poisson_rates": (21, 22, 23),
     "cobahh": (1, 2, 3),
     "brunel_ai": (1, 2, 3),
