@@ -18,6 +18,15 @@ from spikeforge.runtime import containers
 from spikeforge.units import DIMENSIONLESS, Quantity, hertz, second
 
 
+def _typed(values: np.ndarray, variable) -> np.ndarray:
+    """Recorded values (stored as float64) in the variable's own type."""
+    if variable.var_type == "boolean":
+        return values.astype(bool)
+    if variable.var_type == "integer":
+        return values.astype(np.int32)
+    return values
+
+
 def _recorded_values(monitor, context: BuildContext):
     """The code that computes ``_value_k``, the k-th recorded variable, for one element."""
     source = monitor.source
@@ -220,13 +229,7 @@ class EventMonitor(_RecordedTimes, SpikeforgeObject):
             return self._t.to_numpy()
         if name == "i" and name not in self._records:
             return self._i.to_numpy()
-        values = self._records[name].to_numpy()
-        variable = self.source.variables[name]
-        if variable.var_type == "boolean":
-            return values.astype(bool)
-        if variable.var_type == "integer":
-            return values.astype(np.int32)
-        return values
+        return _typed(self._records[name].to_numpy(), self.source.variables[name])
 
     def _dimension(self, name: str):
         if name == "t" and name not in self._records:
@@ -403,13 +406,8 @@ class StateMonitor(_RecordedTimes, SpikeforgeObject):
             record.reserve_rows(len(record) + n_steps)
 
     def _values(self, name: str) -> np.ndarray:
-        values = self._records[name].to_numpy().T  # neurons x time steps
-        variable = self.source.variables[name]
-        if variable.var_type == "boolean":
-            return values.astype(bool)
-        if variable.var_type == "integer":
-            return values.astype(np.int32)
-        return values
+        # neurons x time steps
+        return _typed(self._records[name].to_numpy().T, self.source.variables[name])
 
     def __getattr__(self, name: str):
         if name.startswith("_") or "_records" not in self.__dict__:
