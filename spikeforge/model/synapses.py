@@ -39,8 +39,6 @@ from spikeforge.model.variables import SECOND, GroupScope, Variable, check_dimen
 from spikeforge.runtime import containers
 from spikeforge.units import DIMENSIONLESS, get_dimensions
 
-SYNAPSE_FLAGS = {"event-driven", "clock-driven", "summed", "constant", "shared"}
-
 
 def _spiking(group, role: str) -> None:
     if getattr(group, "_spikes", None) is None:

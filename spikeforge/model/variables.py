@@ -60,7 +60,7 @@ def make_variable(name, dimension, size, var_type="float", **flags) -> Variable:
     return Variable(name, dimension, np.zeros(length, dtype=DTYPES[var_type]), var_type, **flags)
 
 
-def external_value(name: str, value, owner: str):
+def external_value(name: str, value):
     """Check that an external name holds a number; return its SI value as float (or int)."""
     if isinstance(value, (bool, np.bool_)):
         return int(value)
@@ -137,7 +137,7 @@ class GroupScope(Scope):
             return Resolved("literal", literal=_float(float(np.asarray(value))))
         if name in ("pi", "e", "inf") and value is DEFAULT_NAMESPACE[name]:
             return Resolved("literal", literal=_float(float(value)))
-        number = external_value(name, value, self.owner())
+        number = external_value(name, value)
         self.externals[name] = number
         local_type = "int64_t" if isinstance(number, int) else "double"
         static = context.scalar(group, f"const_{name}", lambda: self._current(name), local_type)
@@ -149,7 +149,7 @@ class GroupScope(Scope):
         return Resolved("element", variable.dtype, static, index)
 
     def _current(self, name):
-        return external_value(name, self.lookup_external(name), self.owner())
+        return external_value(name, self.lookup_external(name))
 
     def size_static(self) -> str:
         group = self.group
