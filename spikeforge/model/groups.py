@@ -99,6 +99,23 @@ class Group(SpikeforgeObject):
         if context.namespace is not None:
             self._run_namespace = context.namespace
 
+    def writes_only_when_not_refractory(self, name: str) -> bool:
+        """Whether writes to ``name`` from other objects are ignored while an element is
+        refractory (never, for groups without refractoriness)."""
+        return False
+
+    def guard_external_write(
+        self, name: str, value, written: str | None = None, flag: str = "not_refractory"
+    ):
+        """``value`` as written by another object (a synapse, PoissonInput) to ``name``: kept
+        from refractory elements when :meth:`writes_only_when_not_refractory` says so (Brian2's
+        conditional write).  ``written`` and ``flag`` are the names the writer's code uses for
+        the variable and for ``not_refractory``."""
+        if not self.writes_only_when_not_refractory(name):
+            return value
+        keep = sympy.Ne(symbol(flag), 0)
+        return sympy.Piecewise((value, keep), (symbol(written or name), True))
+
     def _scope(self, context: BuildContext, namespace) -> GroupScope:
         """How names in this group's code resolve (synapses add pre/post variables)."""
         return GroupScope(self, context, namespace)

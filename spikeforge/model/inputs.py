@@ -13,7 +13,6 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-import sympy
 
 from spikeforge import units
 from spikeforge.codegen.equations import Equations
@@ -598,11 +597,8 @@ class PoissonInput(SpikeforgeObject):
             weight = symbol("_input_weight")
         target_symbol = symbol(self._target_var)
         value = target_symbol + symbol("_input_events") * weight
-        if getattr(target, "writes_only_when_not_refractory", lambda n: False)(self._target_var):
-            # Brian2: no input reaches a refractory neuron's (unless refractory) variables
-            keep = sympy.Ne(symbol("not_refractory"), 0)
-            value = sympy.Piecewise((value, keep), (target_symbol, True))
-        statement = (self._target_var, value)
+        # Brian2: no input reaches a refractory neuron's (unless refractory) variables
+        statement = (self._target_var, target.guard_external_write(self._target_var, value))
         try:
             code = translate([statement], scope)
         except ExpressionError as error:

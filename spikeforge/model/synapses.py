@@ -723,10 +723,8 @@ class Synapses(Group):
             name = target[: -len(suffix)] if suffix and target.endswith(suffix) else target
             if (suffix and not target.endswith(suffix)) or name not in group.variables:
                 continue
-            if getattr(group, "writes_only_when_not_refractory", lambda n: False)(name):
-                keep = sympy.Ne(symbol(f"not_refractory{suffix or '_post'}"), 0)
-                return sympy.Piecewise((expr, keep), (symbol(target), True))
-            return expr
+            flag = f"not_refractory{suffix or '_post'}"
+            return group.guard_external_write(name, expr, written=target, flag=flag)
         return expr
 
     def _check_units(self, scope, owner: str) -> None:
