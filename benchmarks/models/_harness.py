@@ -322,6 +322,34 @@ def _prepare_nest(args):
     return nest, {}
 
 
+def connect_excitatory_inhibitory(Ce, Ci, params, namespace):
+    """Ce from the sources i < n_exc, Ci from the others, each pair with probability p (names
+    from ``namespace``); with --no-connect, no synapses (Brian2 refuses to run Synapses that
+    were never connected)."""
+    if params.connect:
+        Ce.connect("i<n_exc", p=namespace["p"], namespace=namespace)
+        Ci.connect("i>=n_exc", p=namespace["p"], namespace=namespace)
+    else:
+        Ce.connect(False)
+        Ci.connect(False)
+
+
+def brian_api_run(sim, group, params, Ce, Ci, level=0):
+    """Record the spikes of ``group``, run for the duration and report the figures of an E/I
+    network written with the Brian2 API (names in model strings come from the caller)."""
+    s_mon = sim.SpikeMonitor(group, record=params.record_spikes)
+    run_started = time.perf_counter()
+    sim.run(params.duration * sim.second, report=None, level=level + 1)
+    run_seconds = time.perf_counter() - run_started
+    return {
+        "run_s": run_seconds,
+        "synapses": int(len(Ce)) + int(len(Ci)),
+        "synapses_excitatory": int(len(Ce)),
+        "synapses_inhibitory": int(len(Ci)),
+        "spikes": int(s_mon.num_spikes),
+    }
+
+
 def nest_run(nest, params, synapses, recorders):
     """Simulate, timing Prepare + Run + Cleanup as run() and Run alone as the loop.
 

@@ -27,7 +27,7 @@ CONNECTION_PROBABILITY = 0.02
 
 def cobahh(sim, params):
     """Build COBAHH with simulator module ``sim``, run it, and return its figures."""
-    ms, mV, nS, second = sim.ms, sim.mV, sim.nS, sim.second
+    ms, mV, nS = sim.ms, sim.mV, sim.nS
     if params.seed is not None:
         sim.seed(params.seed)
     # Constants read by the model strings through the namespace of run() (this function's locals).
@@ -75,30 +75,13 @@ def cobahh(sim, params):
     # Sources 0-3199 excite, 3200-3999 inhibit (a condition on i: spikeforge has no subgroups).
     Ce = sim.Synapses(P, P, on_pre="ge += we")
     Ci = sim.Synapses(P, P, on_pre="gi += wi")
-    if params.connect:
-        Ce.connect("i<n_exc", p=p)
-        Ci.connect("i>=n_exc", p=p)
-    else:  # no synapses (Brian2 refuses to run Synapses that were never connected)
-        Ce.connect(False)
-        Ci.connect(False)
+    _harness.connect_excitatory_inhibitory(Ce, Ci, params, {"n_exc": n_exc, "p": p})
 
     P.v = "El + (randn() * 5 - 5)*mV"
     P.ge = "(randn() * 1.5 + 4) * 10.*nS"
     P.gi = "(randn() * 12 + 20) * 10.*nS"
 
-    s_mon = sim.SpikeMonitor(P, record=params.record_spikes)
-
-    run_started = time.perf_counter()
-    sim.run(params.duration * second, report=None)
-    run_seconds = time.perf_counter() - run_started
-
-    return {
-        "run_s": run_seconds,
-        "synapses": int(len(Ce)) + int(len(Ci)),
-        "synapses_excitatory": int(len(Ce)),
-        "synapses_inhibitory": int(len(Ci)),
-        "spikes": int(s_mon.num_spikes),
-    }
+    return _harness.brian_api_run(sim, P, params, Ce, Ci)
 
 
 def cobahh_nest(nest, params):

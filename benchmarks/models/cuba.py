@@ -45,7 +45,7 @@ def cuba(sim, params):
     are such constants too (``n_exc``, ``p``), so that another ``--neurons`` changes no code.
     Returns the seconds spent in ``run()`` and the counts needed to cross-check the simulators.
     """
-    ms, mV, second = sim.ms, sim.mV, sim.second
+    ms, mV = sim.ms, sim.mV
     if params.seed is not None:
         sim.seed(params.seed)
     n, n_exc, p = _sizes(params)
@@ -73,26 +73,9 @@ def cuba(sim, params):
     wi = (-20 * 4.5 / 10) * mV  # noqa: F841  (inhibitory synaptic weight)
     Ce = sim.Synapses(P, P, on_pre="ge += we")
     Ci = sim.Synapses(P, P, on_pre="gi += wi")
-    if params.connect:
-        Ce.connect("i<n_exc", p=p)
-        Ci.connect("i>=n_exc", p=p)
-    else:  # no synapses (Brian2 refuses to run Synapses that were never connected)
-        Ce.connect(False)
-        Ci.connect(False)
+    _harness.connect_excitatory_inhibitory(Ce, Ci, params, {"n_exc": n_exc, "p": p})
 
-    s_mon = sim.SpikeMonitor(P, record=params.record_spikes)
-
-    run_started = time.perf_counter()
-    sim.run(params.duration * second, report=None)
-    run_seconds = time.perf_counter() - run_started
-
-    return {
-        "run_s": run_seconds,
-        "synapses": int(len(Ce)) + int(len(Ci)),
-        "synapses_excitatory": int(len(Ce)),
-        "synapses_inhibitory": int(len(Ci)),
-        "spikes": int(s_mon.num_spikes),
-    }
+    return _harness.brian_api_run(sim, P, params, Ce, Ci)
 
 
 def cuba_nest(nest, params):
