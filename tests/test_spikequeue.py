@@ -285,3 +285,57 @@ def test_capsule_has_the_spikequeue_name(module):
     assert get_pointer(capsule, b"spikeforge.SpikeQueue") == get_pointer(
         queue.capsule(), b"spikeforge.SpikeQueue"
     )
+
+
+# prepare_from_sources: the set-up synaptic pathways use -----------------------------------------
+def _from_sources(both, sources, n_sources, delay_seconds, uniform_seconds, dt):
+    """Prepare the C++ queue from the source of each synapse, the reference from the equivalent
+    offsets, order (stable by source) and rounded delays."""
+    sources = np.asarray(sources, dtype=np.int32)
+    both.queue.prepare_from_sources(sources, n_sources, delay_seconds, uniform_seconds, dt)
+    order = np.argsort(sources, kind="stable")
+    offsets = np.concatenate([[0], np.cumsum(np.bincount(sources, minlength=n_sources))])
+    seconds = np.full(len(sources), uniform_seconds) if delay_seconds is None else delay_seconds
+    steps = [int(s / dt + 0.5) for s in seconds]
+    both.reference.prepare(steps, offsets.tolist(), order.tolist())
+
+
+@pytest.mark.parametrize("grouped", [True, False])
+@pytest.mark.parametrize("per_synapse_delays", [True, False])
+def test_prepare_from_sources_matches_the_reference(module, grouped, per_synapse_delays):
+    rng = np.random.default_rng(11)
+    n_sources, n_synapses, dt = 30, 400, 0.1e-3
+    sources = rng.integers(0, n_sources, size=n_synapses)
+    if grouped:
+        sources.sort()
+    delays = rng.uniform(0, 2e-3, size=n_synapses) if per_synapse_delays else None
+    both = Both(module)
+    _from_sources(both, sources, n_sources, delays, 0.7e-3, dt)
+    # a queue of grouped sources keeps no index per synapse
+    assert both.queue.stores_synapse_order == (not grouped)
+    assert both.queue.is_homogeneous == (not per_synapse_delays)
+    assert both.queue.n_synapses == n_synapses
+    assert both.queue.n_slots == (21 if per_synapse_delays else 8)  # max delay + 1
+    run_random(both, rng, n_sources, 60, 0.2)
+
+
+def test_prepare_from_sources_rejects_bad_input_and_changes_nothing(module):
+    queue = module.SpikeQueue()
+    queue.prepare_from_sources(np.array([0, 0, 1], dtype=np.int32), 2, None, 0.5e-3, 1e-4)
+    with pytest.raises(ValueError, match="source 2 of synapse 1"):
+        queue.prepare_from_sources(np.array([0, 2], dtype=np.int32), 2, None, 0.0, 1e-4)
+    with pytest.raises(ValueError, match="delay of synapse 1 out of range"):
+        queue.prepare_from_sources(
+            np.array([0, 1], dtype=np.int32), 2, np.array([0.0, -1e-3]), 0.0, 1e-4
+        )
+    with pytest.raises(ValueError, match="delay of synapse 0 out of range"):
+        queue.prepare_from_sources(np.array([0], dtype=np.int32), 2, np.array([np.nan]), 0.0, 1e-4)
+    with pytest.raises(ValueError, match="one value per synapse"):
+        queue.prepare_from_sources(np.array([0, 1], dtype=np.int32), 2, np.zeros(3), 0.0, 1e-4)
+    # the first set-up is intact: three synapses, one delay of 5 steps
+    assert queue.n_synapses == 3 and queue.n_slots == 6 and queue.is_homogeneous
+    queue.push(np.array([0], dtype=np.int32))
+    for _ in range(5):
+        assert queue.peek().size == 0
+        queue.advance()
+    assert queue.peek().tolist() == [0, 1]

@@ -52,6 +52,36 @@ def test_homogeneous_delay_and_string_delays():
     )
 
 
+def test_uniform_delays_and_synapse_counts_are_stored_only_when_needed():
+    # One delay for all synapses, and N_incoming/N_outgoing, take no per-synapse memory until
+    # something needs them element by element; the values seen are the same either way.
+    source = source_spiking_at({0: 3, 1: 7}, 2)
+    target = NeuronGroup(5, "v : 1")
+    S = Synapses(source, target, "arrival : second", on_pre="arrival = t", delay=1 * ms)
+    S.connect(i=[0, 0, 1, 1, 1], j=[0, 1, 2, 3, 4])
+    delay, n_in = S.variables["delay"].dynamic, S.variables["N_incoming"].dynamic
+    S.delay = 2 * ms  # one value for all: still not stored per synapse
+    run(2 * ms)
+    queue = S.pathways[0].queue
+    assert not delay.allocated and not n_in.allocated
+    assert queue.is_homogeneous and not queue.stores_synapse_order  # sources were grouped
+    # new synapses get the pathway's delay (1 ms); the old ones keep 2 ms
+    S.connect(i=0, j=4)
+    assert delay.allocated
+    np.testing.assert_allclose(S.delay[:] / ms, [2, 2, 2, 2, 2, 1])
+    np.testing.assert_array_equal(S.N_incoming[:], [1, 1, 1, 1, 2, 2])
+    np.testing.assert_array_equal(S.N_outgoing[:], [3, 3, 3, 3, 3, 3])
+    S.arrival = -1 * second
+    run(4 * ms)
+    assert not queue.is_homogeneous and queue.stores_synapse_order  # source 0 comes last too
+    # spikes pushed in the first run (steps 3 and 7, 20 steps of delay) arrive in the second;
+    # the new synapse did not exist when they were pushed
+    np.testing.assert_allclose(S.arrival[:] / ms, [2.3, 2.3, 2.7, 2.7, 2.7, -1000])
+    # a second connect() counts again
+    S.connect(i=1, j=4)
+    np.testing.assert_array_equal(S.N_incoming[:], [1, 1, 1, 1, 3, 3, 3])
+
+
 def test_delays_changed_between_runs_keep_pending_spikes():
     source = source_spiking_at({0: 2, 1: 12}, 2)
     target = NeuronGroup(1, "count : 1")

@@ -35,7 +35,13 @@ from spikeforge.codegen.translate import Resolved, translate
 from spikeforge.model.base import BuildContext, choose_clock
 from spikeforge.model.groups import Group
 from spikeforge.model.namespace import caller_namespace, user_namespace
-from spikeforge.model.variables import SECOND, GroupScope, Variable, check_dimension
+from spikeforge.model.variables import (
+    SECOND,
+    DeferredArray,
+    GroupScope,
+    Variable,
+    check_dimension,
+)
 from spikeforge.runtime import containers
 from spikeforge.units import DIMENSIONLESS, get_dimensions
 
@@ -145,16 +151,16 @@ class SynapticPathway:
         """Give the queue the synapses of each source and their delays in steps."""
         synapses = self.synapses
         sources = synapses.variables["i" if self.prepost == "pre" else "j"].array
-        order = np.argsort(sources, kind="stable").astype(np.int32)
-        counts = np.bincount(sources, minlength=self.source.N)
-        offsets = np.zeros(self.source.N + 1, dtype=np.int32)
-        np.cumsum(counts, out=offsets[1:])
+        seconds, uniform = None, self.delay or 0.0
         if self.per_synapse:
-            seconds = synapses.variables["delay"].array
-        else:
-            seconds = np.full(len(sources), self.delay or 0.0)
-        steps = (seconds / dt + 0.5).astype(np.int32)  # rounded to the nearest step
-        self.queue.prepare(steps, offsets, order)
+            delay = synapses.variables["delay"].dynamic
+            if delay.allocated:
+                seconds = delay.view()
+            else:
+                uniform = delay.fill
+        # delays are rounded to the nearest step; the queue derives each source's synapse range
+        # from `sources` and copies no per-synapse array it can do without
+        self.queue.prepare_from_sources(sources, self.source.N, seconds, uniform, dt)
 
 
 class Synapses(Group):
@@ -281,24 +287,33 @@ class Synapses(Group):
             return name[:-4], self.source
         return name, None
 
-    def _dynamic(self, name, dimension, var_type="float", **flags) -> Variable:
+    def _dynamic(self, name, dimension, var_type="float", deferred=None, **flags) -> Variable:
+        """A per-synapse variable; ``deferred``: keyword arguments of a :class:`DeferredArray`
+        (storage allocated only when needed) instead of a plain runtime array."""
         dtype = "int32" if var_type in ("integer", "boolean") else "float64"
-        variable = Variable(
-            name,
-            dimension,
-            None,
-            var_type,
-            dynamic=containers().DynamicArray1D(dtype),
-            **flags,
-        )
+        if deferred is not None:
+            storage = DeferredArray(dtype, **deferred)
+        else:
+            storage = containers().DynamicArray1D(dtype)
+        variable = Variable(name, dimension, None, var_type, dynamic=storage, **flags)
         self.variables[name] = variable
         return variable
 
     def _add_variables(self) -> None:
         self._dynamic("i", DIMENSIONLESS, "integer", read_only=True)
         self._dynamic("j", DIMENSIONLESS, "integer", read_only=True)
-        self._dynamic("N_incoming", DIMENSIONLESS, "integer", read_only=True)
-        self._dynamic("N_outgoing", DIMENSIONLESS, "integer", read_only=True)
+        # counted from i and j when something reads them, not stored with every synapse
+        for name, index, group in (
+            ("N_incoming", "j", self.target),
+            ("N_outgoing", "i", self.source),
+        ):
+            self._dynamic(
+                name,
+                DIMENSIONLESS,
+                "integer",
+                deferred={"compute": self._counter(index, group)},
+                read_only=True,
+            )
         for equation in self.equations:
             if equation.kind == SUBEXPRESSION:
                 variable = Variable(
@@ -325,6 +340,15 @@ class Synapses(Group):
         if self.event_driven:
             self._dynamic("lastupdate", SECOND)
 
+    def _counter(self, index: str, group):
+        """A function giving, for each synapse, the number of synapses sharing its ``index``."""
+
+        def count():
+            values = self.variables[index].array
+            return np.bincount(values, minlength=group.N)[values]
+
+        return count
+
     def _add_pathways(self, on_pre, on_post, delay, owner) -> None:
         delays = delay if isinstance(delay, dict) else {"pre": delay}
         pre_codes = on_pre if isinstance(on_pre, dict) else ({"pre": on_pre} if on_pre else {})
@@ -342,8 +366,10 @@ class Synapses(Group):
                         )
                     value = float(np.asarray(value))
                 if name == "pre":
-                    # per synapse, writable; a scalar delay only sets the value of new synapses
-                    self._dynamic("delay", SECOND)
+                    # per synapse and writable; a scalar delay is the value of new synapses.
+                    # Stored per synapse only once set so (or read): until then the queue sees
+                    # one delay for all
+                    self._dynamic("delay", SECOND, deferred={"fill": value or 0.0})
                 pathway = SynapticPathway(
                     self, name, prepost, code, value, per_synapse=name == "pre"
                 )
@@ -609,16 +635,15 @@ class Synapses(Group):
             if variable.dynamic is None or name in ("i", "j"):
                 continue
             variable.dynamic.resize(size)
-        for pathway in self.pathways:
-            if pathway.name == "pre" and pathway.delay is not None:
-                self.variables["delay"].array[before:] = pathway.delay
-        i_values, j_values = self.variables["i"].array, self.variables["j"].array
-        self.variables["N_outgoing"].array[:] = np.bincount(i_values, minlength=self.source.N)[
-            i_values
-        ]
-        self.variables["N_incoming"].array[:] = np.bincount(j_values, minlength=self.target.N)[
-            j_values
-        ]
+        delay = self.variables.get("delay")
+        if delay is not None:
+            # new synapses get the pathway's delay (0 without one), whatever was set since
+            pre = next(pathway for pathway in self.pathways if pathway.name == "pre")
+            value = pre.delay or 0.0
+            if not delay.dynamic.allocated and (before == 0 or delay.dynamic.fill == value):
+                delay.dynamic.fill = value
+            else:
+                delay.dynamic.view()[before:] = value
 
     def synapse_indices(self, i, j) -> np.ndarray:
         """Indices of the synapses from presynaptic ``i`` to postsynaptic ``j`` (arrays ok)."""

@@ -54,6 +54,79 @@ class Variable:
         return self.storage is not None or self.dynamic is not None
 
 
+class DeferredArray:
+    """A synaptic array that allocates its elements only when something reads or writes them.
+
+    It stands in for a runtime ``DynamicArray1D`` (same methods) and holds either one ``fill``
+    value for all elements, or values that ``compute()`` derives from other arrays, until
+    ``view()`` or ``capsule()`` is called: generated code that uses the variable, a user's read or
+    an element-wise write.  Synapses use it for ``delay`` (one value unless set per synapse: the
+    spike queue then stores no delay per synapse either) and for ``N_incoming``/``N_outgoing``
+    (counted from ``i``/``j`` when read), which saves 12 bytes per synapse in networks that never
+    look at them.
+    """
+
+    def __init__(self, dtype: str, fill=0, compute=None):
+        self.dtype = dtype
+        self.fill = fill  #: the value of every element while not allocated (and of new ones)
+        self.compute = compute  #: None, or compute() -> the values (then fill is not used)
+        self.stored = None  #: the DynamicArray1D once allocated
+        self._size = 0
+
+    @property
+    def allocated(self) -> bool:
+        return self.stored is not None
+
+    def __len__(self) -> int:
+        return self._size
+
+    def resize(self, size: int) -> None:
+        old, self._size = self._size, int(size)
+        if self.stored is None:
+            return
+        if self.compute is not None:
+            self.release()  # derived values are out of date
+            return
+        self.stored.resize(size)
+        if size > old:
+            self.stored.view()[old:] = self.fill
+
+    def clear(self) -> None:
+        self.resize(0)
+
+    def release(self) -> None:
+        """Forget the elements (they are computed again, or filled, when next needed)."""
+        self.stored = None
+
+    def set_uniform(self, value) -> None:
+        """Give every element ``value`` and free the elements' storage."""
+        self.fill = value
+        self.stored = None
+
+    def _allocate(self):
+        if self.stored is None:
+            from spikeforge.runtime import containers
+
+            stored = containers().DynamicArray1D(self.dtype)
+            stored.resize(self._size)
+            stored.view()[:] = self.compute() if self.compute is not None else self.fill
+            self.stored = stored
+        return self.stored
+
+    def view(self) -> np.ndarray:
+        return self._allocate().view()
+
+    def to_numpy(self) -> np.ndarray:
+        return self.view().copy()
+
+    def capsule(self):
+        return self._allocate().capsule()
+
+    def append_array(self, values) -> None:
+        self._allocate().append_array(values)
+        self._size += len(values)
+
+
 def make_variable(name, dimension, size, var_type="float", **flags) -> Variable:
     """A variable with zero-initialised storage for ``size`` elements (1 if shared)."""
     length = 1 if flags.get("shared") else size
@@ -316,6 +389,15 @@ class VariableView:
         item = self._indices(item) if isinstance(item, tuple) else item
         check_assigned_units(group, variable, value)
         values = np.asarray(value)
+        if (
+            isinstance(variable.dynamic, DeferredArray)
+            and variable.dynamic.compute is None
+            and values.ndim == 0
+            and isinstance(item, slice)
+            and item == slice(None)
+        ):
+            variable.dynamic.set_uniform(values.astype(variable.dtype).item())
+            return
         if variable.shared:
             variable.array[0] = values
         else:

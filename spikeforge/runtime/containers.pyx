@@ -181,6 +181,10 @@ cdef extern from "spikequeue.h" namespace "spikeforge" nogil:
         void prepare(const int32_t* delay_steps, int64_t n_synapses,
                      const int32_t* synapse_offsets_by_source, int64_t n_sources,
                      const int32_t* synapses_by_source) except +
+        void prepare_from_sources(const int32_t* sources, int64_t n_synapses, int64_t n_sources,
+                                  const double* delay_seconds, double uniform_delay_seconds,
+                                  double dt) except +
+        bint stores_synapse_order() noexcept
         void push(const int32_t* spiking_sources, int64_t n_spikes) noexcept
         vector[int32_t]* peek() noexcept
         void advance() noexcept
@@ -259,6 +263,32 @@ cdef class SpikeQueue:
                 order = _int32_pointer(order_array)
         self._queue.prepare(_int32_pointer(delays), delays.shape[0],
                             _int32_pointer(offsets_array), offsets_array.shape[0] - 1, order)
+
+    def prepare_from_sources(self, sources, int64_t n_sources, delay_seconds=None,
+                             double uniform_delay_seconds=0.0, double dt=1e-4):
+        """Set up the queue from the source of each synapse, without copying what it can derive.
+
+        ``sources[i]`` is the source of synapse ``i``; ``delay_seconds[i]`` its delay in seconds,
+        or ``None`` when all synapses have ``uniform_delay_seconds``.  A delay becomes
+        ``int(d / dt + 0.5)`` steps.  When ``sources`` does not decrease the queue keeps no
+        index per synapse, and with one common delay no delay per synapse.
+        """
+        source_array = _int32_vector(sources, "sources")
+        cdef int64_t n = source_array.shape[0]
+        cdef const double* delays = NULL
+        if delay_seconds is not None:
+            delay_array = np.ascontiguousarray(delay_seconds, dtype=np.float64)
+            if delay_array.ndim != 1 or delay_array.shape[0] != n:
+                raise ValueError(f"delay_seconds needs one value per synapse ({n})")
+            if n:
+                delays = <const double*><uintptr_t>delay_array.ctypes.data
+        self._queue.prepare_from_sources(_int32_pointer(source_array) if n else NULL, n,
+                                         n_sources, delays, uniform_delay_seconds, dt)
+
+    @property
+    def stores_synapse_order(self) -> bool:
+        """Whether the queue keeps an index per synapse (its synapses are not grouped by source)."""
+        return self._queue.stores_synapse_order()
 
     def push(self, sources):
         """Push the spikes of ``sources`` (indices of presynaptic sources, checked here)."""

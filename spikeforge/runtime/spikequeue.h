@@ -36,7 +36,8 @@ class SpikeQueue {
   public:
     // An empty queue with one slot and no sources: peek() returns an empty slot, advance() is
     // allowed, push() must wait for prepare().
-    SpikeQueue() : slots_(1), current_(0), n_sources_(0), homogeneous_delay_(0) {}
+    SpikeQueue()
+        : slots_(1), current_(0), n_sources_(0), n_synapses_(0), homogeneous_delay_(0) {}
 
     // Set up (or set up again) the synapses and their delays.
     //
@@ -62,32 +63,61 @@ class SpikeQueue {
                         synapses_by_source);
         std::vector<int32_t> offsets(synapse_offsets_by_source,
                                      synapse_offsets_by_source + n_sources + 1);
-        std::vector<int32_t> synapses(static_cast<size_t>(n_synapses));
-        std::vector<int32_t> delays(static_cast<size_t>(n_synapses));
-        int32_t max_delay = 0;
-        bool homogeneous = true;
+        std::vector<int32_t> synapses;
+        if (synapses_by_source != nullptr) {
+            synapses.assign(synapses_by_source, synapses_by_source + n_synapses);
+        }
+        install(offsets, synapses, n_synapses, n_sources, [&](int64_t synapse) {
+            return static_cast<double>(delay_steps[synapse]);
+        });
+    }
+
+    // The same set-up from what a synaptic pathway stores, without copies of its arrays:
+    //
+    // sources[i]      the source of synapse i (0 <= sources[i] < n_sources), for i < n_synapses
+    // delay_seconds   the delay of each synapse in seconds, or NULL when every synapse has the
+    //                 delay `uniform_delay_seconds`
+    // dt              the time step; a delay of d seconds is (int)(d / dt + 0.5) steps
+    //
+    // Positions follow the synapse order within each source (a stable counting sort).  When the
+    // sources do not decrease (synapses created source by source, as connect() does), position
+    // and synapse index coincide and the queue stores no index per synapse; with a uniform delay
+    // it stores no delay per synapse either.  Memory: (n_sources + 1) * 4 bytes, plus 4 bytes
+    // per synapse when the sources are out of order, plus 4 bytes per synapse when delays differ.
+    inline void prepare_from_sources(const int32_t* sources, int64_t n_synapses, int64_t n_sources,
+                                     const double* delay_seconds, double uniform_delay_seconds,
+                                     double dt) {
+        if (n_synapses < 0 || n_synapses > INT32_MAX)
+            throw std::invalid_argument("the number of synapses must be in 0 .. 2**31-1");
+        if (n_sources < 0 || n_sources >= INT32_MAX)
+            throw std::invalid_argument("the number of sources must be in 0 .. 2**31-2");
+        if (n_synapses > 0 && sources == nullptr) throw std::invalid_argument("missing sources");
+        if (!(dt > 0)) throw std::invalid_argument("the time step must be positive");
+        std::vector<int32_t> offsets(static_cast<size_t>(n_sources) + 1, 0);
+        bool grouped = true;
         for (int64_t k = 0; k < n_synapses; ++k) {
-            const int32_t synapse =
-                synapses_by_source != nullptr ? synapses_by_source[k] : static_cast<int32_t>(k);
-            synapses[k] = synapse;
-            delays[k] = delay_steps[synapse];
-            if (delays[k] > max_delay) max_delay = delays[k];
-            if (delays[k] != delays[0]) homogeneous = false;
+            const int32_t source = sources[k];
+            if (source < 0 || source >= n_sources)
+                throw std::invalid_argument("source " + std::to_string(source) + " of synapse " +
+                                            std::to_string(k) + " is outside 0.." +
+                                            std::to_string(n_sources - 1));
+            ++offsets[static_cast<size_t>(source) + 1];
+            if (k > 0 && source < sources[k - 1]) grouped = false;
         }
-        if (static_cast<size_t>(max_delay) + 1 > slots_.size()) {
-            grow_ring(static_cast<size_t>(max_delay) + 1);
+        for (int64_t s = 0; s < n_sources; ++s) offsets[s + 1] += offsets[s];
+        std::vector<int32_t> synapses;
+        if (!grouped) {
+            synapses.resize(static_cast<size_t>(n_synapses));
+            std::vector<int32_t> next(offsets.begin(), offsets.end() - 1);
+            for (int64_t k = 0; k < n_synapses; ++k) {
+                synapses[next[sources[k]]++] = static_cast<int32_t>(k);
+            }
         }
-        offsets_.swap(offsets);
-        synapses_by_position_.swap(synapses);
-        n_sources_ = n_sources;
-        if (homogeneous) {
-            homogeneous_delay_ = n_synapses > 0 ? delays[0] : 0;
-            delays_by_position_.clear();
-            delays_by_position_.shrink_to_fit();
-        } else {
-            homogeneous_delay_ = -1;
-            delays_by_position_.swap(delays);
-        }
+        install(offsets, synapses, n_synapses, n_sources, [&](int64_t synapse) {
+            const double seconds =
+                delay_seconds != nullptr ? delay_seconds[synapse] : uniform_delay_seconds;
+            return seconds / dt + 0.5;
+        });
     }
 
     // Put the synapses of each spiking source into the slot of its delay.  Every source must be
@@ -95,14 +125,23 @@ class SpikeQueue {
     // indices of a group's own neurons).
     inline void push(const int32_t* spiking_sources, int64_t n_spikes) noexcept {
         const size_t n_slots = slots_.size();
-        const int32_t* synapses = synapses_by_position_.data();
+        const int32_t* synapses = synapses_by_position_.empty() ? nullptr
+                                                                : synapses_by_position_.data();
         if (homogeneous_delay_ >= 0) {
             size_t target = current_ + static_cast<size_t>(homogeneous_delay_);
             if (target >= n_slots) target -= n_slots;
             std::vector<int32_t>& slot = slots_[target];
             for (int64_t k = 0; k < n_spikes; ++k) {
                 const int32_t source = spiking_sources[k];
-                slot.insert(slot.end(), synapses + offsets_[source], synapses + offsets_[source + 1]);
+                const int32_t begin = offsets_[source], end = offsets_[source + 1];
+                if (synapses != nullptr) {
+                    slot.insert(slot.end(), synapses + begin, synapses + end);
+                } else {  // position == synapse index
+                    const size_t old_size = slot.size();
+                    slot.resize(old_size + static_cast<size_t>(end - begin));
+                    int32_t* out = slot.data() + old_size;
+                    for (int32_t position = begin; position < end; ++position) *out++ = position;
+                }
             }
             return;
         }
@@ -113,7 +152,7 @@ class SpikeQueue {
             for (int32_t position = offsets_[source]; position < end; ++position) {
                 size_t target = current_ + static_cast<size_t>(delays[position]);
                 if (target >= n_slots) target -= n_slots;  // delays < n_slots, one wrap at most
-                slots_[target].push_back(synapses[position]);
+                slots_[target].push_back(synapses != nullptr ? synapses[position] : position);
             }
         }
     }
@@ -134,9 +173,9 @@ class SpikeQueue {
 
     inline int64_t n_slots() const noexcept { return static_cast<int64_t>(slots_.size()); }
     inline int64_t n_sources() const noexcept { return n_sources_; }
-    inline int64_t n_synapses() const noexcept {
-        return static_cast<int64_t>(synapses_by_position_.size());
-    }
+    inline int64_t n_synapses() const noexcept { return n_synapses_; }
+    // Whether the queue keeps a synapse index per position (synapses not grouped by source).
+    inline bool stores_synapse_order() const noexcept { return !synapses_by_position_.empty(); }
     // Whether every synapse has the same delay (push() then copies whole ranges).
     inline bool is_homogeneous() const noexcept { return homogeneous_delay_ >= 0; }
     // Number of synapse indices waiting in all slots, the current one included.
@@ -159,6 +198,52 @@ class SpikeQueue {
     }
 
   private:
+    // Finish a prepare(): the delay of each position in steps (checked), then swap everything in.
+    // `synapses` is empty when position == synapse index; `steps_of(synapse)` gives a delay in
+    // steps, as a double to be truncated towards zero.
+    template <typename StepsOf>
+    inline void install(std::vector<int32_t>& offsets, std::vector<int32_t>& synapses,
+                        int64_t n_synapses, int64_t n_sources, StepsOf steps_of) {
+        int32_t max_delay = 0, first_delay = 0;
+        bool homogeneous = true;
+        std::vector<int32_t> delays;
+        for (int pass = 0; pass < 2; ++pass) {  // pass 1 stores the delays, if they differ
+            for (int64_t position = 0; position < n_synapses; ++position) {
+                const int64_t synapse = synapses.empty() ? position : synapses[position];
+                const double steps = steps_of(synapse);
+                if (!(steps >= 0.0 && steps < static_cast<double>(INT32_MAX)))
+                    throw std::invalid_argument("delay of synapse " + std::to_string(synapse) +
+                                                " out of range (" + std::to_string(steps) +
+                                                " time steps)");
+                const int32_t delay = static_cast<int32_t>(steps);
+                if (pass == 1) {
+                    delays[position] = delay;
+                    continue;
+                }
+                if (position == 0) first_delay = delay;
+                if (delay > max_delay) max_delay = delay;
+                if (delay != first_delay) homogeneous = false;
+            }
+            if (homogeneous) break;
+            if (pass == 0) delays.resize(static_cast<size_t>(n_synapses));
+        }
+        if (static_cast<size_t>(max_delay) + 1 > slots_.size()) {
+            grow_ring(static_cast<size_t>(max_delay) + 1);
+        }
+        offsets_.swap(offsets);
+        synapses_by_position_.swap(synapses);
+        n_synapses_ = n_synapses;
+        n_sources_ = n_sources;
+        if (homogeneous) {
+            homogeneous_delay_ = first_delay;
+            delays_by_position_.clear();
+            delays_by_position_.shrink_to_fit();
+        } else {
+            homogeneous_delay_ = -1;
+            delays_by_position_.swap(delays);
+        }
+    }
+
     // Resize to n slots, n larger than now, keeping each pending slot at the same distance from
     // the current one: the current slot becomes slot 0, the new empty slots come last.
     inline void grow_ring(size_t n) {
@@ -192,11 +277,6 @@ class SpikeQueue {
             throw std::invalid_argument("the last source offset must equal the number of "
                                         "synapses (" + std::to_string(n_synapses) + "), not " +
                                         std::to_string(offsets[n_sources]));
-        for (int64_t i = 0; i < n_synapses; ++i) {
-            if (delay_steps[i] < 0 || delay_steps[i] == INT32_MAX)
-                throw std::invalid_argument("delay of synapse " + std::to_string(i) +
-                                            " out of range: " + std::to_string(delay_steps[i]));
-        }
         if (synapses_by_source != nullptr) {
             for (int64_t k = 0; k < n_synapses; ++k) {
                 if (synapses_by_source[k] < 0 || synapses_by_source[k] >= n_synapses)
@@ -209,8 +289,10 @@ class SpikeQueue {
     std::vector<std::vector<int32_t>> slots_;  // the ring; slots_[current_] is this step
     size_t current_;
     int64_t n_sources_;
+    int64_t n_synapses_;
     std::vector<int32_t> offsets_;               // n_sources + 1 entries
-    std::vector<int32_t> synapses_by_position_;  // synapse index at each position
+    std::vector<int32_t> synapses_by_position_;  // synapse index at each position, or empty:
+                                                 // position == synapse index
     std::vector<int32_t> delays_by_position_;    // delay at each position (heterogeneous only)
     int32_t homogeneous_delay_;                  // the common delay, or -1 when delays differ
 };
