@@ -82,6 +82,36 @@ def test_uniform_delays_and_synapse_counts_are_stored_only_when_needed():
     np.testing.assert_array_equal(S.N_incoming[:], [1, 1, 1, 1, 3, 3, 3])
 
 
+def test_presynaptic_indices_are_kept_as_ranges_until_code_needs_them():
+    # connect() creates synapses source by source: i is then kept as per-source ranges; code
+    # that reads a presynaptic variable gets the full array back, with the same values
+    source = NeuronGroup(6, "x : 1", threshold="i == 2 or i == 4")
+    source.x = "10 * i"
+    target = NeuronGroup(6, "v : 1")
+    plain = Synapses(source, target, on_pre="v += 1")
+    plain.connect("i != j", p=0.7)
+    reads_pre = Synapses(source, target, on_pre="v += x_pre")
+    reads_pre.connect("i != j", p=0.7)
+    expected = {name: (S.i[:], S.j[:]) for name, S in (("plain", plain), ("reads_pre", reads_pre))}
+    for S in (plain, reads_pre):
+        S.variables["i"].dynamic.compact()  # as after connect(): the reads above allocated i
+    assert not plain.variables["i"].dynamic.allocated
+    run(0.1 * ms)
+    assert not plain.variables["i"].dynamic.allocated  # on_pre reads no presynaptic index
+    assert reads_pre.variables["i"].dynamic.allocated
+    for name, S in (("plain", plain), ("reads_pre", reads_pre)):
+        np.testing.assert_array_equal(S.i[:], expected[name][0])
+        np.testing.assert_array_equal(S.j[:], expected[name][1])
+        np.testing.assert_array_equal(S.N_outgoing[:], np.bincount(S.i[:], minlength=6)[S.i[:]])
+    # each target got 1 per synapse from the plain pathway, x_pre per synapse from the other
+    i, j = expected["reads_pre"]
+    weights = np.bincount(j, weights=10.0 * i * np.isin(i, [2, 4]), minlength=6)
+    counts = np.bincount(
+        expected["plain"][1], weights=np.isin(expected["plain"][0], [2, 4]), minlength=6
+    )
+    np.testing.assert_allclose(target.v[:], counts + weights)
+
+
 def test_delays_changed_between_runs_keep_pending_spikes():
     source = source_spiking_at({0: 2, 1: 12}, 2)
     target = NeuronGroup(1, "count : 1")

@@ -120,8 +120,11 @@ class Group(SpikeforgeObject):
         """How names in this group's code resolve (synapses add pre/post variables)."""
         return GroupScope(self, context, namespace)
 
-    def _index_lines(self, context: BuildContext) -> list[str]:
-        """Lines that set up per-element indices in generated loops (none for neurons)."""
+    def _index_lines(self, context: BuildContext, code=None, needed=()) -> list[str]:
+        """Lines that set up per-element indices in generated loops (none for neurons).
+
+        With the translated ``code`` of a role, only the indices that it or its template
+        (``needed``) uses."""
         return []
 
     # code for string assignments ---------------------------------------------------------------
@@ -205,7 +208,7 @@ class Group(SpikeforgeObject):
             "assignment to a variable (for the selected elements)",
             code,
             extra={"indices": indices_static, "count": count_static},
-            index_lines=self._index_lines(context),
+            index_lines=self._index_lines(context, code),
         )
         run_roles_once(f"set_{variable.name.strip('_')}", [role], context, self._time)
 

@@ -617,7 +617,7 @@ class PoissonInput(SpikeforgeObject):
                 self.when,
                 self.order,
                 extra,
-                index_lines=target._index_lines(context),
+                index_lines=target._index_lines(context, code),
             )
         ]
 

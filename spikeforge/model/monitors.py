@@ -184,7 +184,7 @@ class EventMonitor(_RecordedTimes, SpikeforgeObject):
                 self.when,
                 self.order,
                 extra,
-                index_lines=source._index_lines(context),
+                index_lines=source._index_lines(context, code),
             )
         ]
 
@@ -396,7 +396,7 @@ class StateMonitor(_RecordedTimes, SpikeforgeObject):
                 self.when,
                 self.order,
                 extra,
-                index_lines=source._index_lines(context),
+                index_lines=source._index_lines(context, code),
             )
         ]
 

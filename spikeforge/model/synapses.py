@@ -10,6 +10,7 @@ statements for the synapses whose spikes arrive, both reaching the queue through
 from __future__ import annotations
 
 import ast
+import re
 
 import numpy as np
 import sympy
@@ -128,6 +129,94 @@ class ConnectScope(SynapseScope):
         return super().dimension(name)
 
 
+def _count(values: np.ndarray, n: int, chunk: int = 1 << 20) -> np.ndarray:
+    """How often each of 0..n-1 occurs in ``values`` (np.bincount makes an int64 copy of its
+    input: counted in chunks, the temporary stays small)."""
+    counts = np.zeros(n, dtype=np.int64)
+    for start in range(0, len(values), chunk):
+        counts += np.bincount(values[start : start + chunk], minlength=n)
+    return counts
+
+
+class PresynapticIndices:
+    """The presynaptic index ``i`` of every synapse, stored as per-source ranges when it can be.
+
+    It stands in for a runtime ``DynamicArray1D`` (same methods).  ``connect()`` appends to the
+    array; afterwards, when the indices do not decrease (connect() creates synapses source by
+    source), :meth:`compact` keeps only where each source's synapses start, ``offsets``
+    (``N_pre + 1`` numbers instead of one per synapse), and the queue of the ``pre`` pathway is
+    prepared from those ranges.  Anything that needs the elements (generated code that reads a
+    presynaptic index, a user's read, another ``connect()``) gets them back through
+    :meth:`view` or :meth:`capsule`, which rebuild the array.
+    """
+
+    dtype = "int32"
+
+    def __init__(self, n_sources: int):
+        self.n_sources = n_sources
+        self.stored = containers().DynamicArray1D("int32")
+        self.offsets = None  #: int32 array of n_sources + 1 entries while compact
+
+    @property
+    def allocated(self) -> bool:
+        return self.stored is not None
+
+    def __len__(self) -> int:
+        return len(self.stored) if self.stored is not None else int(self.offsets[-1])
+
+    def counts(self) -> np.ndarray:
+        """The number of synapses of each source."""
+        if self.stored is None:
+            return np.diff(self.offsets)
+        return _count(self.stored.view(), self.n_sources)
+
+    def compact(self, chunk: int = 1 << 20) -> None:
+        """Keep only per-source ranges, if the indices do not decrease."""
+        if self.stored is None:
+            return
+        values = self.stored.view()
+        for start in range(0, max(len(values) - 1, 0), chunk):  # in chunks: small temporaries
+            stop = min(start + chunk, len(values) - 1)
+            if np.any(values[start + 1 : stop + 1] < values[start:stop]):
+                return
+        # sorted: where each source starts (bincount would make an int64 copy of the values)
+        sources = np.arange(self.n_sources + 1, dtype=np.int32)
+        offsets = np.searchsorted(values, sources, side="left").astype(np.int32)
+        self.offsets, self.stored = offsets, None
+
+    def _allocate(self):
+        if self.stored is None:
+            stored = containers().DynamicArray1D("int32")
+            stored.resize(int(self.offsets[-1]))
+            values, offsets = stored.view(), self.offsets
+            step = 4096  # sources at a time: no temporary of the full size
+            for first in range(0, self.n_sources, step):
+                last = min(first + step, self.n_sources)
+                values[offsets[first] : offsets[last]] = np.repeat(
+                    np.arange(first, last, dtype=np.int32), np.diff(offsets[first : last + 1])
+                )
+            self.stored, self.offsets = stored, None
+        return self.stored
+
+    def view(self) -> np.ndarray:
+        return self._allocate().view()
+
+    def to_numpy(self) -> np.ndarray:
+        return self._allocate().to_numpy()
+
+    def capsule(self):
+        return self._allocate().capsule()
+
+    def resize(self, size: int) -> None:
+        self._allocate().resize(size)
+
+    def clear(self) -> None:
+        self.resize(0)
+
+    def append_array(self, values) -> None:
+        self._allocate().append_array(values)
+
+
 class SynapticPathway:
     """One direction of spike transmission (``on_pre`` or ``on_post``) with its queue."""
 
@@ -150,7 +239,6 @@ class SynapticPathway:
     def prepare_queue(self, dt: float) -> None:
         """Give the queue the synapses of each source and their delays in steps."""
         synapses = self.synapses
-        sources = synapses.variables["i" if self.prepost == "pre" else "j"].array
         seconds, uniform = None, self.delay or 0.0
         if self.per_synapse:
             delay = synapses.variables["delay"].dynamic
@@ -159,7 +247,12 @@ class SynapticPathway:
             else:
                 uniform = delay.fill
         # delays are rounded to the nearest step; the queue derives each source's synapse range
-        # from `sources` and copies no per-synapse array it can do without
+        # and copies no per-synapse array it can do without
+        indices = synapses.variables["i"].dynamic
+        if self.prepost == "pre" and not indices.allocated:
+            self.queue.prepare_grouped(indices.offsets, seconds, uniform, dt)
+            return
+        sources = synapses.variables["i" if self.prepost == "pre" else "j"].array
         self.queue.prepare_from_sources(sources, self.source.N, seconds, uniform, dt)
 
 
@@ -300,7 +393,14 @@ class Synapses(Group):
         return variable
 
     def _add_variables(self) -> None:
-        self._dynamic("i", DIMENSIONLESS, "integer", read_only=True)
+        self.variables["i"] = Variable(
+            "i",
+            DIMENSIONLESS,
+            None,
+            "integer",
+            dynamic=PresynapticIndices(self.source.N),
+            read_only=True,
+        )
         self._dynamic("j", DIMENSIONLESS, "integer", read_only=True)
         # counted from i and j when something reads them, not stored with every synapse
         for name, index, group in (
@@ -344,8 +444,12 @@ class Synapses(Group):
         """A function giving, for each synapse, the number of synapses sharing its ``index``."""
 
         def count():
-            values = self.variables[index].array
-            return np.bincount(values, minlength=group.N)[values]
+            storage = self.variables[index].dynamic
+            if isinstance(storage, PresynapticIndices) and not storage.allocated:
+                counts = storage.counts()
+                return np.repeat(counts, counts)  # synapses are grouped when i is compact
+            values = storage.view()
+            return _count(values, group.N)[values]
 
         return count
 
@@ -412,10 +516,22 @@ class Synapses(Group):
     def _scope(self, context: BuildContext, namespace) -> GroupScope:
         return SynapseScope(self, context, namespace)
 
-    def _index_lines(self, context: BuildContext) -> list[str]:
-        i_static = context.array(self, "i", lambda: self.variables["i"].array, np.int32)
-        j_static = context.array(self, "j", lambda: self.variables["j"].array, np.int32)
-        return [f"_pre_idx = {i_static}[_idx]", f"_post_idx = {j_static}[_idx]"]
+    def _index_lines(self, context: BuildContext, code=None, needed=()) -> list[str]:
+        # An index the code does not use is no module argument: then `i` need not be stored
+        # per synapse (see PresynapticIndices), and the loop loads nothing it drops.
+        text = None
+        if code is not None:
+            text = "\n".join(
+                code.scalar_lines + code.load_lines + code.vector_lines + code.store_lines
+            )
+        lines = []
+        for local, name in (("_pre_idx", "i"), ("_post_idx", "j")):
+            if text is None or local in needed or re.search(rf"\b{local}\b", text):
+                static = context.array(
+                    self, name, lambda name=name: self.variables[name].array, np.int32
+                )
+                lines.append(f"{local} = {static}[_idx]")
+        return lines
 
     def _substitute(self, expr):
         return self.equations.substituted(expr)
@@ -635,6 +751,7 @@ class Synapses(Group):
             if variable.dynamic is None or name in ("i", "j"):
                 continue
             variable.dynamic.resize(size)
+        self.variables["i"].dynamic.compact()
         delay = self.variables.get("delay")
         if delay is not None:
             # new synapses get the pathway's delay (0 without one), whatever was set since
@@ -663,7 +780,6 @@ class Synapses(Group):
         namespace = self.namespace if self.namespace is not None else context.namespace
         prefix = context.prefix(self)
         roles = []
-        index_lines = self._index_lines(context)
         size = context.scalar(self, "N", lambda: self.N, "int64_t")
         if self.clock_driven:
             scope = self._scope(context, namespace)
@@ -684,7 +800,7 @@ class Synapses(Group):
                     "groups",
                     self.order,
                     {"size": size},
-                    index_lines=index_lines,
+                    index_lines=self._index_lines(context, code),
                 )
             )
         for equation in self.summed:
@@ -733,7 +849,7 @@ class Synapses(Group):
                     "synapses",
                     pathway.order,
                     {"queue": queue},
-                    index_lines=index_lines,
+                    index_lines=self._index_lines(context, code),
                     clock=source.clock,
                 )
             )
@@ -781,6 +897,7 @@ class Synapses(Group):
         variable = group.variables[target_name]
         target = context.array(group, target_name, lambda: variable.array, variable.dtype)
         target_size = context.scalar(group, "N", lambda: group.N, "int64_t")
+        target_index = "_post_idx" if group is self.target else "_pre_idx"
         return Role(
             f"{prefix}_summed_{equation.name}",
             "summed_variable.pyx.j2",
@@ -793,9 +910,9 @@ class Synapses(Group):
                 "target": target,
                 "target_type": "double",
                 "target_size": target_size,
-                "target_index": "_post_idx" if group is self.target else "_pre_idx",
+                "target_index": target_index,
             },
-            index_lines=self._index_lines(context),
+            index_lines=self._index_lines(context, code, needed=(target_index,)),
         )
 
     def __repr__(self) -> str:

@@ -184,6 +184,9 @@ cdef extern from "spikequeue.h" namespace "spikeforge" nogil:
         void prepare_from_sources(const int32_t* sources, int64_t n_synapses, int64_t n_sources,
                                   const double* delay_seconds, double uniform_delay_seconds,
                                   double dt) except +
+        void prepare_grouped(const int32_t* source_offsets, int64_t n_sources,
+                             const double* delay_seconds, double uniform_delay_seconds,
+                             double dt) except +
         bint stores_synapse_order() noexcept
         void push(const int32_t* spiking_sources, int64_t n_spikes) noexcept
         vector[int32_t]* peek() noexcept
@@ -284,6 +287,24 @@ cdef class SpikeQueue:
                 delays = <const double*><uintptr_t>delay_array.ctypes.data
         self._queue.prepare_from_sources(_int32_pointer(source_array) if n else NULL, n,
                                          n_sources, delays, uniform_delay_seconds, dt)
+
+    def prepare_grouped(self, offsets, delay_seconds=None, double uniform_delay_seconds=0.0,
+                        double dt=1e-4):
+        """As :meth:`prepare_from_sources`, for synapses grouped by source and given as ranges:
+        the synapses of source ``s`` are ``offsets[s]`` to ``offsets[s+1] - 1``."""
+        offsets_array = _int32_vector(offsets, "offsets")
+        if offsets_array.shape[0] < 1:
+            raise ValueError("offsets needs one entry per source plus one (at least [0])")
+        cdef int64_t n = offsets_array[offsets_array.shape[0] - 1]
+        cdef const double* delays = NULL
+        if delay_seconds is not None:
+            delay_array = np.ascontiguousarray(delay_seconds, dtype=np.float64)
+            if delay_array.ndim != 1 or delay_array.shape[0] != n:
+                raise ValueError(f"delay_seconds needs one value per synapse ({n})")
+            if n:
+                delays = <const double*><uintptr_t>delay_array.ctypes.data
+        self._queue.prepare_grouped(_int32_pointer(offsets_array), offsets_array.shape[0] - 1,
+                                    delays, uniform_delay_seconds, dt)
 
     @property
     def stores_synapse_order(self) -> bool:

@@ -59,8 +59,8 @@ class SpikeQueue {
     inline void prepare(const int32_t* delay_steps, int64_t n_synapses,
                         const int32_t* synapse_offsets_by_source, int64_t n_sources,
                         const int32_t* synapses_by_source = nullptr) {
-        check_arguments(delay_steps, n_synapses, synapse_offsets_by_source, n_sources,
-                        synapses_by_source);
+        if (n_synapses > 0 && delay_steps == nullptr) throw std::invalid_argument("missing delays");
+        check_arguments(n_synapses, synapse_offsets_by_source, n_sources, synapses_by_source);
         std::vector<int32_t> offsets(synapse_offsets_by_source,
                                      synapse_offsets_by_source + n_sources + 1);
         std::vector<int32_t> synapses;
@@ -113,6 +113,27 @@ class SpikeQueue {
                 synapses[next[sources[k]]++] = static_cast<int32_t>(k);
             }
         }
+        install(offsets, synapses, n_synapses, n_sources, [&](int64_t synapse) {
+            const double seconds =
+                delay_seconds != nullptr ? delay_seconds[synapse] : uniform_delay_seconds;
+            return seconds / dt + 0.5;
+        });
+    }
+
+    // The same for synapses grouped by source, given as ranges: the synapses of source s are
+    // offsets[s] .. offsets[s+1]-1 (n_sources + 1 entries, as in prepare()).  The queue keeps no
+    // index per synapse.
+    inline void prepare_grouped(const int32_t* source_offsets, int64_t n_sources,
+                                const double* delay_seconds, double uniform_delay_seconds,
+                                double dt) {
+        if (n_sources < 0 || n_sources >= INT32_MAX)
+            throw std::invalid_argument("the number of sources must be in 0 .. 2**31-2");
+        if (source_offsets == nullptr) throw std::invalid_argument("missing offsets");
+        const int64_t n_synapses = source_offsets[n_sources];
+        check_arguments(n_synapses, source_offsets, n_sources, nullptr);
+        if (!(dt > 0)) throw std::invalid_argument("the time step must be positive");
+        std::vector<int32_t> offsets(source_offsets, source_offsets + n_sources + 1);
+        std::vector<int32_t> synapses;
         install(offsets, synapses, n_synapses, n_sources, [&](int64_t synapse) {
             const double seconds =
                 delay_seconds != nullptr ? delay_seconds[synapse] : uniform_delay_seconds;
@@ -258,15 +279,14 @@ class SpikeQueue {
         current_ = 0;
     }
 
-    static inline void check_arguments(const int32_t* delay_steps, int64_t n_synapses,
-                                       const int32_t* offsets, int64_t n_sources,
+    static inline void check_arguments(int64_t n_synapses, const int32_t* offsets,
+                                       int64_t n_sources,
                                        const int32_t* synapses_by_source) {
         if (n_synapses < 0 || n_synapses > INT32_MAX)
             throw std::invalid_argument("the number of synapses must be in 0 .. 2**31-1");
         if (n_sources < 0 || n_sources >= INT32_MAX)
             throw std::invalid_argument("the number of sources must be in 0 .. 2**31-2");
-        if (offsets == nullptr || (n_synapses > 0 && delay_steps == nullptr))
-            throw std::invalid_argument("missing offsets or delays");
+        if (offsets == nullptr) throw std::invalid_argument("missing offsets");
         if (offsets[0] != 0) throw std::invalid_argument("the first source offset must be 0");
         for (int64_t s = 0; s < n_sources; ++s) {
             if (offsets[s + 1] < offsets[s])
