@@ -29,6 +29,8 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
+import sys
+import threading
 from collections.abc import Iterable
 
 import sympy
@@ -371,18 +373,8 @@ def _exact_with_inputs(constant_calls: frozenset[str]):
     return exact
 
 
-def integrate(
-    variables: list[str],
-    derivatives: list[sympy.Expr],
-    method: str | Iterable[str] | None,
-    constant_calls: Iterable[str] = (),
-) -> tuple[str, Updates]:
-    """Integrate ``dx/dt = f`` for the given variables with ``method`` (or choose one).
-
-    Returns the method used and the update statements.  Results are cached on disk by the
-    equations and the method.  ``constant_calls`` names functions whose calls are constant over
-    a time step (the exact method may then treat them as constants).
-    """
+def _candidates(derivatives, method) -> tuple[dict, tuple[str, ...], list]:
+    """The implementations, the methods to try in order, and the noise symbols."""
     noises = noise_symbols(derivatives)
     implementations = _STOCHASTIC_IMPLEMENTATIONS if noises else _IMPLEMENTATIONS
     if method is None:
@@ -403,6 +395,10 @@ def integrate(
                 f"{', '.join(STOCHASTIC_METHODS)}"
             )
         candidates = tuple(c for c in candidates if c in _STOCHASTIC_IMPLEMENTATIONS)
+    return implementations, candidates, noises
+
+
+def _cache_key(variables, derivatives, candidates, constant_calls) -> str:
     key_text = repr(
         (
             variables,
@@ -413,7 +409,88 @@ def integrate(
             2,
         )
     )
-    key = hashlib.sha256(key_text.encode()).hexdigest()[:32]
+    return hashlib.sha256(key_text.encode()).hexdigest()[:32]
+
+
+#: Integrations started by prefetch(): cache key -> id of the process computing it.
+_prefetched: dict[str, int] = {}
+
+
+def prefetch(
+    variables: list[str],
+    derivatives: list[sympy.Expr],
+    method,
+    constant_calls: Iterable[str] = (),
+) -> None:
+    """Start ``integrate(...)`` with these arguments in a forked process, unless its result is
+    already on disk.
+
+    A group calls this when it is made, so that the symbolic work (about a second for a coupled
+    linear system solved exactly) runs on another core while the script goes on: above all
+    while this process translates and compiles its string assignments and ``connect()`` calls.
+    The child writes the result to the symbolic disk cache and exits; ``integrate`` with the
+    same arguments waits for it and reads the result, or computes it itself when the child
+    wrote none (errors are thus raised in the caller).  A thread would not help: sympy and
+    Cython's translator both hold the GIL.  Only where ``fork`` is safe: Linux, one thread.
+    ``SPIKEFORGE_PREFETCH=0`` turns this off.
+    """
+    if (
+        os.environ.get("SPIKEFORGE_PREFETCH", "1") == "0"
+        or not sys.platform.startswith("linux")
+        or threading.active_count() != 1
+    ):
+        return
+    try:
+        _, candidates, _ = _candidates(derivatives, method)
+    except IntegrationError:
+        return  # integrate() reports it
+    key = _cache_key(variables, derivatives, candidates, constant_calls)
+    if key in _prefetched or _symbolic_cache_file(key).exists():
+        return
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid == 0:  # the child: compute, write the cache file, leave without any clean-up
+        status = 1
+        try:
+            _integrate(variables, derivatives, method, constant_calls, key)
+            status = 0
+        finally:
+            os._exit(status)
+    _prefetched[key] = pid
+
+
+def _wait_for_prefetch(key: str) -> None:
+    pid = _prefetched.pop(key, None)
+    if pid is not None:
+        try:
+            os.waitpid(pid, 0)
+        except ChildProcessError:  # reaped by someone else: the file tells
+            pass
+
+
+def integrate(
+    variables: list[str],
+    derivatives: list[sympy.Expr],
+    method: str | Iterable[str] | None,
+    constant_calls: Iterable[str] = (),
+) -> tuple[str, Updates]:
+    """Integrate ``dx/dt = f`` for the given variables with ``method`` (or choose one).
+
+    Returns the method used and the update statements.  Results are cached on disk by the
+    equations and the method.  ``constant_calls`` names functions whose calls are constant over
+    a time step (the exact method may then treat them as constants).
+    """
+    _, candidates, _ = _candidates(derivatives, method)
+    key = _cache_key(variables, derivatives, candidates, constant_calls)
+    _wait_for_prefetch(key)
+    return _integrate(variables, derivatives, method, constant_calls, key)
+
+
+def _integrate(variables, derivatives, method, constant_calls, key=None) -> tuple[str, Updates]:
+    implementations, candidates, noises = _candidates(derivatives, method)
+    if key is None:
+        key = _cache_key(variables, derivatives, candidates, constant_calls)
     cache_file = _symbolic_cache_file(key)
     try:
         with open(cache_file, "rb") as handle:

@@ -23,7 +23,7 @@ from spikeforge.codegen.expressions import (
 )
 from spikeforge.codegen.expressions import user_function_names
 from spikeforge.codegen.render import Role
-from spikeforge.codegen.stateupdaters import IntegrationError, integrate
+from spikeforge.codegen.stateupdaters import IntegrationError, integrate, prefetch
 from spikeforge.codegen.translate import translate
 from spikeforge.model.base import BuildContext, SpikeforgeObject, choose_clock
 from spikeforge.model.namespace import caller_namespace, user_namespace
@@ -360,6 +360,7 @@ class NeuronGroup(Group):
         self._parse_threshold_and_reset()
         self._spikes = np.zeros(self.N + 1, dtype=np.int32)
         self._frozen = True
+        self._prefetch_integration()
 
     def _build_variables(self) -> None:
         for equation in self.equations:
@@ -755,13 +756,14 @@ class NeuronGroup(Group):
         except ExpressionError as error:
             raise error.with_context(f"NeuronGroup {self.name!r}, {what}") from None
 
-    def _state_update_statements(self, scope: GroupScope, owner: str):
-        statements = []
-        if self.has_refractoriness:
-            statements.append(("not_refractory", self._not_refractory_expression(scope, owner)))
+    def _integration_inputs(self, function_lookup):
+        """What the state updater integrates: the names, their derivatives, the flagged names
+        that keep their value while refractory (others integrate through), and the functions
+        whose calls are constant over a step.  ``function_lookup(name)`` gives the namespace
+        value of a function name; None for no differential equations."""
         differential = self.equations.of_kind(DIFFERENTIAL)
         if not differential:
-            return statements
+            return None
         names = [eq.name for eq in differential]
         derivatives = [self._substitute(eq.expression) for eq in differential]
         flagged = {eq.name for eq in differential if "unless refractory" in eq.flags}
@@ -781,18 +783,43 @@ class NeuronGroup(Group):
                 f * symbol("not_refractory") if name in flagged else f
                 for name, f in zip(names, derivatives)
             ]
-        try:
-            from spikeforge.model.functions import locally_constant_functions
+            flagged = set()  # handled inside
+        from spikeforge.model.functions import locally_constant_functions
 
-            constant_calls = locally_constant_functions(
-                set().union(*(user_function_names(f) for f in derivatives)),
-                lambda name: scope.namespace.get(name),
-                self.clock.dt_,
-            )
+        constant_calls = locally_constant_functions(
+            set().union(*(user_function_names(f) for f in derivatives)),
+            function_lookup,
+            self.clock.dt_,
+        )
+        return names, derivatives, flagged, constant_calls
+
+    def _prefetch_integration(self) -> None:
+        """Start the symbolic integration in the background (see stateupdaters.prefetch): by
+        the time run() needs it, it is usually done.  Only for equations that call no user
+        function (those depend on the namespace at run time)."""
+        if any(user_function_names(eq.expression) for eq in self.equations.of_kind(DIFFERENTIAL)):
+            return
+        try:
+            inputs = self._integration_inputs(lambda name: None)
+        except Exception:  # reported by run(), with its context
+            return
+        if inputs is not None:
+            names, derivatives, _, constant_calls = inputs
+            prefetch(names, derivatives, self.method, constant_calls)
+
+    def _state_update_statements(self, scope: GroupScope, owner: str):
+        statements = []
+        if self.has_refractoriness:
+            statements.append(("not_refractory", self._not_refractory_expression(scope, owner)))
+        try:
+            inputs = self._integration_inputs(lambda name: scope.namespace.get(name))
+            if inputs is None:
+                return statements
+            names, derivatives, flagged, constant_calls = inputs
             self.method_used, updates = integrate(names, derivatives, self.method, constant_calls)
         except IntegrationError as error:
             raise error.with_context(f"{owner}, equations") from None
-        if flagged and not coupled:
+        if flagged:
             keep = sympy.Ne(symbol("not_refractory"), 0)
             updates = [
                 (target, sympy.Piecewise((expr, keep), (symbol(target), True)))

@@ -1,8 +1,10 @@
 """The native side of spikeforge: C++ headers, the owners of C++ containers, the run driver.
 
 The runtime knows nothing about equations.  Its Cython owners (``containers.pyx``) are compiled
-through the same cache as generated modules, in the background when spikeforge is imported
-into a new cache (see :func:`prebuild_in_background`).
+when the package is installed (``setup.py``: the extension ``spikeforge.runtime._containers``).
+When that extension is missing or was built from other sources (an editable checkout whose
+headers changed since), they are compiled through the same cache as generated modules, in the
+background from import on (see :func:`prebuild_in_background`).
 """
 
 from __future__ import annotations
@@ -26,9 +28,27 @@ def _load_containers() -> ModuleType:
     )
 
 
+def installed_containers() -> ModuleType | None:
+    """The extension built at installation, if it exists and matches the sources beside it
+    (generated code includes the same headers: a mismatch could mean two layouts of a queue)."""
+    from spikeforge.runtime.sources import containers_sources_hash
+
+    try:
+        from spikeforge.runtime import _containers
+    except ImportError:
+        return None
+    if getattr(_containers, "SOURCES_HASH", "") != containers_sources_hash():
+        return None
+    return _containers
+
+
 @cache
 def containers() -> ModuleType:
-    """The compiled ``containers`` module (``DynamicArray1D`` ...), built once per cache."""
+    """The compiled ``containers`` module (``DynamicArray1D`` ...): the installed extension, or
+    else the same sources compiled once per cache."""
+    installed = installed_containers()
+    if installed is not None:
+        return installed
     thread = _background.get("thread")
     if thread is not None:
         thread.join()
@@ -46,6 +66,8 @@ def prebuild_in_background() -> None:
     turns this off.
     """
     if os.environ.get("SPIKEFORGE_PREBUILD", "1") == "0" or "thread" in _background:
+        return
+    if installed_containers() is not None:
         return
     from spikeforge.codegen.cache import entry_directory
 

@@ -15,6 +15,18 @@ from libcpp.vector cimport vector
 
 import numpy as np
 
+cdef extern from *:
+    """
+    #ifndef SPIKEFORGE_SOURCES_HASH
+    #define SPIKEFORGE_SOURCES_HASH ""
+    #endif
+    """
+    const char* SPIKEFORGE_SOURCES_HASH
+
+#: The hash of the sources this module was built from (sources.containers_sources_hash), set
+#: when it is built by the package's installation; empty when built through the cache.
+SOURCES_HASH = SPIKEFORGE_SOURCES_HASH.decode()
+
 #: Capsule names per element type; generated code asks for the same names.
 CAPSULE_NAMES = {"float64": b"spikeforge.vector<double>", "int32": b"spikeforge.vector<int32_t>"}
 
