@@ -268,10 +268,13 @@ def results_path(args, model: str) -> Path:
 # -- interpreters ------------------------------------------------------------------------------
 
 
-def probe(python: str, module: str) -> tuple[str | None, str | None]:
-    """(version of ``module`` under ``python``, None) or (None, why it can't be used)."""
+def probe(
+    python: str, module: str, attribute: str = "__version__"
+) -> tuple[str | None, str | None]:
+    """(version of ``module`` under ``python``, read from ``attribute``, None) or (None, why it
+    can't be used)."""
     code = (
-        f"import sys, {module}; print(getattr({module}, '__version__', 'unknown'), "
+        f"import sys, {module}; print(getattr({module}, {attribute!r}, 'unknown'), "
         "'%d.%d.%d' % sys.version_info[:3])"
     )
     try:
@@ -293,13 +296,16 @@ def probe(python: str, module: str) -> tuple[str | None, str | None]:
     return words[-2] + " (Python " + words[-1] + ")", None  # NEST may print a banner first
 
 
-def optional_peer(name, label, simulator, python, module, major, option) -> Configuration:
-    """NEST or ANNarchy: used if ``python`` imports ``module`` at version ``major``.x."""
+def optional_peer(
+    name, label, simulator, python, module, major, option, attribute="__version__"
+) -> Configuration:
+    """NEST or ANNarchy: used if ``python`` imports ``module`` at version ``major``.x (read from
+    ``attribute``)."""
     config = Configuration(name, label, simulator, "runtime", python)
     if not python:
         config.skipped = f"no interpreter given ({option} PATH)"
     else:
-        version, problem = probe(python, module)
+        version, problem = probe(python, module, attribute)
         if problem:
             config.skipped = problem
         elif not version.split(".")[0] == str(major):
@@ -352,7 +358,14 @@ def configurations(args) -> list[Configuration]:
             config.versions["brian2"] = brian2_version
     nest = optional_peer("nest", "NEST", "nest", args.nest_python, "nest", 3, "--nest-python")
     annarchy = optional_peer(
-        "annarchy", "ANNarchy", "annarchy", args.annarchy_python, "ANNarchy", 5, "--annarchy-python"
+        "annarchy",
+        "ANNarchy",
+        "annarchy",
+        args.annarchy_python,
+        "ANNarchy",
+        5,
+        "--annarchy-python",
+        "__release__",  # the full version (5.0.4.1); __version__ is only "5.0"
     )
     return [spikeforge, runtime, standalone, nest, annarchy]
 
@@ -403,6 +416,8 @@ def run_once(
     ]
     environment = dict(os.environ)
     environment.pop("SPIKEFORGE_CACHE_DIR", None)  # the script sets it from --cache-dir
+    if config.simulator == "annarchy":
+        environment["PATH"] = interpreter_first_on_path(config.python, environment.get("PATH"))
     started = time.perf_counter()
     try:
         result = subprocess.run(
@@ -433,6 +448,20 @@ def run_once(
         }
     record["process_wall_s"] = wall
     return record
+
+
+def interpreter_first_on_path(python: str, path: str | None) -> str:
+    """``path`` with the directory of ``python`` in front.
+
+    ANNarchy runs cmake and the compiler from PATH while a script runs, and its generated CMake
+    project looks for the Python that has nanobind, i.e. for the environment's own interpreter:
+    with a virtual environment's ``bin`` first, that is what it finds (a cmake installed there
+    too comes before, say, a pyenv shim, which would put its own Python first). The directory is
+    the one named, not the link's target: a virtual environment's python is a link out of it.
+    """
+    found = shutil.which(python) or python
+    directory = os.path.dirname(os.path.abspath(found))
+    return os.pathsep.join([directory, path]) if path else directory
 
 
 #: Extra script options of each kind of run.

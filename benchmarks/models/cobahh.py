@@ -86,9 +86,20 @@ def cobahh(sim, params):
 
 def cobahh_nest(nest, params):
     """The same network in NEST 3: ``hh_cond_exp_traub`` is this very model (Brette et al.'s
-    benchmark 3), with NEST's own adaptive Runge-Kutta integration (GSL), its own spike detection
-    and equilibrium values as the initial gating variables (Brian2's script starts them at 0).
-    Per 20000 um^2: C_m 200 pF, g_L 10 nS, g_Na 20 uS, g_K 6 uS. Smallest delay 0.1 ms."""
+    benchmark 3), with NEST's own adaptive Runge-Kutta integration (GSL) and its own spike
+    detection (a local maximum above V_T + 30 mV, where Brian2's threshold is -20 mV).
+    Per 20000 um^2: C_m 200 pF, g_L 10 nS, g_Na 20 uS, g_K 6 uS. NEST's smallest delay, 0.1 ms,
+    is Brian2's synapse without delay (see ``cuba.py``), and ``t_ref`` is one step less than
+    Brian2's refractory period because NEST counts it from the step after the spike.
+
+    The gating variables start at 0, as in Brian2's script (NEST's default is their equilibrium
+    values). NEST can't set the conductances (``g_ex`` and ``g_in`` are only recordable), so
+    their random initial values arrive as one spike of a ``spike_generator`` at 0.1 ms, through
+    one connection per neuron and conductance whose weight is the drawn value: the conductances
+    get them 0.2 ms into the run instead of at 0. Since the sign of a weight selects the
+    conductance, draws below 0 (Brian2 keeps them; about 0.4% of ge and 5% of gi) become 0.
+    These connections are not counted as synapses.
+    """
     P = nest.Create(
         "hh_cond_exp_traub",
         N_NEURONS,
@@ -105,42 +116,59 @@ def cobahh_nest(nest, params):
             "E_in": -80.0,
             "tau_syn_ex": 5.0,
             "tau_syn_in": 10.0,
-            "t_ref": 3.0,
+            "t_ref": 3.0 - 0.1,  # see above
+            "Act_m": 0.0,
+            "Act_n": 0.0,
+            "Inact_h": 0.0,
         },
     )
     P.V_m = nest.random.normal(mean=-65.0, std=5.0)
-    P.g_ex = nest.random.normal(mean=40.0, std=15.0)
-    P.g_in = nest.random.normal(mean=200.0, std=120.0)
     rule = {"rule": "pairwise_bernoulli", "p": CONNECTION_PROBABILITY}
     if params.connect:
         nest.Connect(P[:N_EXCITATORY], P, rule, {"weight": 6.0, "delay": 0.1})
         # A negative weight selects the inhibitory conductance in NEST's conductance models.
         nest.Connect(P[N_EXCITATORY:], P, rule, {"weight": -67.0, "delay": 0.1})
     synapses = nest.GetKernelStatus("num_connections")
+    kick = nest.Create("spike_generator", params={"spike_times": [0.1]})
+    initial_ge = nest.math.max(nest.random.normal(mean=40.0, std=15.0), 0.0)
+    initial_gi = nest.math.min(nest.random.normal(mean=-200.0, std=120.0), 0.0)  # inhibitory: < 0
+    for weight in (initial_ge, initial_gi):
+        nest.Connect(kick, P, "all_to_all", {"weight": weight, "delay": 0.1})
     recorder = nest.Create("spike_recorder")
     nest.Connect(P, recorder)
     return _harness.nest_run(nest, params, synapses, [recorder])
 
 
 def cobahh_annarchy(ann, params):
-    """The same network in ANNarchy 5 (``ann.Network`` API), units mV, ms, nS, pF."""
+    """The same network in ANNarchy 5 (``ann.Network`` API), units mV, ms, nS, pF; constants
+    shared by the population, ``exponential`` (exponential Euler) as in Brian2's script.
+
+    Two things of ANNarchy's rule the writing. A name that starts with ``g_`` is a synaptic
+    conductance, which ANNarchy sets to 0 after every step, so the sodium and potassium
+    conductances are ``gNa`` and ``gK``. And ANNarchy's ``refractory`` freezes every other
+    variable (v, m, n, h) for its duration, where Brian2's refractory period here only keeps the
+    threshold from firing again while v integrates on: the spike condition asks for 3 ms since
+    the last spike (ANNarchy's ``t_last``), as Brian2's ``not_refractory`` does (with half a step
+    of tolerance for the rounding of the times).
+    """
     import numpy as np
 
     net = ann.Network(dt=0.1, seed=params.seed)
     neuron = ann.Neuron(
         parameters="""
-            Cm = 200.0
-            gl = 10.0
-            El = -60.0
-            EK = -90.0
-            ENa = 50.0
-            g_na = 20000.0
-            g_kd = 6000.0
-            VT = -63.0
-            taue = 5.0
-            taui = 10.0
-            Ee = 0.0
-            Ei = -80.0
+            Cm = 200.0 : population
+            gl = 10.0 : population
+            El = -60.0 : population
+            EK = -90.0 : population
+            ENa = 50.0 : population
+            gNa = 20000.0 : population
+            gK = 6000.0 : population
+            VT = -63.0 : population
+            taue = 5.0 : population
+            taui = 10.0 : population
+            Ee = 0.0 : population
+            Ei = -80.0 : population
+            t_refractory = 3.0 : population
         """,
         equations="""
             alpha_m = 0.32 * (13.0 - v + VT) / (exp((13.0 - v + VT)/4.0) - 1.0)
@@ -150,15 +178,14 @@ def cobahh_annarchy(ann, params):
             alpha_n = 0.032 * (15.0 - v + VT) / (exp((15.0 - v + VT)/5.0) - 1.0)
             beta_n = 0.5 * exp((10.0 - v + VT)/40.0)
             Cm * dv/dt = gl*(El - v) + g_exc*(Ee - v) + g_inh*(Ei - v)
-                         - g_na*m*m*m*h*(v - ENa) - g_kd*n*n*n*n*(v - EK) : exponential
+                         - gNa*m*m*m*h*(v - ENa) - gK*n*n*n*n*(v - EK) : exponential
             dm/dt = alpha_m*(1.0 - m) - beta_m*m : exponential
             dn/dt = alpha_n*(1.0 - n) - beta_n*n : exponential
             dh/dt = alpha_h*(1.0 - h) - beta_h*h : exponential
             taue * dg_exc/dt = - g_exc : exponential
             taui * dg_inh/dt = - g_inh : exponential
         """,
-        spike="v > -20.0",
-        refractory=3.0,
+        spike="(v > -20.0) and (t - t_last > t_refractory - 0.5*dt)",
     )
     P = net.create(geometry=N_NEURONS, neuron=neuron)
     rng = np.random.default_rng(params.seed)

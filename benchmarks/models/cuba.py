@@ -30,6 +30,8 @@ import _harness  # noqa: E402
 N_NEURONS = 4000
 SYNAPSES_PER_NEURON = 80  #: mean number of synapses onto each neuron: p = 80 / N
 EXCITATORY_FRACTION = 0.8
+REFRACTORY_MS = 5.0  #: the refractory period (the NEST and ANNarchy versions)
+STEP_MS = 0.1  #: the time step (NEST's resolution and ANNarchy's dt)
 
 
 def _sizes(params):
@@ -83,7 +85,14 @@ def cuba_nest(nest, params):
 
     Brian2's ``ge`` and ``gi`` are voltages that enter as ``ge/taum``; NEST's synaptic currents
     enter as ``I/C_m``, so a weight of ``w`` mV becomes ``w * C_m / tau_m`` pA (C_m is arbitrary).
-    NEST's smallest delay is one time step (0.1 ms); Brian2's synapses here have none.
+
+    Two NEST conventions are one step off Brian2's, and are corrected here:
+
+    - A NEST spike with delay d reaches the target's threshold test d after the spike, a Brian2
+      one d + dt after (Brian2 applies it after the test of its own step): NEST's smallest delay,
+      0.1 ms, is Brian2's synapse without delay.
+    - A neuron with ``t_ref`` = r stays r + dt: Brian2 integrates again r after the spike, NEST
+      one step later. ``t_ref`` is therefore the refractory period less one step.
     """
     n, n_exc, p = _sizes(params)
     c_m, tau_m = 250.0, params.extra["taum_ms"]
@@ -96,7 +105,7 @@ def cuba_nest(nest, params):
             "E_L": -49.0,
             "V_th": -50.0,
             "V_reset": -60.0,
-            "t_ref": 5.0,
+            "t_ref": REFRACTORY_MS - STEP_MS,  # see above
             "tau_syn_ex": 5.0,
             "tau_syn_in": 10.0,
             "I_e": 0.0,
@@ -106,8 +115,8 @@ def cuba_nest(nest, params):
     pa_per_mv = c_m / tau_m
     rule = {"rule": "pairwise_bernoulli", "p": p}
     if params.connect:
-        nest.Connect(P[:n_exc], P, rule, {"weight": 1.62 * pa_per_mv, "delay": 0.1})
-        nest.Connect(P[n_exc:], P, rule, {"weight": -9.0 * pa_per_mv, "delay": 0.1})
+        nest.Connect(P[:n_exc], P, rule, {"weight": 1.62 * pa_per_mv, "delay": STEP_MS})
+        nest.Connect(P[n_exc:], P, rule, {"weight": -9.0 * pa_per_mv, "delay": STEP_MS})
     synapses = nest.GetKernelStatus("num_connections")
     recorder = nest.Create("spike_recorder")
     nest.Connect(P, recorder)
@@ -115,19 +124,28 @@ def cuba_nest(nest, params):
 
 
 def cuba_annarchy(ann, params):
-    """The same network in ANNarchy 5 (``ann.Network`` API), as in ANNarchy's CUBA example."""
+    """The same network in ANNarchy 5 (``ann.Network`` API), as in ANNarchy's CUBA example.
+
+    The constants are shared by the population (``: population``, one value instead of one per
+    neuron), as ANNarchy's example has them. ANNarchy's ``exponential`` method is exponential
+    Euler: it takes ``g_exc`` and ``g_inh`` as constant over a step where Brian2's ``exact`` lets
+    them decay. As in Brian2, ``v`` stays put during the refractory period while the synaptic
+    variables go on decaying. As in NEST, a neuron stays refractory one step longer than
+    ``refractory`` says (Brian2 integrates again after the period, ANNarchy a step later), so it
+    is given one step less. A projection without delay acts as Brian2's synapse without delay.
+    """
     import numpy as np
 
     n, n_exc, p = _sizes(params)
-    net = ann.Network(dt=0.1, seed=params.seed)
+    net = ann.Network(dt=STEP_MS, seed=params.seed)
     neuron = ann.Neuron(
         parameters=f"""
-            El = -49.0
-            Vr = -60.0
-            Vt = -50.0
-            tau_m = {params.extra["taum_ms"]!r}
-            tau_e = 5.0
-            tau_i = 10.0
+            El = -49.0 : population
+            Vr = -60.0 : population
+            Vt = -50.0 : population
+            tau_m = {params.extra["taum_ms"]!r} : population
+            tau_e = 5.0 : population
+            tau_i = 10.0 : population
         """,
         equations="""
             tau_m * dv/dt = (El - v) + g_exc - g_inh : exponential
@@ -136,11 +154,13 @@ def cuba_annarchy(ann, params):
         """,
         spike="v > Vt",
         reset="v = Vr",
-        refractory=5.0,
+        refractory=REFRACTORY_MS - STEP_MS,  # see above
     )
     P = net.create(geometry=n, neuron=neuron)
     P.v = np.random.default_rng(params.seed).uniform(-60.0, -50.0, n)
     projections = []
+    # With --no-connect there are no projections at all: ANNarchy crashes (segmentation fault)
+    # on a projection that has no synapse.
     if params.connect:
         for pre, target, weight in ((P[:n_exc], "exc", 1.62), (P[n_exc:], "inh", 9.0)):
             projection = net.connect(pre=pre, post=P, target=target)

@@ -100,13 +100,15 @@ def stdp_nest(nest, params):
     Brian2's dimensionless ``ge`` is NEST's ``g_ex / g_L``: with g_L = 10 nS and C_m = taum * g_L
     = 100 pF, gmax = 0.01 becomes 0.1 nS. NEST's ``stdp_synapse`` with mu_plus = mu_minus = 0 is
     additive: lambda = 0.01 (dApre / gmax) and alpha = 1.05. t_ref = 0: no refractory period, as
-    in Brian2's model. NEST's smallest delay is one step (0.1 ms), and NEST can't record a weight
-    at every step, so the two weights are not recorded.
+    in Brian2's model. NEST's smallest delay, 0.1 ms, is Brian2's synapse without delay (see
+    ``cuba.py``); the generator reaches the parrots with that delay too (NEST's default is 1 ms,
+    which would leave the first millisecond without input). NEST can't record a weight at every
+    step, so the two weights are not recorded; ``weights_mean`` is read after the run.
     """
     g_l, gmax = 10.0, 0.1
     generator = nest.Create("poisson_generator", params={"rate": 15.0})
     parrots = nest.Create("parrot_neuron", N_INPUTS)
-    nest.Connect(generator, parrots)
+    nest.Connect(generator, parrots, syn_spec={"delay": 0.1})
     neuron = nest.Create(
         "iaf_cond_exp",
         1,
@@ -148,13 +150,19 @@ def stdp_nest(nest, params):
     result = _harness.nest_run(nest, params, synapses, [input_recorder, output_recorder])
     result["spikes_output"] = int(output_recorder.get("n_events"))
     result["spikes_input"] = result["spikes"] - result["spikes_output"]
+    weights = nest.GetConnections(parrots, neuron).get("weight") if params.connect else []
+    weights = [weights] if isinstance(weights, float) else list(weights)  # one connection: a float
+    result["weights_mean"] = sum(weights) / len(weights) / gmax if weights else None
     return result
 
 
 def stdp_annarchy(ann, params):
     """The same network in ANNarchy 5 (``ann.Network`` API): a ``PoissonPopulation`` and a
-    spiking synapse with two event-driven traces; forward Euler (``explicit``) for the neuron.
-    The weights are not recorded."""
+    spiking synapse with two event-driven traces and constants shared by the projection; forward
+    Euler (``explicit``) for the neuron. The weights are not recorded; ``weights_mean`` is read
+    after the run."""
+    import numpy as np
+
     gmax = 0.01
     net = ann.Network(dt=0.1, seed=params.seed)
     inputs = net.create(ann.PoissonPopulation(N_INPUTS, rates=15.0))
@@ -179,11 +187,11 @@ def stdp_annarchy(ann, params):
     )
     synapse = ann.Synapse(
         parameters=f"""
-            taupre = 20.0
-            taupost = 20.0
-            dApre = {0.01 * gmax!r}
-            dApost = {-0.01 * gmax * 1.05!r}
-            gmax = {gmax!r}
+            taupre = 20.0 : projection
+            taupost = 20.0 : projection
+            dApre = {0.01 * gmax!r} : projection
+            dApost = {-0.01 * gmax * 1.05!r} : projection
+            gmax = {gmax!r} : projection
         """,
         equations="""
             taupre * dApre_trace/dt = - Apre_trace : event-driven
@@ -202,14 +210,18 @@ def stdp_annarchy(ann, params):
     projections = []
     if params.connect:
         projection = net.connect(pre=inputs, post=neuron, target="exc", synapse=synapse)
-        projection.all_to_all(weights=ann.Uniform(0.0, gmax))
+        # ANNarchy's distributions draw from a fresh unseeded generator unless given one
+        rng = np.random.default_rng(params.seed)
+        projection.all_to_all(weights=ann.Uniform(0.0, gmax, rng=rng))
         projections.append(projection)
     input_monitor = net.monitor(inputs, ["spike"])
     output_monitor = net.monitor(neuron, ["spike"])
-    result = _harness.annarchy_run(ann, net, params, projections, [input_monitor])
-    result["spikes_input"] = result["spikes"]
-    result["spikes_output"] = sum(len(t) for t in output_monitor.get("spike").values())
-    result["spikes"] += result["spikes_output"]
+    monitors = [input_monitor, output_monitor]
+    result = _harness.annarchy_run(ann, net, params, projections, monitors)
+    result["spikes_input"], result["spikes_output"] = result.pop("spikes_per_monitor")
+    # Projection.w: one list of weights per postsynaptic neuron
+    weights = [float(w) for row in projections[0].w for w in row] if projections else []
+    result["weights_mean"] = sum(weights) / len(weights) / gmax if weights else None
     return result
 
 
