@@ -988,6 +988,19 @@ def redacted_command(args, argv) -> str:
     return command
 
 
+def draw_figure(args) -> None:
+    """docs/benchmarks.png from every model's saved results (plot.py), if matplotlib is here."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import plot
+
+    try:
+        path = plot.draw(args.output_dir, DOCS.parent / "benchmarks.png")
+    except ImportError as error:
+        print(f"No figure: {error} (install matplotlib)", file=sys.stderr)
+        return
+    print(f"Figure: {path}", file=sys.stderr)
+
+
 def main(argv=None) -> None:
     args = parse_arguments(argv)
     args.command = redacted_command(args, argv)
@@ -1059,6 +1072,8 @@ def main(argv=None) -> None:
             print(f"Raw results: {output}", file=sys.stderr)
             if args.write_docs:
                 write_docs("targets", markdown)
+        if args.write_docs:
+            draw_figure(args)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     if args.quick:
