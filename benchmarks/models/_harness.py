@@ -126,7 +126,8 @@ def main(model: Model, script_started: float, argv=None) -> None:
 
     result = run_model(sim, params)
 
-    figures = collect(sim, state, args, result)
+    network = result.pop("network", None)  # an explicit Network, else the implicit one ran
+    figures = collect(sim, state, args, result, network)
     finished = time.perf_counter()
 
     usage_self = resource.getrusage(resource.RUSAGE_SELF)
@@ -175,13 +176,13 @@ def _prepare_spikeforge(args):
     return spikeforge, {}
 
 
-def _spikeforge_figures(sim, state, args, result):
+def _spikeforge_figures(sim, state, args, result, network=None):
     from spikeforge.codegen import cache
 
-    statistics = dict(sim.magic_network.last_run_statistics)
+    statistics = dict((network or sim.magic_network).last_run_statistics)
     return {
         "loop_s": statistics.get("loop"),
-        "loop_source": "magic_network.last_run_statistics['loop']",
+        "loop_source": "Network.last_run_statistics['loop']",
         "compile_s": cache.statistics.seconds_compiling,
         "compile_source": "spikeforge.codegen.cache.statistics.seconds_compiling",
         "modules_compiled": len(cache.statistics.compiled),
@@ -257,7 +258,7 @@ def _time_brian2_cython_builds(state):
     CythonExtensionManager._load_module = timed_load_module
 
 
-def _brian2_figures(sim, state, args, result):
+def _brian2_figures(sim, state, args, result, network=None):
     from brian2.devices.device import get_device
 
     device = get_device()
@@ -339,13 +340,22 @@ def connect_excitatory_inhibitory(Ce, Ci, params, namespace):
 
 def brian_api_run(sim, group, params, Ce, Ci, level=0):
     """Record the spikes of ``group``, run for the duration and report the figures of an E/I
-    network written with the Brian2 API (names in model strings come from the caller)."""
+    network written with the Brian2 API (names in model strings come from the caller).
+
+    The objects go into an explicit ``Network``: Brian2's implicit ``run()`` collects only the
+    objects of one frame, and the monitor made here is not in the caller's (spikeforge's
+    collects every live object, so only Brian2 missed it). The caller's names are passed as the
+    run's namespace."""
     s_mon = sim.SpikeMonitor(group, record=params.record_spikes)
+    caller = sys._getframe(level + 1)
+    namespace = {**caller.f_globals, **caller.f_locals}
+    network = sim.Network(group, Ce, Ci, s_mon)
     run_started = time.perf_counter()
-    sim.run(params.duration * sim.second, report=None, level=level + 1)
+    network.run(params.duration * sim.second, report=None, namespace=namespace)
     run_seconds = time.perf_counter() - run_started
     return {
         "run_s": run_seconds,
+        "network": network,
         "synapses": int(len(Ce)) + int(len(Ci)),
         "synapses_excitatory": int(len(Ce)),
         "synapses_inhibitory": int(len(Ci)),
@@ -377,7 +387,7 @@ def nest_run(nest, params, synapses, recorders):
     }
 
 
-def _nest_figures(sim, state, args, result):
+def _nest_figures(sim, state, args, result, network=None):
     version = getattr(sim, "__version__", None)
     if version is None:
         try:
@@ -465,7 +475,7 @@ def annarchy_run(ann, net, params, projections, monitors):
     return result
 
 
-def _annarchy_figures(sim, state, args, result):
+def _annarchy_figures(sim, state, args, result, network=None):
     return {
         "loop_s": result.pop("loop_s", None),
         "loop_source": "time of net.simulate() (ANNarchy has no separate loop time)",
