@@ -8,6 +8,9 @@ ABI, the runtime headers), so a cache directory can be shared by several Python 
 Concurrency: an entry is built in a temporary directory under a file lock and published by an
 atomic rename, so no process ever sees a half-written entry, and several processes asking for the
 same new module at once compile it once.  An entry that exists but fails to load is rebuilt.
+Within one process, :func:`start_module` translates a module and leaves its C++ compiler running
+in the background (at most one compiler per core), so that independent modules compile in
+parallel; :func:`load_module` waits for the result.
 
 The cache lives in the user cache directory (``platformdirs.user_cache_dir("spikeforge")``);
 the environment variable ``SPIKEFORGE_CACHE_DIR`` overrides it.
@@ -15,6 +18,7 @@ the environment variable ``SPIKEFORGE_CACHE_DIR`` overrides it.
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import importlib.machinery
 import importlib.util
@@ -65,16 +69,30 @@ class CompilationError(RuntimeError):
 
 @dataclass
 class CacheStatistics:
-    """What this process did with the cache: modules compiled and modules loaded from disk."""
+    """What this process did with the cache: modules compiled and modules loaded from disk.
+
+    ``seconds_compiling`` is wall-clock time during which at least one module was being built
+    (Cython translation or C++ compiler): builds that overlap count once.
+    """
 
     compiled: list[str] = field(default_factory=list)
     loaded: list[str] = field(default_factory=list)
-    seconds_compiling: float = 0.0
+    #: (start, end) of every build, from time.perf_counter()
+    build_intervals: list[tuple[float, float]] = field(default_factory=list)
+
+    @property
+    def seconds_compiling(self) -> float:
+        total, covered_until = 0.0, float("-inf")
+        for start, end in sorted(self.build_intervals):
+            if end > covered_until:
+                total += end - max(start, covered_until)
+                covered_until = end
+        return total
 
     def reset(self) -> None:
         self.compiled.clear()
         self.loaded.clear()
-        self.seconds_compiling = 0.0
+        self.build_intervals.clear()
 
 
 #: Statistics of this process (read by tests and benchmarks).
@@ -192,36 +210,150 @@ def entry_directory(source: str, name: str, optimize: bool = True) -> Path:
     return cache_directory() / module_name(source, name, optimize)
 
 
+def max_parallel_builds() -> int:
+    """How many C++ compilers may run at once: ``$SPIKEFORGE_COMPILE_JOBS``, else the number of
+    cores this process may use."""
+    configured = os.environ.get("SPIKEFORGE_COMPILE_JOBS")
+    if configured:
+        return max(1, int(configured))
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+class ModuleBuild:
+    """A module requested with :func:`start_module`: ready, or being compiled in the background.
+
+    :meth:`result` waits for the compiler, publishes the cache entry and returns the imported
+    module (or raises the :class:`CompilationError`, every time it is asked).
+    """
+
+    def __init__(self, full_name: str, module: ModuleType | None = None):
+        self.full_name = full_name
+        self.module = module
+        self.error: BaseException | None = None
+        self.process: subprocess.Popen | None = None
+        self._finish = None  # completes the build (set while the compiler runs)
+        self.thread = threading.get_ident()
+
+    @property
+    def running(self) -> bool:
+        return self._finish is not None
+
+    def result(self) -> ModuleType:
+        """The compiled module; waits for the compiler if it is still running."""
+        if self._finish is not None:
+            self._complete()
+        if self.error is not None:
+            raise self.error
+        return self.module
+
+    def _complete(self) -> None:
+        finish, self._finish = self._finish, None
+        with _builds_lock:
+            _in_flight.pop(self.full_name, None)
+        try:
+            self.module = finish()
+            _loaded_modules[self.full_name] = self.module
+        except BaseException as error:  # kept, and raised by result()
+            self.error = error
+
+
+#: Builds whose compiler may still be running, by module name.
+_in_flight: dict[str, ModuleBuild] = {}
+_builds_lock = threading.Lock()
+
+
+def _finish_finished_builds(wait_for_a_slot: bool = False) -> None:
+    """Publish the builds (of this thread) whose compiler has exited; with ``wait_for_a_slot``,
+    first wait until fewer than :func:`max_parallel_builds` compilers run."""
+    with _builds_lock:
+        mine = [b for b in _in_flight.values() if b.thread == threading.get_ident()]
+    if wait_for_a_slot:
+        running = [b for b in mine if b.process is not None and b.process.poll() is None]
+        while len(running) >= max_parallel_builds():
+            running.pop(0)._complete()  # the oldest
+    for build in mine:
+        if build.running and (build.process is None or build.process.poll() is not None):
+            build._complete()
+
+
+def finish_all_builds() -> None:
+    """Wait for every background build of this thread (at exit, so entries get published)."""
+    with _builds_lock:
+        mine = [b for b in _in_flight.values() if b.thread == threading.get_ident()]
+    for build in mine:
+        if build.running:
+            build._complete()
+
+
+atexit.register(finish_all_builds)
+
+
+def start_module(source: str, name: str, optimize: bool = True) -> ModuleBuild:
+    """Ask for the compiled module of ``source``: from this process, from the cache, or else
+    translated now and compiled by a C++ compiler that runs in the background.
+
+    ``name`` says what the module is for (``network_cuba``, ``set_neurongroup_v``); it becomes
+    part of the file names so that a user can find the generated code.  Call ``result()`` on the
+    returned :class:`ModuleBuild` to get the module.
+    """
+    full_name = module_name(source, name, optimize)
+    if full_name in _loaded_modules:
+        return ModuleBuild(full_name, _loaded_modules[full_name])
+    with _builds_lock:
+        build = _in_flight.get(full_name)
+    if build is not None:
+        if build.thread != threading.get_ident():
+            build = _wait_for_other_thread(full_name)
+            return ModuleBuild(full_name, build) if build else start_module(source, name, optimize)
+        return build
+    _finish_finished_builds()
+    root = cache_directory()
+    entry = root / full_name
+    module = _try_import(entry, full_name)
+    if module is None:
+        (root / "locks").mkdir(parents=True, exist_ok=True)
+        lock = FileLock(str(root / "locks" / (full_name + ".lock")))
+        lock.acquire()
+        try:
+            module = _try_import(entry, full_name)  # another process may have built it meanwhile
+            if module is None:
+                _finish_finished_builds(wait_for_a_slot=True)
+                build = ModuleBuild(full_name)
+                build._finish = _start_build(source, root, entry, full_name, optimize, lock, build)
+        except BaseException:
+            lock.release()
+            raise
+        if module is None:
+            statistics.compiled.append(full_name)
+            with _builds_lock:
+                _in_flight[full_name] = build
+            return build
+        lock.release()
+    statistics.loaded.append(full_name)
+    _loaded_modules[full_name] = module
+    return ModuleBuild(full_name, module)
+
+
+def _wait_for_other_thread(full_name: str) -> ModuleType | None:
+    """The module another thread of this process is building (None if its build failed)."""
+    while True:
+        with _builds_lock:
+            if full_name not in _in_flight:
+                break
+        time.sleep(0.01)
+    return _loaded_modules.get(full_name)
+
+
 def load_module(source: str, name: str, optimize: bool = True) -> ModuleType:
     """Return the compiled module for ``source``, compiling it only if no process has yet.
 
     ``name`` says what the module is for (``network_cuba``, ``set_neurongroup_v``); it becomes
     part of the file names so that a user can find the generated code.
     """
-    full_name = module_name(source, name, optimize)
-    if full_name in _loaded_modules:
-        return _loaded_modules[full_name]
-    root = cache_directory()
-    entry = root / full_name
-    module = _try_import(entry, full_name)
-    if module is None:
-        (root / "locks").mkdir(parents=True, exist_ok=True)
-        with FileLock(str(root / "locks" / (full_name + ".lock"))):
-            module = _try_import(entry, full_name)  # another process may have built it meanwhile
-            if module is None:
-                _build_entry(source, root, entry, full_name, optimize)
-                module = _try_import(entry, full_name)
-                if module is None:
-                    raise CompilationError(
-                        f"The freshly compiled module {entry} cannot be imported"
-                    )
-                statistics.compiled.append(full_name)
-            else:
-                statistics.loaded.append(full_name)
-    else:
-        statistics.loaded.append(full_name)
-    _loaded_modules[full_name] = module
-    return module
+    return start_module(source, name, optimize).result()
 
 
 def _extension_path(entry: Path, full_name: str) -> Path:
@@ -246,55 +378,76 @@ def _try_import(entry: Path, full_name: str) -> ModuleType | None:
     return module
 
 
-def _build_entry(
-    source: str, root: Path, entry: Path, full_name: str, optimize: bool = True
-) -> None:
-    """Translate and compile ``source`` into a temporary directory, then publish it atomically."""
+def _start_build(
+    source: str, root: Path, entry: Path, full_name: str, optimize: bool, lock, build: ModuleBuild
+):
+    """Translate ``source`` now and start its C++ compiler in a temporary directory; returns the
+    function that waits for the compiler and publishes the entry atomically (the caller holds
+    ``lock``, which that function releases)."""
     started = time.perf_counter()
     root.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".build-{full_name}-", dir=root))
+    pyx = work / (full_name + ".pyx")
+    cpp = work / (full_name + ".cpp")
+    extension = _extension_path(work, full_name)
+    command = [
+        *compiler_command(),
+        *compiler_flags(optimize),
+        "-shared",
+        f"-I{sysconfig.get_paths()['include']}",
+        f"-I{RUNTIME_DIR}",
+        str(cpp),
+        "-o",
+        str(extension),
+    ]
     try:
-        pyx = work / (full_name + ".pyx")
         pyx.write_text(source)
-        cpp = work / (full_name + ".cpp")
         _cythonize(pyx, cpp, full_name)
-        extension = _extension_path(work, full_name)
-        command = [
-            *compiler_command(),
-            *compiler_flags(optimize),
-            "-shared",
-            f"-I{sysconfig.get_paths()['include']}",
-            f"-I{RUNTIME_DIR}",
-            str(cpp),
-            "-o",
-            str(extension),
-        ]
+        log = open(work / "compiler-output.txt", "w+")
         try:
-            result = subprocess.run(command, capture_output=True, text=True)
+            # output to a file, not a pipe: nobody reads a pipe while the compiler runs
+            build.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
         except OSError as error:
+            log.close()
             raise CompilationError(
                 f"Cannot run the C++ compiler {compiler_command()[0]!r} ({error}). Install a C++ "
                 "compiler (g++ or clang++) or name one in the environment variable CXX."
             ) from None
-        if result.returncode != 0:
-            kept = _keep_failed(work, root, full_name)
-            raise CompilationError(
-                f"The C++ compiler failed on the generated module {full_name}.\n"
-                f"Generated Cython: {kept / pyx.name}\nGenerated C++: {kept / cpp.name}\n"
-                f"Command: {shlex.join(command)}\n"
-                f"Compiler output (first lines):\n{_first_lines(result.stderr)}"
-            )
-        manifest = {"module": full_name, "toolchain": toolchain_description(optimize)}
-        (work / "manifest.json").write_text(json.dumps(manifest, indent=1))
-        if entry.exists():
-            shutil.rmtree(entry)  # a broken entry; we hold the lock
-        os.rename(work, entry)
     except BaseException:
-        if work.exists():
-            shutil.rmtree(work, ignore_errors=True)
+        shutil.rmtree(work, ignore_errors=True)
+        statistics.build_intervals.append((started, time.perf_counter()))
         raise
-    finally:
-        statistics.seconds_compiling += time.perf_counter() - started
+
+    def finish() -> ModuleType:
+        try:
+            returncode = build.process.wait()
+            log.seek(0)
+            output = log.read()
+            log.close()
+            if returncode != 0:
+                kept = _keep_failed(work, root, full_name)
+                raise CompilationError(
+                    f"The C++ compiler failed on the generated module {full_name}.\n"
+                    f"Generated Cython: {kept / pyx.name}\nGenerated C++: {kept / cpp.name}\n"
+                    f"Command: {shlex.join(command)}\n"
+                    f"Compiler output (first lines):\n{_first_lines(output)}"
+                )
+            manifest = {"module": full_name, "toolchain": toolchain_description(optimize)}
+            (work / "manifest.json").write_text(json.dumps(manifest, indent=1))
+            if entry.exists():
+                shutil.rmtree(entry)  # a broken entry; we hold the lock
+            os.rename(work, entry)
+            module = _try_import(entry, full_name)
+            if module is None:
+                raise CompilationError(f"The freshly compiled module {entry} cannot be imported")
+            return module
+        finally:
+            if work.exists():
+                shutil.rmtree(work, ignore_errors=True)
+            lock.release()
+            statistics.build_intervals.append((started, time.perf_counter()))
+
+    return finish
 
 
 def _cythonize(pyx: Path, cpp: Path, full_name: str) -> None:

@@ -41,6 +41,9 @@ def start_scope() -> None:
     Also resets the time of the implicit network to 0.
     """
     global _current_scope
+    from spikeforge.runtime.driver import run_deferred
+
+    run_deferred()  # their random draws belong to the stream before this point
     _current_scope = next(_scope_counter)
     from spikeforge.model.network import magic_network
 

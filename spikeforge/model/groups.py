@@ -210,7 +210,12 @@ class Group(SpikeforgeObject):
             extra={"indices": indices_static, "count": count_static},
             index_lines=self._index_lines(context, code),
         )
-        run_roles_once(f"set_{variable.name.strip('_')}", [role], context, self._time)
+        # assignments to model variables run when something can see them (they cannot fail
+        # once compiled); scratch targets (a selection, a readout) are read right after
+        deferred = self.variables.get(variable.name) is variable
+        run_roles_once(
+            f"set_{variable.name.strip('_')}", [role], context, self._time, defer=deferred
+        )
 
     def _indices_for_condition(self, condition: str, level: int) -> np.ndarray:
         """Indices where a condition string holds (evaluated by generated code)."""

@@ -20,7 +20,8 @@ from spikeforge.model.base import (
 from spikeforge.model.clock import defaultclock
 from spikeforge.model.namespace import caller_namespace
 from spikeforge.codegen.translate import Argument
-from spikeforge.runtime.driver import call_run_roles, call_run_steps
+from spikeforge.runtime.driver import call_run_roles, call_run_steps, run_deferred
+from spikeforge.runtime.driver import defer as defer_call
 from spikeforge.units import Quantity, second
 
 #: With ``report='auto'`` (the default), progress is reported once a run has taken this long.
@@ -75,24 +76,40 @@ def steps_until(time_: float, dt: float) -> int:
     return int(nearest) if abs(steps - nearest) < 1e-4 else int(np.ceil(steps))
 
 
-def build_module(
-    name: str, description: str, roles: list[Role], context: BuildContext, optimize: bool = True
-):
-    """Render ``roles`` into one module, compile it (or take it from the cache), return it.
+def run_roles_once(
+    name: str,
+    roles: list[Role],
+    context: BuildContext,
+    time_: float,
+    defer: bool = False,
+    before=None,
+    after=None,
+) -> None:
+    """Run ``roles`` once, at time ``time_`` (string assignments, ``connect()``).
 
-    ``name`` becomes part of the file names; ``optimize=False`` for code run once (faster to
-    compile).  Also returns the path of the generated ``.pyx``.
+    ``before()`` and ``after()`` run just before and after the module's call.  With ``defer``,
+    the call waits in the runtime's queue while its module compiles in the background, and
+    happens when anything could observe it (:func:`spikeforge.runtime.driver.run_deferred`), so
+    that the one-off modules of a script compile in parallel.  Only calls that cannot fail once
+    compiled are deferred: an error then still belongs to the statement that caused it.
     """
-    source = render_module(description, roles, context.arguments, context.support_code)
-    module = cache.load_module(source, name, optimize)
-    return module, Path(module.__file__).with_suffix("").with_suffix(".pyx")
-
-
-def run_roles_once(name: str, roles: list[Role], context: BuildContext, time_: float) -> None:
-    """Run ``roles`` once, at time ``time_`` (string assignments)."""
-    module, _ = build_module(name, "one-off code", roles, context, optimize=False)
+    source = render_module("one-off code", roles, context.arguments, context.support_code)
+    build = cache.start_module(source, name, optimize=False)
     step = steps_until(time_, context.dt)
-    call_run_steps(module, context.arguments.collect(), step, step + 1, context.dt)
+
+    def call() -> None:
+        module = build.result()
+        if before is not None:
+            before()
+        call_run_steps(module, context.arguments.collect(), step, step + 1, context.dt)
+        if after is not None:
+            after()
+
+    if defer:
+        defer_call(call)
+    else:
+        run_deferred()  # earlier calls first: this one may read what they write
+        call()
 
 
 class Network:
@@ -198,8 +215,6 @@ class Network:
         end_step = steps_until(self.t_ + duration_, dt)
         n_steps = end_step - start_step
         context = BuildContext(namespace=namespace, dt=dt)
-        for obj in objects:
-            obj.before_run(context)
         roles: list[Role] = []
         operations: list[tuple[Role, SpikeforgeObject]] = []
         for obj in sorted(objects, key=self._schedule_key):
@@ -215,9 +230,18 @@ class Network:
         operations = [(k - n, role) for n, (k, role) in enumerate(operations)]
         kinds = sorted({type(obj).__name__ for obj in objects})
         built = time.perf_counter()
-        module, self.generated_source_path = build_module(
-            "network", "network of " + ", ".join(kinds), roles, context
+        # The roles' code depends on the model, not on the values of its state (those are
+        # module arguments), so the module compiles while deferred string assignments and
+        # connect() calls are made and the objects prepare for the run.
+        source = render_module(
+            "network of " + ", ".join(kinds), roles, context.arguments, context.support_code
         )
+        build = cache.start_module(source, "network")
+        run_deferred()
+        for obj in objects:
+            obj.before_run(context)
+        module = build.result()
+        self.generated_source_path = Path(module.__file__).with_suffix("").with_suffix(".pyx")
         compiled = time.perf_counter()
         collected = context.arguments.collect()
         for obj in objects:
@@ -266,6 +290,7 @@ class Network:
             call_run_roles(module, collected, step, dt, done, position)
             done = position
             role.operation(step * dt)
+            run_deferred()  # string assignments the operation made
             collected = context.arguments.collect()  # the operation may have changed arrays
         call_run_roles(module, collected, step, dt, done, len(roles))
         return collected

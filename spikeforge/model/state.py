@@ -36,6 +36,7 @@ from typing import Callable
 
 import numpy as np
 
+from spikeforge.runtime.driver import run_deferred
 from spikeforge.units import DIMENSIONLESS, Dimension, Quantity, second
 
 #: Keys of a snapshot that are not object names (object names start with a letter).
@@ -303,6 +304,7 @@ def _clocks(objects) -> list:
 
 def snapshot(network) -> dict:
     """The state of ``network`` and its objects now (a new tree of copies)."""
+    run_deferred()
     objects = _state_objects(network)
     state = {obj.name: obj._full_state() for obj in objects}
     state[TIME_KEY] = np.array(network.t_, dtype=np.float64)
@@ -316,6 +318,7 @@ def snapshot(network) -> dict:
 
 def apply_snapshot(network, state: dict, restore_random_state: bool = False) -> None:
     """Restore ``network`` to ``state`` (from :func:`snapshot`); checks everything first."""
+    run_deferred()  # calls made before restore() change the state it replaces
     objects = _state_objects(network)
     names = {obj.name for obj in objects}
     stored = {key for key in state if not key[0].isdigit()}

@@ -44,6 +44,7 @@ from spikeforge.model.variables import (
     check_dimension,
 )
 from spikeforge.runtime import containers
+from spikeforge.runtime.driver import run_deferred
 from spikeforge.units import DIMENSIONLESS, get_dimensions
 
 
@@ -508,6 +509,7 @@ class Synapses(Group):
     @property
     def N(self) -> int:
         """The number of synapses."""
+        run_deferred()  # a connect() may be waiting for its module
         return len(self.variables["i"].dynamic)
 
     def __len__(self) -> int:
@@ -562,7 +564,6 @@ class Synapses(Group):
         namespace = namespace if namespace is not None else self.namespace
         if namespace is None:
             namespace = caller_namespace(level)
-        before = self.N
         if isinstance(j, str):
             if i is not None:
                 raise NotImplementedError(f"{owner}: i= together with a string j= is not supported")
@@ -574,12 +575,13 @@ class Synapses(Group):
                 raise TypeError(f"{owner}: give both i= and j= arrays (and no condition)")
             if not (isinstance(p, (int, float)) and p == 1) or not (isinstance(n, int) and n == 1):
                 raise TypeError(f"{owner}: p= and n= cannot be combined with i=/j= arrays")
+            before = self.N
             self._connect_arrays(owner, i, j)
+            self._after_connect(before)
         else:
             if condition is False:
                 return
             self._connect_generated(owner, namespace, condition, None, p, n, skip_if_invalid)
-        self._after_connect(before)
 
     def _connect_arrays(self, owner: str, i, j) -> None:
         i_values, j_values = np.broadcast_arrays(np.asarray(i), np.asarray(j))
@@ -656,17 +658,28 @@ class Synapses(Group):
                 "status": context.array(self, "status", status),
             },
         )
-        before = self.N
-        run_roles_once("connect", [role], context, self._time)
-        if status[0]:
-            self.variables["i"].dynamic.resize(before)  # leave no half-made connections
-            self.variables["j"].dynamic.resize(before)
-            if status[0] == 2:
-                raise ValueError(f"{owner}: the step of range() must not be 0")
-            raise IndexError(
-                f"{owner}: the target index j={status[2]} (for i={status[1]}) is outside "
-                f"0..{self.target.N - 1}; pass skip_if_invalid=True to leave such pairs out"
-            )
+        sizes = []
+
+        def before() -> None:
+            sizes.append(len(self.variables["i"].dynamic))
+
+        def after() -> None:
+            before = sizes[0]
+            if status[0]:
+                self.variables["i"].dynamic.resize(before)  # leave no half-made connections
+                self.variables["j"].dynamic.resize(before)
+                if status[0] == 2:
+                    raise ValueError(f"{owner}: the step of range() must not be 0")
+                raise IndexError(
+                    f"{owner}: the target index j={status[2]} (for i={status[1]}) is outside "
+                    f"0..{self.target.N - 1}; pass skip_if_invalid=True to leave such pairs out"
+                )
+            self._after_connect(before)
+
+        # only targets given by j= can fail at run time (an index outside the target group):
+        # those connect now, the others when the synapses are next looked at
+        deferred = j_text is None
+        run_roles_once("connect", [role], context, self._time, deferred, before, after)
 
     def _number_expression(self, value, what: str, scope):
         if isinstance(value, str):
@@ -764,6 +777,7 @@ class Synapses(Group):
 
     def synapse_indices(self, i, j) -> np.ndarray:
         """Indices of the synapses from presynaptic ``i`` to postsynaptic ``j`` (arrays ok)."""
+        run_deferred()
         pre, post = self.variables["i"].array, self.variables["j"].array
         wanted_i = np.atleast_1d(np.arange(self.source.N)[i])
         wanted_j = np.atleast_1d(np.arange(self.target.N)[j])

@@ -12,6 +12,7 @@ from spikeforge.codegen.expressions import ExpressionError, dimension_of
 from spikeforge.codegen.printer import _float
 from spikeforge.codegen.translate import Resolved, Scope
 from spikeforge.model.namespace import DEFAULT_NAMESPACE
+from spikeforge.runtime.driver import run_deferred
 from spikeforge.units import DIMENSIONLESS, Dimension, Quantity, get_dimensions
 
 SECOND = units.second.dim
@@ -306,6 +307,7 @@ class VariableView:
     def get_item(self, item, level: int = 0):
         """The values at ``item``; ``level`` counts the frames between the caller and the user
         code whose names string expressions may use."""
+        run_deferred()
         variable = self.variable
         if not variable.has_storage:
             values = self.group._evaluate_subexpression(variable, level + 1)
@@ -376,6 +378,8 @@ class VariableView:
     def set_item(self, item, value, level=0):
         """Assign ``value`` to the elements ``item`` (``slice(None)`` for all)."""
         group, variable = self.group, self.variable
+        if not isinstance(value, str) or isinstance(item, tuple):
+            run_deferred()  # earlier string assignments first (a string one may wait its turn)
         if variable.read_only or not variable.has_storage:
             raise TypeError(
                 f"{type(group).__name__} {group.name!r}: the variable {variable.name!r} "
