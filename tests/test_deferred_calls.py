@@ -146,3 +146,20 @@ def test_independent_modules_compile_at_the_same_time(tmp_path, monkeypatch):
         ]
         + ["locks"]
     )
+
+
+def test_only_reads_and_writes_of_what_a_call_touches_wait_for_it():
+    G = NeuronGroup(4, "u : 1\nv : 1\nw : 1")
+    H = NeuronGroup(4, "x : 1")
+    H.x = "i * 3.0"
+    G.u = "i + 1.0"
+    G.v = "2 * u"  # touches u and v
+    G.w = [5, 6, 7, 8]  # touches neither: all three assignments may still wait
+    assert len(driver._deferred) == 3
+    assert H.x[:].tolist() == [0, 3, 6, 9]  # the calls up to H's ran; G's can wait
+    assert len(driver._deferred) == 2
+    assert G.w[:].tolist() == [5, 6, 7, 8]
+    assert len(driver._deferred) == 2
+    assert G.u[:].tolist() == [1, 2, 3, 4]  # both touch u (the second reads it)
+    assert not driver._deferred
+    assert G.v[:].tolist() == [2, 4, 6, 8]

@@ -164,6 +164,8 @@ class BuildContext:
     prefixes: dict[int, str] = field(default_factory=dict)
     #: Module-level Cython blocks (user functions, ...), each added once.
     support_code: list[str] = field(default_factory=list)
+    #: ``(id(group), variable name)`` of every variable the code reads or writes.
+    touched: set = field(default_factory=set)
 
     def add_support_code(self, code: str) -> None:
         """Add a module-level block (ignored if the same block is already there)."""

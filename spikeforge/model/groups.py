@@ -214,7 +214,12 @@ class Group(SpikeforgeObject):
         # once compiled); scratch targets (a selection, a readout) are read right after
         deferred = self.variables.get(variable.name) is variable
         run_roles_once(
-            f"set_{variable.name.strip('_')}", [role], context, self._time, defer=deferred
+            f"set_{variable.name.strip('_')}",
+            [role],
+            context,
+            self._time,
+            defer=deferred,
+            touches=context.touched,
         )
 
     def _indices_for_condition(self, condition: str, level: int) -> np.ndarray:

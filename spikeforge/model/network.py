@@ -84,14 +84,17 @@ def run_roles_once(
     defer: bool = False,
     before=None,
     after=None,
+    touches=None,
 ) -> None:
     """Run ``roles`` once, at time ``time_`` (string assignments, ``connect()``).
 
     ``before()`` and ``after()`` run just before and after the module's call.  With ``defer``,
     the call waits in the runtime's queue while its module compiles in the background, and
     happens when anything could observe it (:func:`spikeforge.runtime.driver.run_deferred`), so
-    that the one-off modules of a script compile in parallel.  Only calls that cannot fail once
-    compiled are deferred: an error then still belongs to the statement that caused it.
+    that the one-off modules of a script compile in parallel.  ``touches`` gives the state keys
+    (``state_key(group, name)``) the call reads or writes, if they are all known (then only
+    reads and writes of those wait for it).  Only calls that cannot fail once compiled are
+    deferred: an error then still belongs to the statement that caused it.
     """
     source = render_module("one-off code", roles, context.arguments, context.support_code)
     build = cache.start_module(source, name, optimize=False)
@@ -106,7 +109,7 @@ def run_roles_once(
             after()
 
     if defer:
-        defer_call(call)
+        defer_call(call, touches=None if touches is None else frozenset(touches))
     else:
         run_deferred()  # earlier calls first: this one may read what they write
         call()

@@ -128,6 +128,11 @@ class DeferredArray:
         self._size += len(values)
 
 
+def state_key(group, name: str) -> tuple[int, str]:
+    """The key of a group's variable among the state that deferred calls touch."""
+    return (id(group), name)
+
+
 def make_variable(name, dimension, size, var_type="float", **flags) -> Variable:
     """A variable with zero-initialised storage for ``size`` elements (1 if shared)."""
     length = 1 if flags.get("shared") else size
@@ -219,6 +224,7 @@ class GroupScope(Scope):
 
     def element(self, group, variable: Variable, name: str, index: str) -> Resolved:
         """An element of ``variable`` of ``group`` at ``index``, as a module argument."""
+        self.context.touched.add(state_key(group, variable.name))
         static = self.context.array(group, variable.name, lambda: variable.array, variable.dtype)
         return Resolved("element", variable.dtype, static, index)
 
@@ -307,7 +313,7 @@ class VariableView:
     def get_item(self, item, level: int = 0):
         """The values at ``item``; ``level`` counts the frames between the caller and the user
         code whose names string expressions may use."""
-        run_deferred()
+        run_deferred(state_key(self.group, self.variable.name))
         variable = self.variable
         if not variable.has_storage:
             values = self.group._evaluate_subexpression(variable, level + 1)
@@ -379,7 +385,8 @@ class VariableView:
         """Assign ``value`` to the elements ``item`` (``slice(None)`` for all)."""
         group, variable = self.group, self.variable
         if not isinstance(value, str) or isinstance(item, tuple):
-            run_deferred()  # earlier string assignments first (a string one may wait its turn)
+            # string assignments to this variable first (another string one may wait its turn)
+            run_deferred(state_key(group, variable.name))
         if variable.read_only or not variable.has_storage:
             raise TypeError(
                 f"{type(group).__name__} {group.name!r}: the variable {variable.name!r} "

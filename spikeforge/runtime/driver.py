@@ -36,26 +36,45 @@ def call_run_roles(module, collected: tuple, step: int, dt: float, first: int, l
     module.run_roles(arrays, scalars, capsules, random_state.ctypes.data, step, dt, first, last)
 
 
-_deferred: list[Callable[[], None]] = []
+#: Deferred calls, oldest first, each with the keys of the state it reads or writes (None: any).
+_deferred: list[tuple[Callable[[], None], frozenset | None]] = []
 _running_deferred = False
 
 
-def defer(call: Callable[[], None]) -> None:
-    """Queue ``call`` (a one-off module call that can't fail once its module is compiled)."""
-    _deferred.append(call)
+def defer(call: Callable[[], None], touches: frozenset | None = None) -> None:
+    """Queue ``call`` (a one-off module call that can't fail once its module is compiled).
+
+    ``touches`` holds keys (any hashable, such as ``(id(group), variable_name)``) of the state
+    the call reads or writes; ``None`` means it may touch anything.  Calls draw random numbers
+    in queue order, whatever they touch.
+    """
+    _deferred.append((call, touches))
 
 
-def run_deferred() -> None:
-    """Make the deferred calls, oldest first.  If one raises, the later ones are dropped (as if
-    the script had stopped at the statement that queued the failing one) and the error is
-    raised here.  Calls made while the queue runs (reads inside a deferred call) don't recurse."""
+def run_deferred(touching=None) -> None:
+    """Make the deferred calls, oldest first: all of them, or with ``touching`` (a key as given
+    to :func:`defer`) those up to the last one that touches it.
+
+    If one raises, the later ones are dropped (as if the script had stopped at the statement
+    that queued the failing one) and the error is raised here.  Calls made while the queue runs
+    (reads inside a deferred call) don't recurse.
+    """
     global _running_deferred
     if _running_deferred or not _deferred:
         return
+    count = len(_deferred)
+    if touching is not None:
+        count = 0
+        for position, (_, touches) in enumerate(_deferred):
+            if touches is None or touching in touches:
+                count = position + 1
+    if count == 0:
+        return
     _running_deferred = True
     try:
-        while _deferred:
-            _deferred.pop(0)()
+        for _ in range(count):
+            call, _ = _deferred.pop(0)
+            call()
     except BaseException:
         _deferred.clear()
         raise
