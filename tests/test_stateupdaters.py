@@ -3,6 +3,7 @@
 import math
 
 import pytest
+import sympy
 
 from spikeforge.codegen.expressions import parse_expression, symbol
 from spikeforge.codegen.stateupdaters import IntegrationError, integrate
@@ -94,3 +95,26 @@ def test_symbolic_work_is_cached_on_disk(cache_dir, monkeypatch):
     first = integrate(["v"], equations, "exact")
     monkeypatch.setattr(su, "_exact", lambda *args: (_ for _ in ()).throw(AssertionError))
     assert integrate(["v"], equations, "exact") == first  # served from the cache
+
+
+def test_exponential_euler_keeps_rate_functions_as_written():
+    # Hodgkin-Huxley inactivation, dh/dt = alpha*(1 - h) - beta*h: one step is exactly
+    # h_inf + (h - h_inf)*exp(-(alpha + beta)*dt) with h_inf = alpha/(alpha + beta) for the
+    # voltage at the start of the step, and the update needs the two exponentials of alpha and
+    # beta only (not the dozen that multiplying the rate functions out gives)
+    alpha = "0.128*exp((17*mV - v + VT)/(18*mV))/ms"
+    beta = "4/(1 + exp((40*mV - v + VT)/(5*mV)))/ms"
+    text = f"({alpha})*(1 - h) - ({beta})*h".replace("mV", "0.001").replace("ms", "0.001")
+    method, updates = integrate(["h"], [parse_expression(text)], "exponential_euler")
+    exponentials = set()
+    for _, expr in updates:
+        exponentials |= {e for e in expr.atoms(sympy.exp) if e.has(symbol("v"))}
+    assert len(exponentials) == 2
+    v, VT, dt, h = -0.055, -0.063, 1e-4, 0.3
+    a = 0.128 * math.exp((0.017 - v + VT) / 0.018) / 0.001
+    b = 4 / (1 + math.exp((0.040 - v + VT) / 0.005)) / 0.001
+    h_inf = a / (a + b)
+    expected = h_inf + (h - h_inf) * math.exp(-(a + b) * dt)
+    step = step_function(["h"], updates)
+    result = step({"h": h}, {"v": v, "VT": VT, "dt": dt, "t": 0.0})
+    assert result["h"] == pytest.approx(expected, rel=1e-12)
