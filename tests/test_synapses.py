@@ -332,3 +332,25 @@ def test_inputs_do_not_change_refractory_variables():
     run(3 * ms)
     assert target.count[0] == 1
     assert target.v[0] / mV == pytest.approx(10 * np.exp(-0.1 / 20 * 10), rel=1e-9)
+
+
+def test_connect_into_empty_synapses_keeps_presynaptic_indices_as_ranges():
+    # the first connect() stores no presynaptic index per synapse, only where each source's
+    # synapses start; a second one appends indices that may decrease, and needs them all
+    G = NeuronGroup(30, "v : 1")
+    S = Synapses(G, G, "w : 1", on_pre="v += w")
+    S.connect(j="k for k in range(i - 2, i + 3) if k != i", skip_if_invalid=True)
+    assert not S.variables["i"].dynamic.allocated
+    pairs = [(i, k) for i in range(30) for k in range(i - 2, i + 3) if k != i and 0 <= k < 30]
+    assert list(zip(S.i[:].tolist(), S.j[:].tolist())) == pairs
+    S.connect(i=[3, 1], j=[0, 0])
+    assert list(zip(S.i[:].tolist(), S.j[:].tolist())) == pairs + [(3, 0), (1, 0)]
+    T = Synapses(G, G, "w : 1")
+    T.connect(p=0.3)
+    n = T.N  # (the connect() waits for this)
+    counts = np.diff(T.variables["i"].dynamic.offsets)
+    assert counts.sum() == n and np.array_equal(np.bincount(T.i[:], minlength=30), counts)
+    T.connect("i == j")  # into non-empty synapses: indices stored per synapse, then compacted
+    assert np.array_equal(T.i[:][-30:], np.arange(30)) and np.array_equal(
+        T.j[:][-30:], T.i[:][-30:]
+    )

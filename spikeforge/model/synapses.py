@@ -183,7 +183,12 @@ class PresynapticIndices:
         # sorted: where each source starts (bincount would make an int64 copy of the values)
         sources = np.arange(self.n_sources + 1, dtype=np.int32)
         offsets = np.searchsorted(values, sources, side="left").astype(np.int32)
-        self.offsets, self.stored = offsets, None
+        self.set_offsets(offsets)
+
+    def set_offsets(self, offsets: np.ndarray) -> None:
+        """Hold the indices as per-source ranges: source k's synapses are
+        ``offsets[k]:offsets[k + 1]`` (``n_sources + 1`` numbers)."""
+        self.offsets, self.stored = np.asarray(offsets, dtype=np.int32), None
 
     def _allocate(self):
         if self.stored is None:
@@ -641,6 +646,10 @@ class Synapses(Group):
         except ExpressionError as error:
             raise error.with_context(owner) from None
         status = np.zeros(3, dtype=np.int64)
+        # set just before the call: where each source's synapses start, and whether the
+        # presynaptic index of every new synapse is stored too (not into empty synapses: the
+        # offsets then give all indices, and connect() never holds 4 more bytes per synapse)
+        call: dict = {}
         role = Role(
             "syn_create",
             "synapses_create.pyx.j2",
@@ -656,15 +665,21 @@ class Synapses(Group):
                 "new_i": context.capsule(self, "new_i", self.variables["i"].dynamic),
                 "new_j": context.capsule(self, "new_j", self.variables["j"].dynamic),
                 "status": context.array(self, "status", status),
+                "offsets": context.array(self, "offsets", lambda: call["offsets"], np.int64),
+                "record_i": context.scalar(
+                    self, "record_i", lambda: int(call["record_i"]), "int64_t"
+                ),
             },
         )
-        sizes = []
 
         def before() -> None:
-            sizes.append(len(self.variables["i"].dynamic))
+            indices = self.variables["i"].dynamic
+            call["before"] = len(indices)
+            call["record_i"] = call["before"] > 0 or not isinstance(indices, PresynapticIndices)
+            call["offsets"] = np.zeros(self.source.N + 1, dtype=np.int64)
 
         def after() -> None:
-            before = sizes[0]
+            before = call["before"]
             if status[0]:
                 self.variables["i"].dynamic.resize(before)  # leave no half-made connections
                 self.variables["j"].dynamic.resize(before)
@@ -674,6 +689,8 @@ class Synapses(Group):
                     f"{owner}: the target index j={status[2]} (for i={status[1]}) is outside "
                     f"0..{self.target.N - 1}; pass skip_if_invalid=True to leave such pairs out"
                 )
+            if not call["record_i"]:
+                self.variables["i"].dynamic.set_offsets(call["offsets"])
             self._after_connect(before)
 
         # only targets given by j= can fail at run time (an index outside the target group):
