@@ -29,6 +29,12 @@ def test_assignments_take_effect_in_the_order_written():
     assert G.w[:].tolist() == [10, 11, 12, 13, 14, 15]
 
 
+def test_get_states_sees_deferred_assignments():
+    G = NeuronGroup(3, "v : 1")
+    G.v = "i + 0.5"
+    assert G.get_states(["v"], units=False)["v"].tolist() == [0.5, 1.5, 2.5]
+
+
 def test_seed_between_assignments_gives_each_its_own_stream():
     G = NeuronGroup(50, "x : 1\ny : 1")
     seed(5)

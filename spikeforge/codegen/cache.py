@@ -265,11 +265,17 @@ _in_flight: dict[str, ModuleBuild] = {}
 _builds_lock = threading.Lock()
 
 
+def _builds_of_this_thread() -> list[ModuleBuild]:
+    """The builds in flight that this thread started (only it may publish them: it holds their
+    file locks), oldest first."""
+    with _builds_lock:
+        return [b for b in _in_flight.values() if b.thread == threading.get_ident()]
+
+
 def _finish_finished_builds(wait_for_a_slot: bool = False) -> None:
     """Publish the builds (of this thread) whose compiler has exited; with ``wait_for_a_slot``,
     first wait until fewer than :func:`max_parallel_builds` compilers run."""
-    with _builds_lock:
-        mine = [b for b in _in_flight.values() if b.thread == threading.get_ident()]
+    mine = _builds_of_this_thread()
     if wait_for_a_slot:
         running = [b for b in mine if b.process is not None and b.process.poll() is None]
         while len(running) >= max_parallel_builds():
@@ -281,9 +287,7 @@ def _finish_finished_builds(wait_for_a_slot: bool = False) -> None:
 
 def finish_all_builds() -> None:
     """Wait for every background build of this thread (at exit, so entries get published)."""
-    with _builds_lock:
-        mine = [b for b in _in_flight.values() if b.thread == threading.get_ident()]
-    for build in mine:
+    for build in _builds_of_this_thread():
         if build.running:
             build._complete()
 
@@ -320,21 +324,25 @@ def start_module(source: str, name: str, optimize: bool = True) -> ModuleBuild:
         try:
             module = _try_import(entry, full_name)  # another process may have built it meanwhile
             if module is None:
-                _finish_finished_builds(wait_for_a_slot=True)
-                build = ModuleBuild(full_name)
-                build._finish = _start_build(source, root, entry, full_name, optimize, lock, build)
+                return _start_build_in_flight(source, root, entry, full_name, optimize, lock)
         except BaseException:
             lock.release()
             raise
-        if module is None:
-            statistics.compiled.append(full_name)
-            with _builds_lock:
-                _in_flight[full_name] = build
-            return build
         lock.release()
     statistics.loaded.append(full_name)
     _loaded_modules[full_name] = module
     return ModuleBuild(full_name, module)
+
+
+def _start_build_in_flight(source, root, entry, full_name, optimize, lock) -> ModuleBuild:
+    """Start building an entry (``lock`` is held; the build releases it when published)."""
+    _finish_finished_builds(wait_for_a_slot=True)
+    build = ModuleBuild(full_name)
+    build._finish = _start_build(source, root, entry, full_name, optimize, lock, build)
+    statistics.compiled.append(full_name)
+    with _builds_lock:
+        _in_flight[full_name] = build
+    return build
 
 
 def _wait_for_other_thread(full_name: str) -> ModuleType | None:

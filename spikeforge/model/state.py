@@ -653,6 +653,7 @@ def get_states(
     """``Group.get_states`` (and monitors'): copies of the values of ``vars`` (by default all
     variables whose names do not start with ``_``, subexpressions only with ``subexpr``,
     read-only ones unless ``read_only_variables`` is false)."""
+    run_deferred()  # the values are read from the arrays themselves
     pandas = _check_format(format, units)
     entries = state_entries(obj)
     if vars is None:
@@ -681,6 +682,7 @@ def get_states(
 def set_states(obj, values, units=True, format="dict", level=0) -> None:
     """``Group.set_states``: assign each name of ``values`` (a dict, or a pandas ``DataFrame``
     with ``format='pandas'``); values may be string expressions, as in ``G.v = '...'``."""
+    run_deferred()  # some names write the arrays themselves (x_pre of synapses)
     pandas = _check_format(format, units)
     if pandas is not None:
         values = {column: np.squeeze(values[column].to_numpy()) for column in values.columns}
