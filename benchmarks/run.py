@@ -418,6 +418,9 @@ def run_once(
     environment.pop("SPIKEFORGE_CACHE_DIR", None)  # the script sets it from --cache-dir
     if config.simulator == "annarchy":
         environment["PATH"] = interpreter_first_on_path(config.python, environment.get("PATH"))
+        # CMake's FindPython prefers $VIRTUAL_ENV: when run.py itself runs in an activated
+        # environment (spikeforge's), ANNarchy's CMake step would find that Python and fail
+        environment.pop("VIRTUAL_ENV", None)
     started = time.perf_counter()
     try:
         result = subprocess.run(
