@@ -48,6 +48,10 @@ QUICK_SIZES = [16000, 64000]
 #: bytes per synapse is shown only for networks with at least this many synapses: below, the
 #: difference of two peak RSS (pages, allocator arenas) says nothing about one synapse.
 MIN_SYNAPSES_FOR_BYTES = 100_000
+#: Configurations whose memory runs can't count spikes without recording them (their spike
+#: recorders always record): without synapses their neurons fire several times more often, so
+#: the difference of the two peaks would mix the spikes' storage into the synapses' cost.
+ALWAYS_RECORD_SPIKES = ("nest", "annarchy")
 
 
 def markers(section: str) -> tuple[str, str]:
@@ -201,6 +205,12 @@ def parse_arguments(argv=None):
         action="store_true",
         help="run no model: only the recompilation check and the targets table from the saved "
         "results",
+    )
+    parser.add_argument(
+        "--from-results",
+        action="store_true",
+        help="run no model: make the reports of --models again from their saved raw results "
+        "(with --write-docs, into the docs, and the figure)",
     )
     parser.add_argument(
         "--quick",
@@ -626,7 +636,7 @@ def bytes_per_synapse(summary, config, case):
     synapses = lookup(summary, config, "memory", case, "synapses")
     if connected is None or unconnected is None or not synapses:
         return None
-    if synapses < MIN_SYNAPSES_FOR_BYTES:
+    if synapses < MIN_SYNAPSES_FOR_BYTES or config in ALWAYS_RECORD_SPIKES:
         return None
     return (connected - unconnected) * 1024 * 1024 / synapses
 
@@ -720,6 +730,14 @@ def report(results: dict) -> str:
             "",
             f"Bytes per synapse are not given for fewer than {MIN_SYNAPSES_FOR_BYTES:,} "
             "synapses: the difference of two peak RSS is then mostly noise.",
+        ]
+    recording = [labels[c["name"]] for c in configs if c["name"] in ALWAYS_RECORD_SPIKES]
+    if recording:
+        lines += [
+            "",
+            f"No bytes per synapse for {' and '.join(recording)}: their spike recorders always "
+            "record, and without synapses the neurons fire more, so the difference of the two "
+            "peaks is not the synapses' cost.",
         ]
     failures = [run for run in results["runs"] if "error" in run]
     if failures:
@@ -1007,11 +1025,21 @@ def draw_figure(args) -> None:
 def main(argv=None) -> None:
     args = parse_arguments(argv)
     args.command = redacted_command(args, argv)
-    configs = configurations(args) if args.models else []
+    configs = configurations(args) if args.models and not args.from_results else []
     results_by_model = {}
     work = Path(tempfile.mkdtemp(prefix="spikeforge-bench-"))
     try:
-        for model in args.models:
+        for model in args.models if args.from_results else []:
+            saved = results_path(args, model)
+            if not saved.exists():
+                sys.exit(f"no saved results of {model} at {saved}: run it first")
+            results = json.loads(saved.read_text())
+            results["markdown"] = markdown = report(results)
+            saved.write_text(json.dumps(results, indent=1) + "\n")
+            print(f"\n## {MODEL_SPECS[model].title}\n\n{markdown}\n")
+            if args.write_docs:
+                write_docs(model, markdown)
+        for model in [] if args.from_results else args.models:
             spec = MODEL_SPECS[model]
             cases = cases_of(spec, args.durations or spec.durations, args.sizes)
             support = model_support(spec)
