@@ -9,7 +9,6 @@ from spikeforge.codegen.cache import CompilationError
 from spikeforge.codegen.equations import EquationError, Equations
 from spikeforge.codegen.expressions import ExpressionError
 from spikeforge.codegen.stateupdaters import IntegrationError
-from spikeforge.model.base import start_scope
 from spikeforge.model.clock import Clock, defaultclock
 from spikeforge.model.functions import Function, TimedArray, declare_types, implementation
 from spikeforge.model.groups import NeuronGroup
@@ -20,9 +19,15 @@ from spikeforge.model.monitors import (
     SpikeMonitor,
     StateMonitor,
 )
-from spikeforge.model.network import Network, magic_network, run
+from spikeforge.model.network import (
+    Network,
+    magic_network,
+    restore,
+    run,
+    start_scope,
+    store,
+)
 from spikeforge.model.operations import NetworkOperation, network_operation
-from spikeforge.model.state import restore, store
 from spikeforge.model.synapses import Synapses
 from spikeforge.runtime.driver import seed
 from spikeforge.units import *  # noqa: F403  (units are part of the modelling vocabulary)

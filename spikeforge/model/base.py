@@ -1,20 +1,21 @@
-"""What every simulated object shares: a name, a place in the schedule, the build context."""
+"""What every simulated object shares: a name, a place in the schedule, a clock, a scope.
+
+Objects made since the last ``start_scope()`` form the current *scope*, which the implicit
+network of ``run()`` simulates (see :mod:`spikeforge.model.network`).
+"""
 
 from __future__ import annotations
 
 import itertools
 import re
 import weakref
-from dataclasses import dataclass, field
 
-import numpy as np
 
 from spikeforge.codegen.expressions import ExpressionError
 from spikeforge.codegen.render import Role
-from spikeforge.codegen.translate import Argument, ModuleArguments
-
-#: The slots of a time step, in order (Brian2's default schedule).
-SCHEDULE = ("start", "groups", "thresholds", "synapses", "resets", "end")
+from spikeforge.device import BuildContext, schedule_position
+from spikeforge.model.clock import Clock, defaultclock
+from spikeforge.model.state import Entry, state_problem
 
 _instances: list[weakref.ref] = []
 _scope_counter = itertools.count()
@@ -22,32 +23,10 @@ _current_scope = next(_scope_counter)
 _name_counters: dict[str, itertools.count] = {}
 
 
-def schedule_position(when: str) -> float:
-    """A sort key for ``when``: a slot of :data:`SCHEDULE`, or ``before_``/``after_`` one."""
-    for prefix, offset in (("before_", -0.5), ("after_", 0.5)):
-        if when.startswith(prefix) and when[len(prefix) :] in SCHEDULE:
-            return SCHEDULE.index(when[len(prefix) :]) + offset
-    if when in SCHEDULE:
-        return float(SCHEDULE.index(when))
-    raise ValueError(
-        f"unknown schedule slot {when!r}; use one of {', '.join(SCHEDULE)} "
-        "(optionally with before_ or after_)"
-    )
-
-
-def start_scope() -> None:
-    """Forget the objects made so far: the next ``run()`` only simulates objects made after this.
-
-    Also resets the time of the implicit network to 0.
-    """
+def new_scope() -> None:
+    """Objects made from now on belong to a new scope (``start_scope()``)."""
     global _current_scope
-    from spikeforge.runtime.driver import run_deferred
-
-    run_deferred()  # their random draws belong to the stream before this point
     _current_scope = next(_scope_counter)
-    from spikeforge.model.network import magic_network
-
-    magic_network.reset()
 
 
 def objects_in_scope() -> list[SpikeforgeObject]:
@@ -77,8 +56,6 @@ class SpikeforgeObject:
         self.order = int(order)
         self.active = True
         if not hasattr(self, "clock"):
-            from spikeforge.model.clock import defaultclock
-
             self.clock = defaultclock
         self._scope_id = _current_scope
         _instances.append(weakref.ref(self))
@@ -93,28 +70,37 @@ class SpikeforgeObject:
         raise NotImplementedError
 
     def before_run(self, context: BuildContext) -> None:
-        """Checks and preparations just before a run (units, namespace)."""
+        """Checks and preparations just before a run (units, namespace, record sizes)."""
+
+    def after_run(self) -> None:
+        """Called after each run of the network."""
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r}>"
 
+    # state: each class extends its parent's -------------------------------------------------
     def _full_state(self) -> dict:
-        """A copy of everything a run changes (for ``Network.store``)."""
-        from spikeforge.model import state
+        """A copy of everything a run changes in this object (for ``store()``): a tree of dicts
+        whose leaves are NumPy arrays."""
+        return {}
 
-        return state.full_state(self)
+    def _check_full_state(self, state: dict) -> None:
+        """Raise ``ValueError`` if ``state`` (from :meth:`_full_state`) does not fit this object.
+        Changes nothing, so that a failed restore leaves the network as it was."""
+        if not isinstance(state, dict):
+            raise state_problem(self, "it is not a state")
 
-    def _restore_from_full_state(self, stored: dict) -> None:
-        """Put back a state from :meth:`_full_state` (for ``Network.restore``)."""
-        from spikeforge.model import state
+    def _restore_from_full_state(self, state: dict) -> None:
+        """Put back a state that :meth:`_check_full_state` accepted (arrays are copied in
+        place, so that generated code holding them keeps working)."""
 
-        state.restore_full_state(self, stored)
+    def _state_entries(self) -> dict[str, Entry]:
+        """The names ``get_states``/``set_states`` know for this object."""
+        return {}
 
 
 def choose_clock(dt, clock, owner: str):
     """The clock of an object given ``dt=`` (a new clock) or ``clock=`` (default: defaultclock)."""
-    from spikeforge.model.clock import Clock, defaultclock
-
     if dt is not None and clock is not None:
         raise ValueError(f"{owner}: give dt= or clock=, not both")
     if dt is not None:
@@ -138,74 +124,6 @@ def _unique_name(name: str) -> str:
     counter = _name_counters.setdefault(base, itertools.count())
     number = next(counter)
     return base if number == 0 else f"{base}_{number}"
-
-
-#: The Cython type and capsule name of each kind of runtime container.
-CAPSULE_TYPES = {
-    "float64": ("vector[double]", "spikeforge.vector<double>"),
-    "int32": ("vector[int32_t]", "spikeforge.vector<int32_t>"),
-    "queue": ("SpikeQueue", "spikeforge.SpikeQueue"),
-    "2d": ("DynamicArray2D", "spikeforge.DynamicArray2D"),
-}
-
-
-@dataclass
-class BuildContext:
-    """Everything one generated module is built from: its arguments and the run's namespace.
-
-    ``prefixes`` gives each object its name in generated code (``ng0``, ``spikemon0``...):
-    positional, not the user's name, so that the same network structure always gives the same
-    source and the cache hits.
-    """
-
-    namespace: dict | None
-    dt: float
-    arguments: ModuleArguments = field(default_factory=ModuleArguments)
-    prefixes: dict[int, str] = field(default_factory=dict)
-    #: Module-level Cython blocks (user functions, ...), each added once.
-    support_code: list[str] = field(default_factory=list)
-    #: ``(id(group), variable name)`` of every variable the code reads or writes.
-    touched: set = field(default_factory=set)
-
-    def add_support_code(self, code: str) -> None:
-        """Add a module-level block (ignored if the same block is already there)."""
-        if code not in self.support_code:
-            self.support_code.append(code)
-
-    def prefix(self, obj: SpikeforgeObject) -> str:
-        key = id(obj)
-        if key not in self.prefixes:
-            count = sum(1 for p in self.prefixes.values() if p.startswith(obj.code_kind))
-            self.prefixes[key] = f"{obj.code_kind}{count}"
-        return self.prefixes[key]
-
-    def array(self, obj: SpikeforgeObject, name: str, array, dtype=None) -> str:
-        """Register an array of ``obj`` as a module argument; returns its static name.
-
-        ``array`` is a NumPy array, or a function returning the current one (for arrays that
-        are reallocated between runs; ``dtype`` must then be given).
-        """
-        from spikeforge.codegen.translate import C_TYPES
-
-        static = f"_{self.prefix(obj)}_{name}"
-        if callable(array):
-            fetch, ctype = array, C_TYPES[np.dtype(dtype)][0]
-        else:
-            fetch, ctype = (lambda: array), C_TYPES[array.dtype][0]
-        return self.arguments.add(Argument("array", static, ctype, fetch))
-
-    def scalar(self, obj: SpikeforgeObject, name: str, fetch, ctype: str = "double") -> str:
-        """Register a number, read by ``fetch()`` at each call, as a module argument."""
-        static = f"_{self.prefix(obj)}_{name}"
-        return self.arguments.add(Argument("scalar", static, ctype, fetch))
-
-    def capsule(self, obj: SpikeforgeObject, name: str, owner) -> str:
-        """Register a C++ object (a runtime ``DynamicArray1D`` or ``SpikeQueue``) reached through
-        its capsule."""
-        static = f"_{self.prefix(obj)}_{name}"
-        kind = getattr(owner, "dtype", "queue")
-        ctype, capsule_name = CAPSULE_TYPES[kind]
-        return self.arguments.add(Argument("capsule", static, ctype, owner.capsule, capsule_name))
 
 
 def with_context(error: ExpressionError, obj: SpikeforgeObject, what: str) -> ExpressionError:

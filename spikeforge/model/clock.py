@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from spikeforge.units import DimensionMismatchError, Quantity, get_dimensions, second
 
 
@@ -37,3 +39,18 @@ class Clock:
 
 #: The clock every object uses unless told otherwise (``defaultclock.dt = 0.05*ms``).
 defaultclock = Clock()
+
+
+def steps_until(time_: float, dt: float) -> int:
+    """The number of whole steps of ``dt`` before ``time_`` (seconds): rounded when within
+    1e-4 dt, else rounded up (Brian2's rule, so that a run of 0.25 ms at dt = 0.1 ms takes 3
+    steps)."""
+    steps = time_ / dt
+    nearest = round(steps)
+    return int(nearest) if abs(steps - nearest) < 1e-4 else int(np.ceil(steps))
+
+
+def timesteps(times: np.ndarray, dt: float) -> np.ndarray:
+    """The time step of each of ``times`` (seconds): as generated code's ``timestep`` (and
+    Brian2's)."""
+    return ((times + 1e-3 * dt) / dt).astype(np.int64)

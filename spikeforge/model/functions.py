@@ -41,6 +41,7 @@ from spikeforge.codegen.expressions import (
     UserFunctionError,
 )
 from spikeforge.codegen.translate import Resolved
+from spikeforge.model.clock import defaultclock
 from spikeforge.units import DIMENSIONLESS, Dimension, Quantity, get_dimensions
 
 __all__ = ["Function", "TimedArray", "implementation", "declare_types"]
@@ -624,8 +625,6 @@ class TimedArray(Function):
     def _python_lookup(self, t, i=None):
         """``ta(t)`` / ``ta(t, i)`` called from Python, on the grid of the current
         ``defaultclock.dt`` (as Brian2 does)."""
-        from spikeforge.model.clock import defaultclock
-
         if get_dimensions(t) != SECOND:
             raise units.DimensionMismatchError(
                 f"a TimedArray is called with a time, got {t!r}", SECOND, get_dimensions(t)

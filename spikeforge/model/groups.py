@@ -20,13 +20,19 @@ from spikeforge.codegen.expressions import (
     parse_expression,
     parse_statements,
     symbol,
+    timestep,
+    user_function_names,
 )
-from spikeforge.codegen.expressions import user_function_names
 from spikeforge.codegen.render import Role
 from spikeforge.codegen.stateupdaters import IntegrationError, integrate, prefetch
-from spikeforge.codegen.translate import translate
-from spikeforge.model.base import BuildContext, SpikeforgeObject, choose_clock
+from spikeforge.codegen.translate import Resolved, translate
+from spikeforge.device import BuildContext, run_once, schedule_position
+from spikeforge.model import state
+from spikeforge.model.base import SpikeforgeObject, choose_clock
+from spikeforge.model.clock import defaultclock, steps_until
+from spikeforge.model.functions import locally_constant_functions
 from spikeforge.model.namespace import caller_namespace, user_namespace
+from spikeforge.model.state import Entry, number, state_problem
 from spikeforge.model.variables import (
     SECOND,
     GroupScope,
@@ -47,6 +53,24 @@ NOISE_DIMENSION = SECOND**-0.5
 def is_noise(name: str) -> bool:
     """Whether ``name`` is a noise term (``xi``, ``xi_1``...)."""
     return name == "xi" or name.startswith("xi_")
+
+
+def time_entries(obj, count, count_dtype=np.int64) -> dict[str, Entry]:
+    """The ``get_states`` names every group and monitor has: ``N`` (``count()``), ``t``,
+    ``dt`` and ``t_in_timesteps``."""
+    clock = getattr(obj, "clock", None) or defaultclock
+
+    def time():
+        return float(getattr(obj, "_time", 0.0))
+
+    return {
+        "N": Entry(DIMENSIONLESS, lambda level: number(count(), count_dtype)),
+        "t": Entry(SECOND, lambda level: number(time(), np.float64)),
+        "dt": Entry(SECOND, lambda level: number(clock.dt_, np.float64)),
+        "t_in_timesteps": Entry(
+            DIMENSIONLESS, lambda level: number(steps_until(time(), clock.dt_))
+        ),
+    }
 
 
 class Group(SpikeforgeObject):
@@ -127,14 +151,96 @@ class Group(SpikeforgeObject):
         (``needed``) uses."""
         return []
 
+    # state ----------------------------------------------------------------------------------
+    def _stored_variables(self) -> dict[str, Variable]:
+        return {name: var for name, var in self.variables.items() if var.has_storage}
+
+    def _full_state(self) -> dict:
+        full = super()._full_state()
+        variables = self._stored_variables()
+        if variables:
+            full["variables"] = {
+                name: np.array(var.array, copy=True) for name, var in variables.items()
+            }
+        spikes = self.__dict__.get("_spikes")
+        if isinstance(spikes, np.ndarray):
+            full["spikes"] = spikes.copy()
+        return full
+
+    def _check_full_state(self, full: dict) -> None:
+        super()._check_full_state(full)
+        variables = self._stored_variables()
+        stored = full.get("variables", {})
+        if not isinstance(stored, dict) or set(stored) != set(variables):
+            raise state_problem(
+                self, f"it has the variables {sorted(stored)}, the object has {sorted(variables)}"
+            )
+        for name, var in variables.items():
+            values = np.asarray(stored[name])
+            if var.dynamic is None and values.shape != var.array.shape:
+                raise state_problem(self, f"{name} has shape {values.shape}, not {var.array.shape}")
+            if var.dynamic is not None and values.ndim != 1:
+                raise state_problem(self, f"{name} is not one-dimensional")
+        spikes = self.__dict__.get("_spikes")
+        if isinstance(spikes, np.ndarray) and np.shape(full.get("spikes")) != spikes.shape:
+            raise state_problem(self, "its spikes of the last step do not match the group's size")
+
+    def _restore_from_full_state(self, full: dict) -> None:
+        super()._restore_from_full_state(full)
+        for name, var in self._stored_variables().items():
+            values = np.asarray(full["variables"][name])
+            if var.dynamic is not None:
+                var.dynamic.resize(len(values))
+                if len(values):
+                    var.dynamic.view()[:] = values
+            else:
+                var.storage[...] = values
+        if "spikes" in full:
+            self._spikes[...] = full["spikes"]
+
+    def _state_entries(self) -> dict[str, Entry]:
+        entries = super()._state_entries()
+        entries.update(time_entries(self, lambda: self.N, self._count_dtype))
+        for name, variable in self.variables.items():
+            entries[name] = self._variable_entry(variable)
+        return entries
+
+    #: The type ``get_states`` gives the number of elements.
+    _count_dtype = np.int64
+
+    def _variable_entry(self, variable: Variable) -> Entry:
+        def read(level):
+            if variable.has_storage:
+                values = variable.array
+            else:
+                values = self._evaluate_subexpression(variable, level + 1)
+            if variable.var_type == "boolean":
+                values = np.asarray(values).astype(bool)
+            else:
+                values = np.array(values, copy=True)
+            return values[0].copy() if variable.shared else values
+
+        def write(value, units, level):
+            if not isinstance(value, str) and not units:
+                value = Quantity(np.asarray(value), dim=variable.dimension)
+            VariableView(self, variable).set_item(slice(None), value, level=level + 1)
+
+        writable = variable.has_storage and not variable.read_only
+        return Entry(
+            variable.dimension,
+            read,
+            write if writable else None,
+            subexpression=not variable.has_storage,
+            per_element=not variable.shared,
+            variable=variable,
+        )
+
     # code for string assignments ---------------------------------------------------------------
     def _substitute(self, expr):
         return expr
 
     def _set_with_code(self, variable: Variable, item, value, level: int) -> None:
         """``group.v = 'expression'`` or ``group.v['condition'] = value``: generated code."""
-        from spikeforge.model.network import run_roles_once
-
         owner = f"{type(self).__name__} {self.name!r}"
         if self.namespace is not None:
             namespace = self.namespace
@@ -172,13 +278,9 @@ class Group(SpikeforgeObject):
             ).reshape(-1)
         if variable.shared:
             indices = np.zeros(1, dtype=np.int32)
-        from spikeforge.model.clock import defaultclock
-
         context = BuildContext(namespace=namespace, dt=defaultclock.dt_)
         scope = self._scope(context, namespace)
         if variable.name not in self.variables:  # a scratch target: a selection or a readout
-            from spikeforge.codegen.translate import Resolved
-
             static = context.array(self, variable.name.strip("_"), variable.array)
             scope.internal[variable.name] = Resolved("element", variable.array.dtype, static)
             scope.internal_dimensions[variable.name] = variable.dimension
@@ -213,12 +315,12 @@ class Group(SpikeforgeObject):
         # assignments to model variables run when something can see them (they cannot fail
         # once compiled); scratch targets (a selection, a readout) are read right after
         deferred = self.variables.get(variable.name) is variable
-        run_roles_once(
+        run_once(
             f"set_{variable.name.strip('_')}",
             [role],
             context,
-            self._time,
-            defer=deferred,
+            steps_until(self._time, context.dt),
+            deferred=deferred,
             touches=context.touched,
         )
 
@@ -248,8 +350,6 @@ class Group(SpikeforgeObject):
         """Copies of the values of ``vars`` (default: all public variables) as a dict (or a
         pandas ``DataFrame`` with ``format='pandas'``, ``units=False``); ``subexpressions`` is
         Brian2 2.x's name of ``subexpr``.  See :func:`spikeforge.model.state.get_states`."""
-        from spikeforge.model import state
-
         subexpr = subexpr if subexpressions is None else subexpressions
         return state.get_states(
             self, vars, units, format, subexpr, read_only_variables, level=level + 1
@@ -257,8 +357,6 @@ class Group(SpikeforgeObject):
 
     def set_states(self, values, units=True, format="dict", level=0) -> None:
         """Assign several variables from a dict ``{name: values}`` (see :meth:`get_states`)."""
-        from spikeforge.model import state
-
         state.set_states(self, values, units, format, level=level + 1)
 
 
@@ -411,6 +509,29 @@ class NeuronGroup(Group):
             )
             self.variables["not_refractory"].array[:] = True
 
+    # state: the buffers of custom events (who had the event in the last step) -------------------
+    def _full_state(self) -> dict:
+        full = super()._full_state()
+        if self._custom_events:
+            full["events"] = {
+                name: event.buffer.copy() for name, event in self._custom_events.items()
+            }
+        return full
+
+    def _check_full_state(self, full: dict) -> None:
+        super()._check_full_state(full)
+        stored = full.get("events", {})
+        events = self._custom_events
+        if set(stored) != set(events) or any(
+            np.shape(stored[name]) != event.buffer.shape for name, event in events.items()
+        ):
+            raise state_problem(self, "its events do not match the group's")
+
+    def _restore_from_full_state(self, full: dict) -> None:
+        super()._restore_from_full_state(full)
+        for name, event in self._custom_events.items():
+            event.buffer[...] = full["events"][name]
+
     @property
     def has_refractoriness(self) -> bool:
         return "not_refractory" in self.variables
@@ -509,8 +630,6 @@ class NeuronGroup(Group):
         """Run the statements ``code`` for each neuron that had ``event`` in the current step,
         in the slot ``when`` (by default ``after_resets``) at ``order`` (by default the group's).
         Each event takes one block of code (for ``'spike'``, ``reset=`` is that block)."""
-        from spikeforge.model.base import schedule_position
-
         owner = f"NeuronGroup {self.name!r}"
         self._check_event(event)
         schedule_position(when)
@@ -540,8 +659,6 @@ class NeuronGroup(Group):
     def set_event_schedule(self, event: str, when: str = "after_thresholds", order=None) -> None:
         """Check the condition of ``event`` in the slot ``when`` at ``order`` (by default the
         group's order)."""
-        from spikeforge.model.base import schedule_position
-
         self._check_event(event)
         schedule_position(when)
         slot = (when, None if order is None else int(order))
@@ -794,8 +911,6 @@ class NeuronGroup(Group):
                 for name, f in zip(names, derivatives)
             ]
             flagged = set()  # handled inside
-        from spikeforge.model.functions import locally_constant_functions
-
         constant_calls = locally_constant_functions(
             set().union(*(user_function_names(f) for f in derivatives)),
             function_lookup,
@@ -840,8 +955,6 @@ class NeuronGroup(Group):
         return statements + updates
 
     def _not_refractory_expression(self, scope: GroupScope, owner: str):
-        from spikeforge.codegen.expressions import timestep
-
         t, dt, lastspike = symbol("t"), symbol("dt"), symbol("lastspike")
         if self._refractory_expr is None:
             scope.internal["refractory_period"] = None
@@ -849,8 +962,6 @@ class NeuronGroup(Group):
             static = scope.context.scalar(
                 self, "refractory", lambda: float(np.asarray(self.refractory))
             )
-            from spikeforge.codegen.translate import Resolved
-
             scope.internal["refractory"] = Resolved("scalar", static=static)
             scope.internal.pop("refractory_period")
             scope.internal_dimensions["refractory"] = SECOND

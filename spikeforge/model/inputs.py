@@ -19,8 +19,11 @@ from spikeforge.codegen.equations import Equations
 from spikeforge.codegen.expressions import ExpressionError, parse_expression, symbol
 from spikeforge.codegen.render import Role
 from spikeforge.codegen.translate import Resolved, translate
-from spikeforge.model.base import BuildContext, SpikeforgeObject, _unique_name, schedule_position
+from spikeforge.device import BuildContext, schedule_position
+from spikeforge.model.base import SpikeforgeObject, _unique_name
+from spikeforge.model.clock import defaultclock, steps_until, timesteps
 from spikeforge.model.groups import Group, NeuronGroup
+from spikeforge.model.state import Entry, number, state_problem
 from spikeforge.model.variables import SECOND, GroupScope, Variable, check_dimension
 from spikeforge.units import DIMENSIONLESS, Quantity, get_dimensions, hertz, second
 
@@ -194,8 +197,6 @@ class SpikeGeneratorGroup(Group):
     # the spikes --------------------------------------------------------------------------------
     def set_spikes(self, indices, times, period=0 * second, sorted=False) -> None:
         """Replace the spikes this group emits (same arguments as the constructor)."""
-        from spikeforge.model.clock import defaultclock
-
         indices, times, period = self._checked(indices, times, period)
         # Brian2 checks the period against the spike times with the current dt already here.
         self._period_in_steps(period, times, defaultclock.dt_)
@@ -285,7 +286,7 @@ class SpikeGeneratorGroup(Group):
             )
         if len(times):
             last = times.max()
-            if _timesteps(np.array([last]), dt)[0] >= period_steps:
+            if timesteps(np.array([last]), dt)[0] >= period_steps:
                 raise ValueError(
                     f"{owner}: every spike time must be earlier than the period "
                     f"({_time(period)}), but the last one is {_time(last)} (with dt = {_time(dt)})"
@@ -297,7 +298,7 @@ class SpikeGeneratorGroup(Group):
         index."""
         owner = f"SpikeGeneratorGroup {self.name!r}"
         period_steps = self._period_in_steps(self._period, self._spike_time, dt)
-        steps = _timesteps(self._spike_time, dt)
+        steps = timesteps(self._spike_time, dt)
         indices, times = self._neuron_index, self._spike_time
         order = np.lexsort((indices, steps))
         steps, indices, times = steps[order], indices[order], times[order]
@@ -320,8 +321,6 @@ class SpikeGeneratorGroup(Group):
         if self._spikes_changed or self._binned_dt != context.dt:
             self._bin(context.dt)
         if self._spikes_changed and self._period_steps == 0:
-            from spikeforge.model.network import steps_until
-
             current = steps_until(self._time, context.dt)
             missed = int(np.count_nonzero(self._steps < current))
             if missed:
@@ -359,6 +358,57 @@ class SpikeGeneratorGroup(Group):
                 extra,
             )
         ]
+
+    # state: the spikes to emit and how far through them the group is ---------------------------
+    _GENERATOR_ARRAYS = ("_neuron_index", "_spike_time", "_steps", "_step_indices")
+
+    def _full_state(self) -> dict:
+        full = super()._full_state()
+        generator = {
+            name: np.array(getattr(self, name), copy=True) for name in self._GENERATOR_ARRAYS
+        }
+        generator["cursor"] = self._cursor.copy()
+        generator["period"] = np.array(self._period, dtype=np.float64)
+        generator["period_steps"] = np.array(self._period_steps, dtype=np.int64)
+        binned = self._binned_dt
+        generator["binned_dt"] = np.array(np.nan if binned is None else binned, dtype=np.float64)
+        generator["spikes_changed"] = np.array(self._spikes_changed, dtype=bool)
+        full["generator"] = generator
+        return full
+
+    def _check_full_state(self, full: dict) -> None:
+        super()._check_full_state(full)
+        generator = full.get("generator")
+        if not isinstance(generator, dict):
+            raise state_problem(self, "it is not the state of a SpikeGeneratorGroup")
+        missing = {*self._GENERATOR_ARRAYS, "cursor", "period", "period_steps"} - set(generator)
+        if missing:
+            raise state_problem(self, f"it lacks {', '.join(sorted(missing))}")
+        lengths = {len(np.asarray(generator[name])) for name in self._GENERATOR_ARRAYS}
+        if len(lengths) > 1:
+            raise state_problem(self, "its spike arrays have different lengths")
+        indices = np.asarray(generator["_step_indices"])
+        if indices.size and (indices.min() < 0 or indices.max() >= self.N):
+            raise state_problem(self, f"it holds neuron indices outside 0..{self.N - 1}")
+
+    def _restore_from_full_state(self, full: dict) -> None:
+        super()._restore_from_full_state(full)
+        generator = full["generator"]
+        for name in self._GENERATOR_ARRAYS:
+            setattr(self, name, np.ascontiguousarray(generator[name]).copy())
+        self._cursor[...] = generator["cursor"]
+        self._period = float(generator["period"])
+        self._period_steps = int(generator["period_steps"])
+        binned = float(generator["binned_dt"])
+        self._binned_dt = None if np.isnan(binned) else binned
+        self._spikes_changed = bool(generator["spikes_changed"])
+
+    def _state_entries(self) -> dict[str, Entry]:
+        entries = super()._state_entries()
+        entries["neuron_index"] = Entry(DIMENSIONLESS, lambda level: self.neuron_index)
+        entries["spike_time"] = Entry(SECOND, lambda level: self._spike_time.copy())
+        entries["period"] = Entry(SECOND, lambda level: number(self._period, np.float64))
+        return entries
 
     # reading -------------------------------------------------------------------------------------
     @property
@@ -401,11 +451,6 @@ class SpikeGeneratorGroup(Group):
         return (
             f"SpikeGeneratorGroup({self.N}, indices=<length {n} array>, times=<length {n} array>)"
         )
-
-
-def _timesteps(times: np.ndarray, dt: float) -> np.ndarray:
-    """The time step of each time: as ``spikeforge_timestep`` (and Brian2's ``timestep``)."""
-    return ((times + 1e-3 * dt) / dt).astype(np.int64)
 
 
 def _user_stacklevel() -> int:

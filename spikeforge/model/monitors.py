@@ -11,8 +11,18 @@ import numpy as np
 from spikeforge.codegen.expressions import ExpressionError, symbol
 from spikeforge.codegen.render import Role
 from spikeforge.codegen.translate import translate
-from spikeforge.model.base import BuildContext, SpikeforgeObject, choose_clock
+from spikeforge.device import BuildContext
+from spikeforge.model import state
+from spikeforge.model.base import SpikeforgeObject, choose_clock
 from spikeforge.model.groups import Group
+from spikeforge.model.state import (
+    Entry,
+    check_record,
+    copy_record,
+    number,
+    restore_record,
+    state_problem,
+)
 from spikeforge.model.variables import GroupScope
 from spikeforge.runtime import containers
 from spikeforge.units import DIMENSIONLESS, Quantity, hertz, second
@@ -69,9 +79,46 @@ def _event_source(source, event: str, kind: str) -> Group:
     return group
 
 
-class _RecordedTimes:
-    """``t`` and ``t_`` of a monitor that records times into ``self._t`` (one per recorded
-    step, or one per spike)."""
+class Monitor(SpikeforgeObject):
+    """What monitors share: ``t`` and ``t_`` (times recorded into ``self._t``, one per recorded
+    step or one per event), ``get_states``, and a state made of their recordings."""
+
+    def _recordings(self) -> dict:
+        """The containers of the recordings (runtime dynamic arrays or NumPy arrays), keyed by
+        their names in a snapshot."""
+        return {"_t": self._t}
+
+    def _full_state(self) -> dict:
+        full = super()._full_state()
+        full["records"] = {name: copy_record(record) for name, record in self._recordings().items()}
+        return full
+
+    def _check_full_state(self, full: dict) -> None:
+        super()._check_full_state(full)
+        records, stored = self._recordings(), full.get("records", {})
+        if not isinstance(stored, dict) or set(stored) != set(records):
+            raise state_problem(self, f"it has the records {sorted(stored)}")
+        for name, record in records.items():
+            check_record(self, name, record, stored[name])
+
+    def _restore_from_full_state(self, full: dict) -> None:
+        super()._restore_from_full_state(full)
+        for name, record in self._recordings().items():
+            restore_record(record, full["records"][name])
+
+    def _state_entries(self) -> dict[str, Entry]:
+        entries = super()._state_entries()
+        entries["t"] = Entry(second.dim, lambda level: self._t.to_numpy())
+        entries["N"] = Entry(DIMENSIONLESS, lambda level: number(len(self._t), np.int32))
+        return entries
+
+    def get_states(
+        self, vars=None, units=True, format="dict", subexpr=False, read_only_variables=True, level=0
+    ):
+        """The recordings as a dict (all read-only; see ``Group.get_states``)."""
+        return state.get_states(
+            self, vars, units, format, subexpr, read_only_variables, level=level + 1
+        )
 
     @property
     def t(self) -> Quantity:
@@ -84,7 +131,7 @@ class _RecordedTimes:
         return self._t.to_numpy()
 
 
-class EventMonitor(_RecordedTimes, SpikeforgeObject):
+class EventMonitor(Monitor):
     """Records the events of a group (Brian2's ``EventMonitor``).
 
     Parameters
@@ -286,15 +333,21 @@ class EventMonitor(_RecordedTimes, SpikeforgeObject):
             }
         return split
 
-    def get_states(
-        self, vars=None, units=True, format="dict", subexpr=False, read_only_variables=True, level=0
-    ):
-        """The recordings as a dict (all read-only; see ``Group.get_states``)."""
-        from spikeforge.model import state
+    def _recordings(self) -> dict:
+        records = {**super()._recordings(), "_i": self._i, "_count": self._count}
+        records.update({f"_records/{name}": record for name, record in self._records.items()})
+        return records
 
-        return state.get_states(
-            self, vars, units, format, subexpr, read_only_variables, level=level + 1
-        )
+    def _state_entries(self) -> dict[str, Entry]:
+        entries = super()._state_entries()
+        entries["i"] = Entry(DIMENSIONLESS, lambda level: self._i.to_numpy())
+        entries["count"] = Entry(DIMENSIONLESS, lambda level: self._count.copy())
+        entries["N"] = Entry(DIMENSIONLESS, lambda level: number(len(self._i), np.int32))
+        for name in self.record_variables:
+            entries[name] = Entry(
+                self.source.variables[name].dimension, lambda level, name=name: self._values(name)
+            )
+        return entries
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__}, recording event {self.event!r} from {self.source.name!r}>"
@@ -322,7 +375,7 @@ class SpikeMonitor(EventMonitor):
         return self.event_trains()
 
 
-class StateMonitor(_RecordedTimes, SpikeforgeObject):
+class StateMonitor(Monitor):
     """Records variables of a group at every time step (at the start of the step).
 
     ``record`` is ``True`` (all neurons), ``False``, an index or a list of indices.  The
@@ -400,10 +453,10 @@ class StateMonitor(_RecordedTimes, SpikeforgeObject):
             )
         ]
 
-    def prepare_records(self, n_steps: int) -> None:
+    def before_run(self, context: BuildContext) -> None:
         """Reserve room for the rows of the coming run, so recording never reallocates."""
         for record in self._records.values():
-            record.reserve_rows(len(record) + n_steps)
+            record.reserve_rows(len(record) + context.n_steps)
 
     def _values(self, name: str) -> np.ndarray:
         # neurons x time steps
@@ -432,15 +485,19 @@ class StateMonitor(_RecordedTimes, SpikeforgeObject):
             raise IndexError(f"StateMonitor {self.name!r} does not record neuron {neuron}")
         return _SingleNeuronRecord(self, int(positions[0]))
 
-    def get_states(
-        self, vars=None, units=True, format="dict", subexpr=False, read_only_variables=True, level=0
-    ):
-        """The recordings as a dict (all read-only; see ``Group.get_states``)."""
-        from spikeforge.model import state
+    def _recordings(self) -> dict:
+        records = super()._recordings()
+        records.update({f"_records/{name}": record for name, record in self._records.items()})
+        return records
 
-        return state.get_states(
-            self, vars, units, format, subexpr, read_only_variables, level=level + 1
-        )
+    def _state_entries(self) -> dict[str, Entry]:
+        entries = super()._state_entries()
+        for name in self.record_variables:
+            entries[name] = Entry(
+                self.source.variables[name].dimension,
+                lambda level, name=name: self._values(name).T.copy(),
+            )
+        return entries
 
 
 class _SingleNeuronRecord:
@@ -452,7 +509,7 @@ class _SingleNeuronRecord:
         return getattr(self._monitor, name)[self._position]
 
 
-class PopulationRateMonitor(_RecordedTimes, SpikeforgeObject):
+class PopulationRateMonitor(Monitor):
     """The population firing rate of a group at every time step: ``t`` and ``rate``."""
 
     code_kind = "ratemon"
@@ -517,12 +574,10 @@ class PopulationRateMonitor(_RecordedTimes, SpikeforgeObject):
         kernel /= kernel.sum()
         return Quantity(np.convolve(rate, kernel, mode="same"), dim=hertz.dim)
 
-    def get_states(
-        self, vars=None, units=True, format="dict", subexpr=False, read_only_variables=True, level=0
-    ):
-        """The recordings as a dict (all read-only; see ``Group.get_states``)."""
-        from spikeforge.model import state
+    def _recordings(self) -> dict:
+        return {**super()._recordings(), "_rate": self._rate}
 
-        return state.get_states(
-            self, vars, units, format, subexpr, read_only_variables, level=level + 1
-        )
+    def _state_entries(self) -> dict[str, Entry]:
+        entries = super()._state_entries()
+        entries["rate"] = Entry(hertz.dim, lambda level: self._rate.to_numpy())
+        return entries

@@ -8,111 +8,16 @@ from pathlib import Path
 
 import numpy as np
 
-from spikeforge import units
-from spikeforge.codegen import cache
-from spikeforge.codegen.render import Role, render_module
-from spikeforge.model.base import (
-    BuildContext,
-    SpikeforgeObject,
-    objects_in_scope,
-    schedule_position,
-)
-from spikeforge.model.clock import defaultclock
+from spikeforge import device, units
+from spikeforge.model import base, state
+from spikeforge.model.base import SpikeforgeObject, objects_in_scope
+from spikeforge.model.clock import defaultclock, steps_until
 from spikeforge.model.namespace import caller_namespace
-from spikeforge.codegen.translate import Argument
-from spikeforge.runtime.driver import call_run_roles, call_run_steps, run_deferred
-from spikeforge.runtime.driver import defer as defer_call
+from spikeforge.runtime.driver import run_deferred
 from spikeforge.units import Quantity, second
 
 #: With ``report='auto'`` (the default), progress is reported once a run has taken this long.
 AUTO_REPORT_AFTER = 10.0
-
-
-def base_time_step(objects) -> float:
-    """The time step of the loop: the smallest clock dt; every clock must be a multiple of it."""
-    clocks = {id(obj.clock): obj.clock for obj in objects} or {id(defaultclock): defaultclock}
-    base = min(clock.dt_ for clock in clocks.values())
-    for clock in clocks.values():
-        ratio = clock.dt_ / base
-        if abs(ratio - round(ratio)) > 1e-9 * ratio:
-            raise NotImplementedError(
-                f"the time step of {clock.name} ({clock.dt_} s) is not a multiple of the smallest "
-                f"time step in the network ({base} s); spikeforge needs every clock's dt to be a "
-                "whole multiple of the smallest one"
-            )
-    return base
-
-
-def attach_clock(role: Role, base_dt: float, context: BuildContext) -> None:
-    """Make a role on a slower clock run only on that clock's ticks (arguments, not literals)."""
-    clock = role.clock
-    if clock.dt_ == base_dt:
-        return
-    key = f"_clock_{clock.name}"
-    role.every = context.arguments.add(
-        Argument("scalar", f"{key}_every", "int64_t", lambda: int(round(clock.dt_ / base_dt)))
-    )
-    role.clock_dt = context.arguments.add(
-        Argument("scalar", f"{key}_dt", "double", lambda: clock.dt_)
-    )
-    if role.operation is not None:
-        role.operation_every = int(round(clock.dt_ / base_dt))
-
-
-def next_operation_step(operations, step: int, dt: float) -> int:
-    """The first step from ``step`` on at which a network operation is due."""
-    best = 1 << 62
-    for _, role in operations:
-        every = role.operation_every
-        best = min(best, step + (-step) % every)
-    return best
-
-
-def steps_until(time_: float, dt: float) -> int:
-    """The number of whole steps before ``time_``: rounded when within 1e-4 dt, else rounded up
-    (Brian2's rule, so that a run of 0.25 ms at dt = 0.1 ms takes 3 steps)."""
-    steps = time_ / dt
-    nearest = round(steps)
-    return int(nearest) if abs(steps - nearest) < 1e-4 else int(np.ceil(steps))
-
-
-def run_roles_once(
-    name: str,
-    roles: list[Role],
-    context: BuildContext,
-    time_: float,
-    defer: bool = False,
-    before=None,
-    after=None,
-    touches=None,
-) -> None:
-    """Run ``roles`` once, at time ``time_`` (string assignments, ``connect()``).
-
-    ``before()`` and ``after()`` run just before and after the module's call.  With ``defer``,
-    the call waits in the runtime's queue while its module compiles in the background, and
-    happens when anything could observe it (:func:`spikeforge.runtime.driver.run_deferred`), so
-    that the one-off modules of a script compile in parallel.  ``touches`` gives the state keys
-    (``state_key(group, name)``) the call reads or writes, if they are all known (then only
-    reads and writes of those wait for it).  Only calls that cannot fail once compiled are
-    deferred: an error then still belongs to the statement that caused it.
-    """
-    source = render_module("one-off code", roles, context.arguments, context.support_code)
-    build = cache.start_module(source, name, optimize=False)
-    step = steps_until(time_, context.dt)
-
-    def call() -> None:
-        module = build.result()
-        if before is not None:
-            before()
-        call_run_steps(module, context.arguments.collect(), step, step + 1, context.dt)
-        if after is not None:
-            after()
-
-    if defer:
-        defer_call(call, touches=None if touches is None else frozenset(touches))
-    else:
-        run_deferred()  # earlier calls first: this one may read what they write
-        call()
 
 
 class Network:
@@ -128,7 +33,8 @@ class Network:
         self.objects: list[SpikeforgeObject] = []
         self.t_ = 0.0
         self.dt_ = defaultclock.dt_
-        self.generated_source_path: Path | None = None
+        #: The last run: its roles, generated source and module (:class:`device.NetworkRun`).
+        self.last_run: device.NetworkRun | None = None
         self.last_run_statistics: dict = {}
         self.add(*objects)
 
@@ -156,34 +62,42 @@ class Network:
         return Quantity(self.t_, dim=second.dim)
 
     @property
+    def generated_source_path(self) -> Path | None:
+        """The generated ``.pyx`` of the last run's module, in its cache entry."""
+        return None if self.last_run is None else self.last_run.source_path
+
+    @property
     def generated_code_dir(self) -> Path | None:
         """The cache entry of the module the last run used (``.pyx``, ``.cpp`` and ``.so``)."""
         return None if self.generated_source_path is None else self.generated_source_path.parent
 
-    def _current_step(self, dt: float) -> int:
-        return steps_until(self.t_, dt)
+    def _refresh_objects(self) -> None:
+        """Bring :attr:`objects` up to date before a run or a snapshot (the implicit network
+        collects its objects here)."""
 
-    def _all_objects(self) -> list[SpikeforgeObject]:
+    def _all_objects(self, include_inactive: bool = False) -> list[SpikeforgeObject]:
+        self._refresh_objects()
         collected = []
         for obj in self.objects:
             for item in [obj, *obj.contained_objects]:
-                if item not in collected and item.active:
+                if item not in collected and (item.active or include_inactive):
                     collected.append(item)
         return collected
+
+    def state_objects(self) -> list[SpikeforgeObject]:
+        """The objects whose state a snapshot holds: all of them and those they contain,
+        active or not."""
+        return self._all_objects(include_inactive=True)
 
     def scheduling_summary(self) -> str:
         """The objects in the order they run within a time step."""
         lines = []
-        for obj in sorted(self._all_objects(), key=self._schedule_key):
+        for obj in sorted(self._all_objects(), key=device.schedule_key):
             lines.append(
                 f"{obj.name} ({type(obj).__name__}), when={obj.when}, order={obj.order}, "
                 f"dt={obj.clock.dt_ * 1e3:g} ms"
             )
         return "\n".join(lines)
-
-    @staticmethod
-    def _schedule_key(obj):
-        return (schedule_position(obj.when), obj.order, obj.name)
 
     def run(
         self,
@@ -201,102 +115,31 @@ class Network:
         strings come from ``namespace`` or, by default, from the caller's frame.
         """
         started = time.perf_counter()
-        if units.get_dimensions(duration) != second.dim:
-            raise units.DimensionMismatchError(
-                f"run() needs a duration in time units, got {duration!r}",
-                units.get_dimensions(duration),
-            )
-        duration_ = float(np.asarray(duration))
-        if duration_ < 0:
-            raise ValueError(f"run() needs a non-negative duration, got {duration!r}")
+        duration_ = _checked_duration(duration)
         if namespace is None:
             namespace = caller_namespace(level)
         objects = self._all_objects()
-        dt = base_time_step(objects)
+        dt = device.base_time_step([obj.clock for obj in objects] or [defaultclock])
         self.dt_ = dt
-        start_step = self._current_step(dt)
+        start_step = steps_until(self.t_, dt)
         end_step = steps_until(self.t_ + duration_, dt)
-        n_steps = end_step - start_step
-        context = BuildContext(namespace=namespace, dt=dt)
-        roles: list[Role] = []
-        operations: list[tuple[Role, SpikeforgeObject]] = []
-        for obj in sorted(objects, key=self._schedule_key):
-            for role in obj.roles(context):
-                role.clock = role.clock or obj.clock
-                roles.append(role)
-        roles.sort(key=lambda role: (schedule_position(role.when), role.order))
-        for role in roles:
-            attach_clock(role, dt, context)
-        operations = [(k, role) for k, role in enumerate(roles) if role.operation is not None]
-        roles = [role for role in roles if role.operation is None]
-        # an operation runs before the module role that follows it in the schedule
-        operations = [(k - n, role) for n, (k, role) in enumerate(operations)]
-        kinds = sorted({type(obj).__name__ for obj in objects})
-        built = time.perf_counter()
-        # The roles' code depends on the model, not on the values of its state (those are
-        # module arguments), so the module compiles while deferred string assignments and
-        # connect() calls are made and the objects prepare for the run.
-        source = render_module(
-            "network of " + ", ".join(kinds), roles, context.arguments, context.support_code
-        )
-        build = cache.start_module(source, "network")
-        run_deferred()
-        for obj in objects:
-            obj.before_run(context)
-        module = build.result()
-        self.generated_source_path = Path(module.__file__).with_suffix("").with_suffix(".pyx")
-        compiled = time.perf_counter()
-        collected = context.arguments.collect()
-        for obj in objects:
-            obj.prepare_records(n_steps) if hasattr(obj, "prepare_records") else None
         reporter = _Reporter(report, float(np.asarray(report_period)), self.t_, duration_)
-        step, end = start_step, start_step + n_steps
-        chunk = 64
-        loop_started = time.perf_counter()
-        while step < end:
-            stop = min(end, step + chunk, next_operation_step(operations, step, dt))
-            if stop == step:  # network operations run in this step, between roles
-                collected = self._run_split_step(module, context, operations, roles, step, dt)
-                step += 1
-                continue
-            chunk_started = time.perf_counter()
-            call_run_steps(module, collected, step, stop, dt)
-            elapsed = time.perf_counter() - chunk_started
-            step = stop
-            # aim at chunks of about a second so progress reports stay timely
-            if elapsed < 0.25:
-                chunk = min(chunk * 4, 1 << 30)
-            elif elapsed > 2.0:
-                chunk = max(1, chunk // 2)
-            reporter.update(time.perf_counter() - loop_started, (step - start_step) * dt)
-        self.t_ = self.t_ + duration_ if n_steps else self.t_
+        self.last_run = device.run_network(
+            objects,
+            namespace,
+            dt,
+            start_step,
+            end_step,
+            lambda elapsed, steps: reporter.update(elapsed, steps * dt),
+        )
+        # time advances by the duration even when no step starts within it (Brian2: ten runs
+        # of 0.04 ms at dt = 0.1 ms end at 0.4 ms, after 4 steps)
+        self.t_ += duration_
         for obj in objects:
             obj._time = self.t_  # string assignments after the run see this time
-            obj.after_run() if hasattr(obj, "after_run") else None
-        reporter.finish(time.perf_counter() - loop_started)
-        finished = time.perf_counter()
-        self.last_run_statistics = {
-            "preparation": built - started,
-            "build": compiled - built,
-            "loop": finished - loop_started,
-            "total": finished - started,
-        }
-
-    @staticmethod
-    def _run_split_step(module, context, operations, roles, step: int, dt: float):
-        """One step in pieces: module roles, then each due network operation in its place."""
-        done = 0
-        collected = context.arguments.collect()
-        for position, role in operations:
-            if step % role.operation_every:
-                continue
-            call_run_roles(module, collected, step, dt, done, position)
-            done = position
-            role.operation(step * dt)
-            run_deferred()  # string assignments the operation made
-            collected = context.arguments.collect()  # the operation may have changed arrays
-        call_run_roles(module, collected, step, dt, done, len(roles))
-        return collected
+        timings = self.last_run.timings
+        reporter.finish(timings["loop"])
+        self.last_run_statistics = {**timings, "total": time.perf_counter() - started}
 
     def reset(self) -> None:
         """Set time back to 0 and forget the objects (used by ``start_scope``)."""
@@ -307,26 +150,33 @@ class Network:
         """Take a snapshot of the network's state (time, variables, synapses, monitors' records,
         pending spikes, random state) under ``name``, in memory or in the file ``filename``
         (several names per file).  See :mod:`spikeforge.model.state`."""
-        from spikeforge.model import state
-
         state.store_network(self, name, filename)
 
     def restore(self, name: str = "default", filename=None, restore_random_state=False) -> None:
         """Go back to the snapshot ``name`` (from memory, or from ``filename``); with
         ``restore_random_state=True`` random numbers also continue as after the snapshot."""
-        from spikeforge.model import state
-
         state.restore_network(self, name, filename, restore_random_state)
 
     def get_states(
         self, units=True, format="dict", subexpr=False, read_only_variables=True, level=0
     ) -> dict:
         """``{object name: object.get_states(...)}`` for the objects of the network."""
-        from spikeforge.model import state
-
         return state.network_get_states(
             self, units, format, subexpr, read_only_variables, level=level + 1
         )
+
+
+def _checked_duration(duration) -> float:
+    """The duration of a run in seconds; an error unless it is a time that is not negative."""
+    if units.get_dimensions(duration) != second.dim:
+        raise units.DimensionMismatchError(
+            f"run() needs a duration in time units, got {duration!r}",
+            units.get_dimensions(duration),
+        )
+    duration_ = float(np.asarray(duration))
+    if not duration_ >= 0 or not np.isfinite(duration_):
+        raise ValueError(f"run() needs a finite, non-negative duration, got {duration!r}")
+    return duration_
 
 
 def fraction_done(completed: float, duration: float) -> float:
@@ -385,8 +235,10 @@ class _Reporter:
 class MagicNetwork(Network):
     """The implicit network of ``run()``: every object made since the last ``start_scope()``."""
 
-    def run(self, duration, report="auto", report_period=10 * second, namespace=None, level=0):
+    def _refresh_objects(self) -> None:
         self.objects = objects_in_scope()
+
+    def run(self, duration, report="auto", report_period=10 * second, namespace=None, level=0):
         super().run(duration, report, report_period, namespace, level=level + 1)
 
 
@@ -397,3 +249,23 @@ magic_network = MagicNetwork(name="magic_network")
 def run(duration, report="auto", report_period=10 * second, namespace=None, level=0) -> None:
     """Simulate all objects made since the last ``start_scope()`` for ``duration``."""
     magic_network.run(duration, report, report_period, namespace, level=level + 1)
+
+
+def start_scope() -> None:
+    """Forget the objects made so far: the next ``run()`` only simulates objects made after this.
+
+    Also resets the time of the implicit network to 0.
+    """
+    run_deferred()  # their random draws belong to the stream before this point
+    base.new_scope()
+    magic_network.reset()
+
+
+def store(name: str = "default", filename=None) -> None:
+    """Store the state of the implicit network: every object made since ``start_scope()``."""
+    magic_network.store(name, filename)
+
+
+def restore(name: str = "default", filename=None, restore_random_state=False) -> None:
+    """Restore the implicit network (see :func:`store`)."""
+    magic_network.restore(name, filename, restore_random_state)

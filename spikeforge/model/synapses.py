@@ -33,14 +33,18 @@ from spikeforge.codegen.expressions import (
 from spikeforge.codegen.render import Role
 from spikeforge.codegen.stateupdaters import DT, IntegrationError, integrate
 from spikeforge.codegen.translate import Resolved, translate
-from spikeforge.model.base import BuildContext, choose_clock
+from spikeforge.device import BuildContext, run_once
+from spikeforge.model.base import SpikeforgeObject, choose_clock
+from spikeforge.model.clock import defaultclock, steps_until
 from spikeforge.model.groups import Group
+from spikeforge.model.state import Entry, owner, state_problem
 from spikeforge.model.namespace import caller_namespace, user_namespace
 from spikeforge.model.variables import (
     SECOND,
     DeferredArray,
     GroupScope,
     Variable,
+    check_assigned_units,
     check_dimension,
 )
 from spikeforge.runtime import containers
@@ -304,8 +308,6 @@ class Synapses(Group):
         order=0,
         name="synapses*",
     ):
-        from spikeforge.model.base import SpikeforgeObject
-
         target = source if target is None else target
         _spiking(source, "source") if on_pre else None
         _spiking(target, "target") if on_post else None
@@ -603,9 +605,6 @@ class Synapses(Group):
         self.variables["j"].dynamic.append_array(j_values.astype(np.int32))
 
     def _connect_generated(self, owner, namespace, condition, j_text, p, n, skip_if_invalid):
-        from spikeforge.model.clock import defaultclock
-        from spikeforge.model.network import run_roles_once
-
         context = BuildContext(namespace=namespace, dt=defaultclock.dt_)
         scope = ConnectScope(self, context, namespace)
         accept_parts = []
@@ -696,7 +695,8 @@ class Synapses(Group):
         # only targets given by j= can fail at run time (an index outside the target group):
         # those connect now, the others when the synapses are next looked at
         deferred = j_text is None
-        run_roles_once("connect", [role], context, self._time, deferred, before, after)
+        step = steps_until(self._time, context.dt)
+        run_once("connect", [role], context, step, deferred, before, after)
 
     def _number_expression(self, value, what: str, scope):
         if isinstance(value, str):
@@ -799,6 +799,87 @@ class Synapses(Group):
         wanted_i = np.atleast_1d(np.arange(self.source.N)[i])
         wanted_j = np.atleast_1d(np.arange(self.target.N)[j])
         return np.flatnonzero(np.isin(pre, wanted_i) & np.isin(post, wanted_j))
+
+    # state: the synapses' number and the pending spikes of each pathway ------------------------
+    _count_dtype = np.int32
+
+    def _full_state(self) -> dict:
+        full = super()._full_state()
+        full["queues"] = {}
+        for pathway in self.pathways:
+            counts, synapses = pathway.queue.pending_spikes()
+            full["queues"][pathway.name] = {"counts": counts, "synapses": synapses}
+        return full
+
+    def _check_full_state(self, full: dict) -> None:
+        super()._check_full_state(full)
+        stored = full["variables"]
+        sizes = {
+            np.asarray(stored[name]).shape[0]
+            for name, var in self._stored_variables().items()
+            if var.dynamic is not None
+        }
+        if len(sizes) > 1:
+            raise state_problem(self, "its synaptic variables have different lengths")
+        queues = full.get("queues", {})
+        if set(queues) != {pathway.name for pathway in self.pathways}:
+            raise state_problem(self, f"it has the pathways {sorted(queues)}")
+        n_synapses = len(np.asarray(stored["i"]))
+        for name, queue in queues.items():
+            synapses = np.asarray(queue["synapses"])
+            if synapses.size and (synapses.min() < 0 or synapses.max() >= n_synapses):
+                raise state_problem(
+                    self, f"the spike queue of pathway {name!r} holds unknown synapses"
+                )
+        for name, group in (("i", self.source), ("j", self.target)):
+            indices = np.asarray(stored[name])
+            if indices.size and (indices.min() < 0 or indices.max() >= group.N):
+                raise state_problem(
+                    self, f"its {name} holds indices outside 0..{group.N - 1} ({group.name!r})"
+                )
+
+    def _restore_from_full_state(self, full: dict) -> None:
+        super()._restore_from_full_state(full)
+        for pathway in self.pathways:
+            queue = full["queues"][pathway.name]
+            pathway.queue.set_pending_spikes(queue["counts"], queue["synapses"])
+
+    def _state_entries(self) -> dict[str, Entry]:
+        entries = super()._state_entries()
+        for suffix, neurons, index in (("_pre", self.source, "i"), ("_post", self.target, "j")):
+            for name, entry in neurons._state_entries().items():
+                if name in ("neuron_index", "spike_time", "period"):
+                    continue
+                reference = self._neuron_entry(entry, index)
+                entries[name + suffix] = reference
+                bare = suffix == "_post" and entry.variable is not None and name != "i"
+                if bare and name not in entries:
+                    entries[name] = reference
+        return entries
+
+    def _neuron_entry(self, entry: Entry, index: str) -> Entry:
+        """``x_pre``/``x_post``: the neurons' values at the synapses' ``i``/``j``."""
+        if not entry.per_element:
+            return Entry(
+                entry.dimension, lambda level: entry.read(level + 1), None, entry.subexpression
+            )
+
+        def read(level):
+            return entry.read(level + 1)[self.variables[index].array]
+
+        def write(value, units, level):
+            if isinstance(value, str):
+                raise TypeError(
+                    f"{owner(self)}: a presynaptic or postsynaptic variable can only be set "
+                    "to values here, not to a string expression"
+                )
+            variable = entry.variable
+            if units:
+                check_assigned_units(self, variable, value)
+            variable.array[self.variables[index].array] = np.asarray(value)
+
+        writable = entry.write is not None
+        return Entry(entry.dimension, read, write if writable else None, entry.subexpression, True)
 
     # roles -------------------------------------------------------------------------------------
     def before_run(self, context: BuildContext) -> None:

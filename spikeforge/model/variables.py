@@ -8,10 +8,11 @@ import numpy as np
 import sympy
 
 from spikeforge import units
-from spikeforge.codegen.expressions import ExpressionError, dimension_of
+from spikeforge.codegen.expressions import ExpressionError, UserFunction, dimension_of
 from spikeforge.codegen.printer import _float
 from spikeforge.codegen.translate import Resolved, Scope
 from spikeforge.model.namespace import DEFAULT_NAMESPACE
+from spikeforge.runtime import containers
 from spikeforge.runtime.driver import run_deferred
 from spikeforge.units import DIMENSIONLESS, Dimension, Quantity, get_dimensions
 
@@ -106,8 +107,6 @@ class DeferredArray:
 
     def _allocate(self):
         if self.stored is None:
-            from spikeforge.runtime import containers
-
             stored = containers().DynamicArray1D(self.dtype)
             stored.resize(self._size)
             stored.view()[:] = self.compute() if self.compute is not None else self.fill
@@ -204,8 +203,6 @@ class GroupScope(Scope):
         if name == "t_in_timesteps":
             return Resolved("index", literal="_step")
         value = self.lookup_external(name)
-        from spikeforge.codegen.expressions import UserFunction
-
         if isinstance(value, UserFunction):  # Function, TimedArray: support code and arguments
             return value.resolve_call(name, context, group)
         if (
@@ -245,8 +242,6 @@ class GroupScope(Scope):
             return SECOND
         if name in self.internal:
             return self.internal_dimensions.get(name, DIMENSIONLESS)
-        from spikeforge.codegen.expressions import UserFunction
-
         value = self.lookup_external(name)
         if isinstance(value, UserFunction):
             return value  # not a dimension: dimension_of() asks it about each call

@@ -16,6 +16,15 @@ from pathlib import Path
 from types import ModuleType
 
 RUNTIME_DIR = Path(__file__).resolve().parent
+
+#: The Cython type and capsule name of each kind of runtime container, by the ``dtype`` its
+#: owner reports (``"queue"`` for spike queues).
+CAPSULE_TYPES = {
+    "float64": ("vector[double]", "spikeforge.vector<double>"),
+    "int32": ("vector[int32_t]", "spikeforge.vector<int32_t>"),
+    "queue": ("SpikeQueue", "spikeforge.SpikeQueue"),
+    "2d": ("DynamicArray2D", "spikeforge.DynamicArray2D"),
+}
 _background: dict[str, object] = {}
 
 

@@ -1,0 +1,355 @@
+"""The device: roles in, a compiled module out, and the calls that run it.
+
+Model objects describe; this layer turns their descriptions into a running module.  The path
+of a network run reads as a pipeline (:func:`run_network`), and each intermediate product is
+kept on the :class:`NetworkRun` it returns, for inspection and tests:
+
+1. ``collect_roles``: every object's roles for this run, their module arguments registered in
+   one :class:`BuildContext`;
+2. ``schedule``: roles in schedule order, slower clocks attached, network operations split out;
+3. ``render_module``: the Cython source of one module (Jinja2 templates);
+4. ``cache.start_module``: translation and compilation start in the background (or a cache hit);
+5. the queued one-off calls and the objects' ``before_run`` happen meanwhile;
+6. ``build.result()``: the module is imported;
+7. ``run_steps``: the native loop, in chunks, returning to Python only for network operations
+   and progress reports.
+
+One-off modules (string assignments, ``connect()``) take the same path through
+:func:`run_once`.
+
+The device knows roles, module arguments and clocks, and objects only through the small
+protocol :class:`Simulated`; it never imports a model class (the layers are
+``units`` -> ``codegen`` -> ``runtime`` -> ``device`` -> ``model``).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Protocol
+
+import numpy as np
+
+from spikeforge.codegen import cache
+from spikeforge.codegen.render import Role, render_module
+from spikeforge.codegen.translate import C_TYPES, Argument, ModuleArguments
+from spikeforge.runtime import CAPSULE_TYPES
+from spikeforge.runtime.driver import call_run_roles, call_run_steps, defer, run_deferred
+
+#: The slots of a time step, in order (Brian2's default schedule).
+SCHEDULE = ("start", "groups", "thresholds", "synapses", "resets", "end")
+
+
+def schedule_position(when: str) -> float:
+    """A sort key for ``when``: a slot of :data:`SCHEDULE`, or ``before_``/``after_`` one."""
+    for prefix, offset in (("before_", -0.5), ("after_", 0.5)):
+        if when.startswith(prefix) and when[len(prefix) :] in SCHEDULE:
+            return SCHEDULE.index(when[len(prefix) :]) + offset
+    if when in SCHEDULE:
+        return float(SCHEDULE.index(when))
+    raise ValueError(
+        f"unknown schedule slot {when!r}; use one of {', '.join(SCHEDULE)} "
+        "(optionally with before_ or after_)"
+    )
+
+
+class Clocked(Protocol):
+    """What the device needs of a clock: a name and a time step in seconds."""
+
+    name: str
+    dt_: float
+
+
+class Simulated(Protocol):
+    """What the device needs of an object it runs (groups, monitors, operations...)."""
+
+    name: str
+    code_kind: str
+    when: str
+    order: int
+    clock: Clocked
+
+    def roles(self, context: BuildContext) -> list[Role]: ...
+
+    def before_run(self, context: BuildContext) -> None: ...
+
+    def after_run(self) -> None: ...
+
+
+@dataclass
+class BuildContext:
+    """Everything one generated module is built from: its arguments and the run's namespace.
+
+    ``prefixes`` gives each object its name in generated code (``ng0``, ``spikemon0``...):
+    positional, not the user's name, so that the same network structure always gives the same
+    source and the cache hits.  ``n_steps`` is the number of steps of the run it builds (0 for
+    one-off modules), for objects that size their records before a run.
+    """
+
+    namespace: dict | None
+    dt: float
+    arguments: ModuleArguments = field(default_factory=ModuleArguments)
+    prefixes: dict[int, str] = field(default_factory=dict)
+    #: Module-level Cython blocks (user functions, ...), each added once.
+    support_code: list[str] = field(default_factory=list)
+    #: ``(id(group), variable name)`` of every variable the code reads or writes.
+    touched: set = field(default_factory=set)
+    n_steps: int = 0
+
+    def add_support_code(self, code: str) -> None:
+        """Add a module-level block (ignored if the same block is already there)."""
+        if code not in self.support_code:
+            self.support_code.append(code)
+
+    def prefix(self, obj) -> str:
+        """The positional name of ``obj`` (anything with a ``code_kind``) in generated code."""
+        key = id(obj)
+        if key not in self.prefixes:
+            count = sum(1 for p in self.prefixes.values() if p.startswith(obj.code_kind))
+            self.prefixes[key] = f"{obj.code_kind}{count}"
+        return self.prefixes[key]
+
+    def array(self, obj, name: str, array, dtype=None) -> str:
+        """Register an array of ``obj`` as a module argument; returns its static name.
+
+        ``array`` is a NumPy array, or a function returning the current one (for arrays that
+        are reallocated between runs; ``dtype`` must then be given).
+        """
+        static = f"_{self.prefix(obj)}_{name}"
+        if callable(array):
+            fetch, ctype = array, C_TYPES[np.dtype(dtype)][0]
+        else:
+            fetch, ctype = (lambda: array), C_TYPES[array.dtype][0]
+        return self.arguments.add(Argument("array", static, ctype, fetch))
+
+    def scalar(self, obj, name: str, fetch, ctype: str = "double") -> str:
+        """Register a number, read by ``fetch()`` at each call, as a module argument."""
+        static = f"_{self.prefix(obj)}_{name}"
+        return self.arguments.add(Argument("scalar", static, ctype, fetch))
+
+    def capsule(self, obj, name: str, owner) -> str:
+        """Register a C++ object (a runtime ``DynamicArray1D`` or ``SpikeQueue``) reached through
+        its capsule."""
+        static = f"_{self.prefix(obj)}_{name}"
+        kind = getattr(owner, "dtype", "queue")
+        ctype, capsule_name = CAPSULE_TYPES[kind]
+        return self.arguments.add(Argument("capsule", static, ctype, owner.capsule, capsule_name))
+
+
+# one-off modules -------------------------------------------------------------------------------
+def run_once(
+    name: str,
+    roles: list[Role],
+    context: BuildContext,
+    step: int,
+    deferred: bool = False,
+    before: Callable[[], None] | None = None,
+    after: Callable[[], None] | None = None,
+    touches: Iterable | None = None,
+) -> None:
+    """Run ``roles`` once, as time step ``step`` (string assignments, ``connect()``).
+
+    ``before()`` and ``after()`` run just before and after the module's call.  With
+    ``deferred``, the call waits in the runtime's queue while its module compiles in the
+    background, and happens when anything could observe it
+    (:func:`spikeforge.runtime.driver.run_deferred`), so that the one-off modules of a script
+    compile in parallel.  ``touches`` gives the state keys the call reads or writes, if they
+    are all known (then only reads and writes of those wait for it).  Only calls that cannot
+    fail once compiled should be deferred: an error then still belongs to the statement that
+    caused it.
+    """
+    source = render_module("one-off code", roles, context.arguments, context.support_code)
+    build = cache.start_module(source, name, optimize=False)
+
+    def call() -> None:
+        module = build.result()
+        if before is not None:
+            before()
+        call_run_steps(module, context.arguments.collect(), step, step + 1, context.dt)
+        if after is not None:
+            after()
+
+    if deferred:
+        defer(call, touches=None if touches is None else frozenset(touches))
+    else:
+        run_deferred()  # earlier calls first: this one may read what they write
+        call()
+
+
+# network runs ----------------------------------------------------------------------------------
+def base_time_step(clocks: Iterable[Clocked]) -> float:
+    """The time step of the loop: the smallest clock dt; every clock must be a multiple of it."""
+    clocks = list({id(clock): clock for clock in clocks}.values())
+    base = min(clock.dt_ for clock in clocks)
+    for clock in clocks:
+        ratio = clock.dt_ / base
+        if abs(ratio - round(ratio)) > 1e-9 * ratio:
+            raise NotImplementedError(
+                f"the time step of {clock.name} ({clock.dt_} s) is not a multiple of the smallest "
+                f"time step in the network ({base} s); spikeforge needs every clock's dt to be a "
+                "whole multiple of the smallest one"
+            )
+    return base
+
+
+def schedule_key(obj: Simulated) -> tuple:
+    """Objects run in the order of their ``when`` slot, then ``order``, then name."""
+    return (schedule_position(obj.when), obj.order, obj.name)
+
+
+def collect_roles(objects: list[Simulated], context: BuildContext) -> list[Role]:
+    """The roles of ``objects`` in schedule order, each with its clock."""
+    roles = []
+    for obj in sorted(objects, key=schedule_key):
+        for role in obj.roles(context):
+            role.clock = role.clock or obj.clock
+            roles.append(role)
+    roles.sort(key=lambda role: (schedule_position(role.when), role.order))
+    return roles
+
+
+def attach_clock(role: Role, base_dt: float, context: BuildContext) -> None:
+    """Make a role on a slower clock run only on that clock's ticks (arguments, not literals)."""
+    clock = role.clock
+    if clock.dt_ == base_dt:
+        return
+    key = f"_clock_{clock.name}"
+    role.every = context.arguments.add(
+        Argument("scalar", f"{key}_every", "int64_t", lambda: int(round(clock.dt_ / base_dt)))
+    )
+    role.clock_dt = context.arguments.add(
+        Argument("scalar", f"{key}_dt", "double", lambda: clock.dt_)
+    )
+    if role.operation is not None:
+        role.operation_every = int(round(clock.dt_ / base_dt))
+
+
+def schedule(roles: list[Role], context: BuildContext) -> tuple[list[Role], list[tuple[int, Role]]]:
+    """Attach slower clocks, and split out network operations: ``(module roles, operations)``,
+    each operation with the position of the module role it runs before."""
+    for role in roles:
+        attach_clock(role, context.dt, context)
+    positions = [(k, role) for k, role in enumerate(roles) if role.operation is not None]
+    module_roles = [role for role in roles if role.operation is None]
+    operations = [(k - n, role) for n, (k, role) in enumerate(positions)]
+    return module_roles, operations
+
+
+def next_operation_step(operations: list[tuple[int, Role]], step: int) -> int:
+    """The first step from ``step`` on at which a network operation is due."""
+    best = 1 << 62
+    for _, role in operations:
+        best = min(best, step + (-step) % role.operation_every)
+    return best
+
+
+@dataclass
+class NetworkRun:
+    """One network run and everything made on the way: the context (module arguments), the
+    scheduled roles and operations, the rendered source, the module, and timings."""
+
+    context: BuildContext
+    roles: list[Role] = field(default_factory=list)
+    operations: list[tuple[int, Role]] = field(default_factory=list)
+    source: str = ""
+    module: ModuleType | None = None
+    #: Seconds spent preparing (roles, rendering), waiting for the module, and in the loop.
+    timings: dict = field(default_factory=dict)
+
+    @property
+    def source_path(self) -> Path | None:
+        """The generated ``.pyx`` of the module, in its cache entry."""
+        if self.module is None:
+            return None
+        return Path(self.module.__file__).with_suffix("").with_suffix(".pyx")
+
+
+def run_network(
+    objects: list[Simulated],
+    namespace: dict | None,
+    dt: float,
+    start_step: int,
+    end_step: int,
+    progress: Callable[[float, int], None] | None = None,
+) -> NetworkRun:
+    """Build the module of ``objects`` and run it for the steps ``start_step`` to ``end_step``.
+
+    ``progress(elapsed_seconds, steps_done)`` is called between chunks of the loop.
+    """
+    started = time.perf_counter()
+    run = NetworkRun(BuildContext(namespace=namespace, dt=dt, n_steps=end_step - start_step))
+    run.roles, run.operations = schedule(collect_roles(objects, run.context), run.context)
+    kinds = sorted({type(obj).__name__ for obj in objects})
+    run.source = render_module(
+        "network of " + ", ".join(kinds), run.roles, run.context.arguments, run.context.support_code
+    )
+    prepared = time.perf_counter()
+    # The source depends on the model, not on the values of its state (those are module
+    # arguments), so the module compiles while deferred string assignments and connect()
+    # calls are made and the objects prepare for the run.
+    build = cache.start_module(run.source, "network")
+    run_deferred()
+    for obj in objects:
+        obj.before_run(run.context)
+    run.module = build.result()
+    compiled = time.perf_counter()
+    run_steps(run, start_step, end_step, progress)
+    for obj in objects:
+        obj.after_run()
+    finished = time.perf_counter()
+    run.timings = {
+        "preparation": prepared - started,
+        "build": compiled - prepared,
+        "loop": finished - compiled,
+    }
+    return run
+
+
+def run_steps(
+    run: NetworkRun,
+    start_step: int,
+    end_step: int,
+    progress: Callable[[float, int], None] | None = None,
+) -> None:
+    """The loop: native chunks of steps, split around the steps where operations are due."""
+    module, context, dt = run.module, run.context, run.context.dt
+    collected = context.arguments.collect()
+    step, chunk = start_step, 64
+    loop_started = time.perf_counter()
+    while step < end_step:
+        stop = min(end_step, step + chunk, next_operation_step(run.operations, step))
+        if stop == step:  # network operations run in this step, between roles
+            collected = run_split_step(run, step)
+            step += 1
+            continue
+        chunk_started = time.perf_counter()
+        call_run_steps(module, collected, step, stop, dt)
+        elapsed = time.perf_counter() - chunk_started
+        step = stop
+        # aim at chunks of about a second so progress reports stay timely
+        if elapsed < 0.25:
+            chunk = min(chunk * 4, 1 << 30)
+        elif elapsed > 2.0:
+            chunk = max(1, chunk // 2)
+        if progress is not None:
+            progress(time.perf_counter() - loop_started, step - start_step)
+
+
+def run_split_step(run: NetworkRun, step: int) -> tuple:
+    """One step in pieces: module roles, then each due network operation in its place."""
+    module, context, dt = run.module, run.context, run.context.dt
+    done = 0
+    collected = context.arguments.collect()
+    for position, role in run.operations:
+        if step % role.operation_every:
+            continue
+        call_run_roles(module, collected, step, dt, done, position)
+        done = position
+        role.operation(step * dt)
+        run_deferred()  # string assignments the operation made
+        collected = context.arguments.collect()  # the operation may have changed arrays
+    call_run_roles(module, collected, step, dt, done, len(run.roles))
+    return collected
