@@ -198,8 +198,10 @@ def test_errors():
         EventMonitor(G, "up", variables=["x"])
     with pytest.raises(ValueError, match="unknown schedule slot"):
         G.set_event_schedule("up", when="sometime")
-    with pytest.raises(NotImplementedError, match="on_event"):
-        Synapses(G, G, on_pre="v += 1", on_event={"pre": "up"})
+    with pytest.raises(ValueError, match="has no event 'down'.*'up'"):
+        Synapses(G, G, on_pre="v += 1", on_event="down")
+    with pytest.raises(ValueError, match="pathways that do not exist: \\['other'\\]"):
+        Synapses(G, G, on_pre="v += 1", on_event={"other": "up"})
     H = NeuronGroup(1, "v : 1", threshold="v > 1", reset="v = 0")
     with pytest.raises(ValueError, match="already been given"):
         H.run_on_event("spike", "v = 0")
@@ -208,3 +210,36 @@ def test_errors():
     mon = EventMonitor(J, "up")
     with pytest.raises(ExpressionError, match="event 'up'.*inconsistent units|units"):
         run(0.1 * ms)
+
+
+def test_synapses_triggered_by_a_custom_event():
+    """on_event: a pathway fires for each custom event of its source, not for spikes; a dict
+    chooses the event per pathway.  The target counts the arrivals, which must equal the source's
+    event counts (recorded by an EventMonitor) up to the synaptic delay."""
+    source = NeuronGroup(
+        3,
+        "dv/dt = rate : 1\nrate : Hz (constant)\narmed : 1",
+        threshold="v > 1",
+        reset="v = 0; armed = 1",
+        events={"half": "v > 0.5 and armed > 0"},
+        method="euler",
+    )
+    source.run_on_event("half", "armed = 0")
+    source.armed = 1
+    source.rate = [100, 250, 400] * Hz
+    counter = NeuronGroup(3, "halves : 1\nfires : 1")
+    by_event = Synapses(source, counter, on_pre="halves_post += 1", on_event="half", delay=1 * ms)
+    by_event.connect(j="i")
+    by_spike = Synapses(source, counter, on_pre={"pre": "fires_post += 1"}, on_event={})
+    by_spike.connect(j="i")
+    halves = EventMonitor(source, "half")
+    spikes = SpikeMonitor(source)
+    run(100 * ms)
+    delivered = np.bincount(halves.i[halves.t < 99 * ms], minlength=3)
+    assert np.array_equal(counter.halves[:], delivered)
+    assert np.array_equal(counter.fires[:], spikes.count[:])
+    # one 'half' event per cycle of the linear rise: as many as spikes, or one more
+    assert np.all(spikes.count[:] > 0)
+    assert np.all(
+        (halves.count[:] - spikes.count[:] >= 0) & (halves.count[:] - spikes.count[:] <= 1)
+    )

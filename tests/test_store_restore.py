@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from spikeforge import *
+from spikeforge.model.state import read_snapshot_file, write_snapshot_file
 from spikeforge.runtime import driver
 from spikeforge.units import DimensionMismatchError
 
@@ -422,3 +423,39 @@ def test_clocks_dt_comes_back():
     net.restore()
     assert G.clock.dt == 0.2 * ms and defaultclock.dt == 0.1 * ms
     assert G.get_states(["dt"])["dt"] == 0.2 * ms
+
+
+def test_a_tampered_snapshot_is_refused_before_anything_changes(tmp_path):
+    """Out-of-range synapse targets, a NaN time or a zero time step in a snapshot file: restore
+    raises ValueError naming the problem, and the network is exactly as before (a later run
+    still works)."""
+    objects = build()
+    net = Network(*objects)
+    net.run(5 * ms)
+    path = tmp_path / "snap.npz"
+    net.store("good", filename=path)
+    net.run(1 * ms)
+    before = records(objects)
+    snapshots = read_snapshot_file(path)
+    tampered = {
+        "targets": ("syn", "variables", "j", lambda j: j + 100, "outside 0..5"),
+        "time": ("0_t", None, None, lambda t: np.array(np.nan), "time must be finite"),
+        "dt": ("0_dt", None, None, lambda dt: np.array(0.0), "must be positive"),
+    }
+    for name, (key, sub, leaf, change, _) in tampered.items():
+        state = read_snapshot_file(path)["good"]
+        if sub is None:
+            state[key] = change(state[key])
+        else:
+            state[key][sub][leaf] = change(np.asarray(state[key][sub][leaf]))
+        snapshots[name] = state
+    write_snapshot_file(path, snapshots)
+    for name, (*_, message) in tampered.items():
+        with pytest.raises(ValueError, match=message):
+            net.restore(name, filename=path)
+        assert_identical(records(objects), before)
+        assert net.t == 6 * ms
+    net.restore("good", filename=path, restore_random_state=True)
+    assert net.t == 5 * ms
+    net.run(1 * ms)
+    assert_identical(records(objects), before)  # the same sixth millisecond again

@@ -26,6 +26,7 @@ nothing.
 
 from __future__ import annotations
 
+import inspect
 import re
 import textwrap
 from collections.abc import Mapping
@@ -184,8 +185,6 @@ def _unit_declaration(unit, arg_names, what) -> None:
 
 
 def _signature_names(pyfunc) -> list[str] | None:
-    import inspect
-
     try:
         parameters = inspect.signature(pyfunc).parameters.values()
     except (TypeError, ValueError):

@@ -235,6 +235,23 @@ class Group(SpikeforgeObject):
             variable=variable,
         )
 
+    # code ---------------------------------------------------------------------------------------
+    def _checked_statements(self, statements: list[Statement], scope, where: str) -> list[tuple]:
+        """``statements`` as ``(target, expression)`` pairs, subexpressions substituted and
+        units checked against each target's; an error names ``where`` and the line."""
+        checked = []
+        for statement in statements:
+            expr = self._substitute(statement.as_assignment())
+            try:
+                expected = scope.dimension(statement.target)
+                check_dimension(expr, scope, expected, statement.text, statement.target)
+            except ExpressionError as error:
+                raise error.with_context(
+                    f"{type(self).__name__} {self.name!r}, {where} line {statement.line_number}"
+                ) from None
+            checked.append((statement.target, expr))
+        return checked
+
     # code for string assignments ---------------------------------------------------------------
     def _substitute(self, expr):
         return expr
@@ -684,72 +701,78 @@ class NeuronGroup(Group):
         # positional, so that the generated code does not depend on the names of the events
         return f"_ev{list(self._custom_events).index(event)}", self._custom_events[event].buffer
 
-    def _event_roles(self, context: BuildContext, scope: GroupScope, owner: str) -> list[Role]:
-        """The roles of the custom events (condition, statements) and of
-        ``run_on_event('spike', ...)``."""
+    def _event_names(self, event: str, prefix: str) -> tuple[str, str]:
+        """The generated names of the condition and action roles of ``event`` (positional for
+        custom events, so that the source does not depend on the names of the events)."""
+        if event == "spike":
+            return f"{prefix}_thresholder", f"{prefix}_spike_actions"
+        k = list(self._custom_events).index(event)
+        return f"{prefix}_event{k}_thresholder", f"{prefix}_event{k}_actions"
+
+    def _event_action(self, event: str):
+        """The statements run on ``event`` as ``(statements, when, order, where, is_reset)``,
+        or None: for spikes the reset, or ``run_on_event('spike', ...)``."""
+        if event == "spike" and self._reset_statements:
+            return self._reset_statements, "resets", self.order, "reset", True
+        action = self._spike_action if event == "spike" else self._custom_events[event].action
+        if action is None:
+            return None
+        order = self.order if action.order is None else action.order
+        return action.statements, action.when, order, f"run_on_event({event!r})", False
+
+    def _event_roles(self, event: str, context: BuildContext, scope: GroupScope) -> list[Role]:
+        """The roles of one event, spikes or custom: its condition, which fills the event's
+        buffer, and the statements run for the neurons in it."""
+        owner = f"NeuronGroup {self.name!r}"
+        spike = event == "spike"
         prefix = context.prefix(self)
-        size = scope.size_static()
-        roles = []
-        if self._spike_action is not None and self._threshold_expr is not None:
-            roles.append(
-                self._event_action_role(
-                    "spike", f"{prefix}_spike_actions", self._spike_action, context, scope, owner
-                )
+        condition_name, action_name = self._event_names(event, prefix)
+        if spike:
+            text, expression, what = self.threshold, self._threshold_expr, "threshold"
+        else:
+            custom = self._custom_events[event]
+            text, expression, what = custom.condition, custom.expression, f"event {event!r}"
+        condition = self._substitute(expression)
+        refractory = spike and self.has_refractoriness  # custom events ignore refractoriness
+        try:
+            check_dimension(
+                condition, scope, None, text, "the threshold" if spike else "the condition"
             )
-        for k, (name, event) in enumerate(self._custom_events.items()):
-            where = f"{owner}, event {name!r}"
-            condition = self._substitute(event.expression)
-            try:
-                check_dimension(condition, scope, None, event.condition, "the condition")
-                code = translate([], scope, condition=condition)
-            except ExpressionError as error:
-                raise error.with_context(where) from None
-            buffer_name, buffer = self._event_buffer(name)
+            extra_reads = ()
+            if refractory:
+                condition = sympy.And(condition, sympy.Ne(symbol("not_refractory"), 0))
+                extra_reads = ("lastspike", "not_refractory")
+            code = translate([], scope, condition=condition, extra_reads=extra_reads)
+        except ExpressionError as error:
+            raise error.with_context(f"{owner}, {what}") from None
+        buffer_name, buffer = self._event_buffer(event)
+        buffer_static = context.array(self, buffer_name, buffer)
+        roles = [
+            Role(
+                condition_name,
+                "threshold.pyx.j2",
+                "threshold" if spike else "condition of a custom event",
+                code,
+                *self._event_slot(event),
+                {"size": scope.size_static(), "spikes": buffer_static, "refractory": refractory},
+            )
+        ]
+        action = self._event_action(event)
+        if action is not None:
+            statements, when, order, where, is_reset = action
+            checked = self._checked_statements(statements, scope, where)
             roles.append(
                 Role(
-                    f"{prefix}_event{k}_thresholder",
-                    "threshold.pyx.j2",
-                    "condition of a custom event",
-                    code,
-                    *self._event_slot(name),
-                    {
-                        "size": size,
-                        "spikes": context.array(self, buffer_name, buffer),
-                        "refractory": False,
-                    },
+                    f"{prefix}_resetter" if is_reset else action_name,
+                    "reset.pyx.j2",
+                    "reset" if is_reset else "statements run on an event",
+                    self._translate(checked, scope, where),
+                    when,
+                    order,
+                    {"size": scope.size_static(), "spikes": buffer_static},
                 )
             )
-            if event.action is not None:
-                roles.append(
-                    self._event_action_role(
-                        name, f"{prefix}_event{k}_actions", event.action, context, scope, owner
-                    )
-                )
         return roles
-
-    def _event_action_role(self, event, role_name, action, context, scope, owner) -> Role:
-        statements = []
-        for statement in action.statements:
-            expr = self._substitute(statement.as_assignment())
-            variable = self.variables[statement.target]
-            try:
-                check_dimension(expr, scope, variable.dimension, statement.text, statement.target)
-            except ExpressionError as error:
-                raise error.with_context(
-                    f"{owner}, run_on_event({event!r}) line {statement.line_number}"
-                ) from None
-            statements.append((statement.target, expr))
-        code = self._translate(statements, scope, f"run_on_event({event!r})")
-        buffer_name, buffer = self._event_buffer(event)
-        return Role(
-            role_name,
-            "reset.pyx.j2",
-            "statements run on an event",
-            code,
-            action.when,
-            self.order if action.order is None else action.order,
-            {"size": scope.size_static(), "spikes": context.array(self, buffer_name, buffer)},
-        )
 
     def writes_only_when_not_refractory(self, name: str) -> bool:
         """Whether writes to ``name`` from other objects (synapses, PoissonInput) are ignored
@@ -819,62 +842,8 @@ class NeuronGroup(Group):
                     {"size": scope.size_static()},
                 )
             )
-        if self._threshold_expr is not None:
-            condition = self._substitute(self._threshold_expr)
-            try:
-                check_dimension(condition, scope, None, self.threshold, "the threshold")
-            except ExpressionError as error:
-                raise error.with_context(f"{owner}, threshold") from None
-            extra_reads = ()
-            if self.has_refractoriness:
-                condition = sympy.And(condition, sympy.Ne(symbol("not_refractory"), 0))
-                extra_reads = ("lastspike", "not_refractory")
-            try:
-                code = translate([], scope, condition=condition, extra_reads=extra_reads)
-            except ExpressionError as error:
-                raise error.with_context(f"{owner}, threshold") from None
-            spikes = context.array(self, "spikes", self._spikes)
-            roles.append(
-                Role(
-                    f"{prefix}_thresholder",
-                    "threshold.pyx.j2",
-                    "threshold",
-                    code,
-                    *self._event_slot("spike"),
-                    {
-                        "size": scope.size_static(),
-                        "spikes": spikes,
-                        "refractory": self.has_refractoriness,
-                    },
-                )
-            )
-            if self._reset_statements:
-                statements = []
-                for statement in self._reset_statements:
-                    expr = self._substitute(statement.as_assignment())
-                    variable = self.variables[statement.target]
-                    try:
-                        check_dimension(
-                            expr, scope, variable.dimension, statement.text, statement.target
-                        )
-                    except ExpressionError as error:
-                        raise error.with_context(
-                            f"{owner}, reset line {statement.line_number}"
-                        ) from None
-                    statements.append((statement.target, expr))
-                code = self._translate(statements, scope, "reset")
-                roles.append(
-                    Role(
-                        f"{prefix}_resetter",
-                        "reset.pyx.j2",
-                        "reset",
-                        code,
-                        "resets",
-                        self.order,
-                        {"size": scope.size_static(), "spikes": spikes},
-                    )
-                )
-        roles += self._event_roles(context, scope, owner)
+        for event in self.events:
+            roles += self._event_roles(event, context, scope)
         return roles
 
     def _translate(self, statements, scope, what):

@@ -122,11 +122,7 @@ class PoissonGroup(NeuronGroup):
                 check_dimension(expr, scope, hertz.dim, self._rates_text, "rates")
             except ExpressionError as error:
                 raise error.with_context(f"PoissonGroup {self.name!r}, rates") from None
-        roles = super().roles(context)
-        for role in roles:
-            if role.template == "threshold.pyx.j2":  # the spikes; run_on_event keeps its slot
-                role.when = self.when
-        return roles
+        return super().roles(context)
 
     def _event_slot(self, event: str) -> tuple[str, int]:
         return (self.when, self.order) if event == "spike" else super()._event_slot(event)

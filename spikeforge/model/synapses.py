@@ -57,6 +57,19 @@ def _spiking(group, role: str) -> None:
         raise TypeError(f"Synapses: the {role} {group!r} is not a group that emits spikes")
 
 
+def _emitting(group, event: str, role: str, owner: str) -> None:
+    """Raise unless ``group`` emits ``event`` (spikes, or a custom event of a NeuronGroup)."""
+    if event == "spike":
+        _spiking(group, role)
+        return
+    events = getattr(group, "events", None) or {}
+    if event not in events:
+        known = ", ".join(repr(name) for name in events) or "none"
+        raise ValueError(
+            f"{owner}: the {role} {group.name!r} has no event {event!r} (its events: {known})"
+        )
+
+
 def _is_number(value) -> bool:
     return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
 
@@ -230,10 +243,13 @@ class PresynapticIndices:
 class SynapticPathway:
     """One direction of spike transmission (``on_pre`` or ``on_post``) with its queue."""
 
-    def __init__(self, synapses, name: str, prepost: str, code: str, delay, per_synapse=False):
+    def __init__(
+        self, synapses, name: str, prepost: str, code: str, delay, per_synapse=False, event="spike"
+    ):
         self.synapses = synapses
         self.name = name
         self.prepost = prepost
+        self.event = event  # the event of the source that triggers the pathway
         self.source = synapses.source if prepost == "pre" else synapses.target
         self.order = -1 if prepost == "pre" else 1
         self.code = code
@@ -283,6 +299,10 @@ class Synapses(Group):
     delay
         Transmission delay of the ``on_pre`` pathway: a time for all synapses, or ``None`` and
         per-synapse values set later with ``S.delay = ...``; a dict gives delays per pathway.
+    on_event
+        The event of the source (for ``on_pre``) or target (for ``on_post``) that triggers a
+        pathway: ``'spike'`` (the default), a custom event of a ``NeuronGroup`` (``events=``),
+        or a dict ``{pathway name: event}`` (pathways not named get ``'spike'``).
     method
         Integration method for clock-driven equations.
     """
@@ -309,12 +329,10 @@ class Synapses(Group):
         name="synapses*",
     ):
         target = source if target is None else target
-        _spiking(source, "source") if on_pre else None
-        _spiking(target, "target") if on_post else None
         SpikeforgeObject.__init__(self, name, "groups", order)
         owner = f"Synapses {self.name!r}"
-        if on_event != "spike" or dtype is not None:
-            raise NotImplementedError(f"{owner}: dtype= and on_event= are not supported yet")
+        if dtype is not None:
+            raise NotImplementedError(f"{owner}: dtype= is not supported yet")
         self.clock = choose_clock(dt, clock, owner)
         if multisynaptic_index is not None:
             raise NotImplementedError(f"{owner}: multisynaptic_index is not supported yet")
@@ -334,7 +352,7 @@ class Synapses(Group):
         self._check_flags(owner)
         self._add_variables()
         self.pathways: list[SynapticPathway] = []
-        self._add_pathways(on_pre, on_post, delay, owner)
+        self._add_pathways(on_pre, on_post, delay, on_event, owner)
         self._frozen = True
 
     # construction -------------------------------------------------------------------------------
@@ -461,14 +479,27 @@ class Synapses(Group):
 
         return count
 
-    def _add_pathways(self, on_pre, on_post, delay, owner) -> None:
+    def _add_pathways(self, on_pre, on_post, delay, on_event, owner) -> None:
         delays = delay if isinstance(delay, dict) else {"pre": delay}
         pre_codes = on_pre if isinstance(on_pre, dict) else ({"pre": on_pre} if on_pre else {})
         post_codes = (
             on_post if isinstance(on_post, dict) else ({"post": on_post} if on_post else {})
         )
+        names = {*pre_codes, *post_codes}
+        if isinstance(on_event, dict):
+            unknown = set(on_event) - names
+            if unknown:
+                raise ValueError(
+                    f"{owner}: on_event names pathways that do not exist: {sorted(unknown)} "
+                    f"(the pathways: {sorted(names)})"
+                )
+        elif not isinstance(on_event, str):
+            raise TypeError(f"{owner}: on_event must be an event name or a dict, got {on_event!r}")
         for prepost, codes in (("pre", pre_codes), ("post", post_codes)):
             for name, code in codes.items():
+                event = on_event.get(name, "spike") if isinstance(on_event, dict) else on_event
+                group = self.source if prepost == "pre" else self.target
+                _emitting(group, event, "source" if prepost == "pre" else "target", owner)
                 value = delays.get(name)
                 if value is not None:
                     if get_dimensions(value) != SECOND or np.ndim(value) != 0:
@@ -483,7 +514,7 @@ class Synapses(Group):
                     # one delay for all
                     self._dynamic("delay", SECOND, deferred={"fill": value or 0.0})
                 pathway = SynapticPathway(
-                    self, name, prepost, code, value, per_synapse=name == "pre"
+                    self, name, prepost, code, value, per_synapse=name == "pre", event=event
                 )
                 for statement in pathway.statements:
                     self._check_statement(statement, f"{owner}, on_{prepost}")
@@ -922,14 +953,8 @@ class Synapses(Group):
             scope = self._scope(context, namespace)
             where = f"{owner}, on_{pathway.prepost}"
             statements = list(event_updates)
-            for statement in pathway.statements:
-                expr = self._substitute(statement.as_assignment())
-                try:
-                    expected = scope.dimension(statement.target)
-                    check_dimension(expr, scope, expected, statement.text, statement.target)
-                except ExpressionError as error:
-                    raise error.with_context(f"{where} line {statement.line_number}") from None
-                statements.append((statement.target, self._conditional(statement.target, expr)))
+            checked = self._checked_statements(pathway.statements, scope, f"on_{pathway.prepost}")
+            statements += [(target, self._conditional(target, expr)) for target, expr in checked]
             if self.event_driven:
                 statements.append(("lastupdate", symbol("t")))
             try:
@@ -938,7 +963,7 @@ class Synapses(Group):
                 raise error.with_context(where) from None
             queue = context.capsule(self, f"queue_{pathway.name}", pathway.queue)
             source = pathway.source
-            spikes = context.array(source, "spikes", source._spikes)
+            spikes = context.array(source, *source._event_buffer(pathway.event))
             source_size = context.scalar(source, "N", lambda source=source: source.N, "int64_t")
             roles.append(
                 Role(

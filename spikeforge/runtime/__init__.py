@@ -15,6 +15,9 @@ from functools import cache
 from pathlib import Path
 from types import ModuleType
 
+from spikeforge.codegen import cache as module_cache
+from spikeforge.runtime.sources import containers_sources_hash
+
 RUNTIME_DIR = Path(__file__).resolve().parent
 
 #: The Cython type and capsule name of each kind of runtime container, by the ``dtype`` its
@@ -29,10 +32,8 @@ _background: dict[str, object] = {}
 
 
 def _load_containers() -> ModuleType:
-    from spikeforge.codegen.cache import load_module
-
     # glue code, not in the simulation loop: compiled for speed of compilation
-    return load_module(
+    return module_cache.load_module(
         (RUNTIME_DIR / "containers.pyx").read_text(), "runtime_containers", optimize=False
     )
 
@@ -40,9 +41,7 @@ def _load_containers() -> ModuleType:
 def installed_containers() -> ModuleType | None:
     """The extension built at installation, if it exists and matches the sources beside it
     (generated code includes the same headers: a mismatch could mean two layouts of a queue)."""
-    from spikeforge.runtime.sources import containers_sources_hash
-
-    try:
+    try:  # optional: built at installation, missing from a checkout that was not built
         from spikeforge.runtime import _containers
     except ImportError:
         return None
@@ -78,10 +77,8 @@ def prebuild_in_background() -> None:
         return
     if installed_containers() is not None:
         return
-    from spikeforge.codegen.cache import entry_directory
-
     source = (RUNTIME_DIR / "containers.pyx").read_text()
-    if entry_directory(source, "runtime_containers", optimize=False).exists():
+    if module_cache.entry_directory(source, "runtime_containers", optimize=False).exists():
         return
 
     def build() -> None:
