@@ -354,3 +354,29 @@ def test_connect_into_empty_synapses_keeps_presynaptic_indices_as_ranges():
     assert np.array_equal(T.i[:][-30:], np.arange(30)) and np.array_equal(
         T.j[:][-30:], T.i[:][-30:]
     )
+
+
+def test_generator_targets_with_source_conditions_and_loop_invariants():
+    """Feed-forward blocks as in Diesmann et al. 1999 (a Brian2 example): each source connects to
+    the whole next block, and the last block (excluded by a condition on i alone) would have
+    targets outside the group.  The range and the condition both have loop invariants, which
+    once shared a hoisted name (giving j=90100 for i=1)."""
+    group_size, n_groups = 7, 4
+    G = NeuronGroup(group_size * n_groups, "v : 1")
+    S = Synapses(G, G, on_pre="v += 1")
+    S.connect(
+        j="k for k in range((int(i/group_size)+1)*group_size, (int(i/group_size)+2)*group_size) "
+        "if i<N_pre-group_size"
+    )
+    expected = [
+        (i, j)
+        for i in range(group_size * (n_groups - 1))
+        for j in range((i // group_size + 1) * group_size, (i // group_size + 2) * group_size)
+    ]
+    assert list(zip(S.i[:], S.j[:])) == expected
+    # a condition on the target is still checked per pair, after the bounds
+    T = Synapses(G, G, on_pre="v += 1")
+    T.connect(j="k for k in range(i-1, i+2) if k != i", skip_if_invalid=True)
+    pairs = set(zip(T.i[:], T.j[:]))
+    n = group_size * n_groups
+    assert pairs == {(i, k) for i in range(n) for k in (i - 1, i + 1) if 0 <= k < n}

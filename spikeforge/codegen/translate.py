@@ -139,6 +139,7 @@ def _hoist(
     statements: list[tuple[str, sympy.Expr]],
     scalar_names: set[str],
     impure_functions: frozenset[str] = frozenset(),
+    prefix: str = "_lio_",
 ) -> tuple[list[tuple[str, sympy.Expr]], list[tuple[str, sympy.Expr]]]:
     """Split statements into per-call scalar work and per-element work.
 
@@ -165,7 +166,7 @@ def _hoist(
             return expr
         if is_scalar(expr):
             if expr not in hoisted:
-                name = f"_lio_{len(hoisted)}"
+                name = f"{prefix}{len(hoisted)}"
                 hoisted[expr] = sympy.Symbol(name, real=True)
                 scalar_statements.append((name, expr))
                 scalar_names.add(name)
@@ -194,8 +195,12 @@ def translate(
     scope: Scope,
     condition: sympy.Expr | None = None,
     extra_reads: tuple[str, ...] = (),
+    hoisted_prefix: str = "_lio_",
 ) -> TranslatedRole:
     """Print a role: ``statements`` run for each element (after ``condition`` held, if given).
+
+    Loop invariants are hoisted into locals named ``hoisted_prefix`` + a number: two pieces
+    of code printed into one function need different prefixes.
 
     Raises :class:`ExpressionError` for a name the scope does not know.
     """
@@ -221,7 +226,7 @@ def translate(
 
     scalar_names = {n for n, r in resolved.items() if r.kind in ("scalar", "literal")}
     impure = frozenset(name for name, r in functions.items() if not r.pure)
-    scalar_statements, vector_statements = _hoist(statements, scalar_names, impure)
+    scalar_statements, vector_statements = _hoist(statements, scalar_names, impure, hoisted_prefix)
 
     names: dict[str, str] = {}
     declarations, pointers, load_lines, store_lines = [], [], [], []

@@ -28,6 +28,7 @@ from spikeforge.codegen.expressions import (
     is_boolean,
     parse_expression,
     parse_statements,
+    random_calls,
     symbol,
 )
 from spikeforge.codegen.render import Role
@@ -662,10 +663,22 @@ class Synapses(Group):
             else:
                 accept_parts += self._probability_condition(p, scope)
             statements = [("_n", self._number_expression(n, "n", scope))]
+            source_only = []
+            if kind in ("generator", "expression"):
+                # conditions on the source alone are checked before its targets are computed,
+                # so that a source they exclude may have targets outside the group (Brian2)
+                source_only = [c for c in accept_parts if not self._involves_target(c, scope)]
+                accept_parts = [c for c in accept_parts if not any(c is s for s in source_only)]
+                if source_only:
+                    range_statements = [
+                        *range_statements,
+                        ("_source_accept", sympy.And(*source_only)),
+                    ]
             accept = sympy.And(*accept_parts) if accept_parts else sympy.true
             statements.append(("_accept", accept))
             code = translate(statements, scope)
-            range_code = translate(range_statements, scope)
+            # one function holds both: their loop invariants need different names
+            range_code = translate(range_statements, scope, hoisted_prefix="_lio_range_")
             # one function: the range part's declarations go to the top with the rest
             for attribute in ("pointers", "declarations"):
                 merged = getattr(code, attribute)
@@ -687,6 +700,7 @@ class Synapses(Group):
             code,
             extra={
                 "kind": kind,
+                "source_condition": bool(source_only),
                 "probability": probability_static,
                 "range_code": range_code,
                 "skip_if_invalid": bool(skip_if_invalid),
@@ -728,6 +742,18 @@ class Synapses(Group):
         deferred = j_text is None
         step = steps_until(self._time, context.dt)
         run_once("connect", [role], context, step, deferred, before, after)
+
+    @staticmethod
+    def _involves_target(condition, scope) -> bool:
+        """Whether a connect() condition depends on the target (``j``, postsynaptic variables)
+        or draws random numbers (then it must be evaluated per pair)."""
+        if random_calls(condition):
+            return True
+        for name in (s.name for s in condition.free_symbols):
+            found = scope._neuron_variable(name)
+            if name == "j" or (found is not None and found[2] == scope.post_index):
+                return True
+        return False
 
     def _number_expression(self, value, what: str, scope):
         if isinstance(value, str):
