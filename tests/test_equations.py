@@ -9,7 +9,8 @@ from spikeforge.codegen.equations import (
     EquationError,
     Equations,
 )
-from spikeforge.units import DIMENSIONLESS, amp, second, siemens, metre, volt
+from spikeforge.codegen.expressions import symbol
+from spikeforge.units import DIMENSIONLESS, all_units, amp, metre, ms, mV, second, siemens, volt
 
 
 def test_kinds_units_and_flags():
@@ -85,3 +86,21 @@ def test_subexpressions_are_substituted_recursively():
                        g : siemens""")
     expr = eqs.substituted(sympy.Symbol("I", real=True))
     assert {s.name for s in expr.free_symbols} == {"g", "E", "v"}
+
+
+def test_keyword_arguments_rename_names_and_insert_values():
+    """Brian2's Equations(..., x='n', tau=10*ms): the renamed variable of dx/dt, its uses and
+    its text change; a value becomes a constant with its units (checked as usual)."""
+    eqs = Equations("dx/dt = -x/tau : volt\ny = 2*x : volt\nx_other : 1", x="n", tau=10 * ms)
+    assert [eq.name for eq in eqs] == ["n", "y", "x_other"]
+    assert str(eqs).splitlines()[0].startswith("dn/dt = -n/")
+    assert eqs["y"].expression == 2 * symbol("n")
+    # the value carries its dimension (in SI base units): -n/tau has units of volt/second
+    units = {name: all_units[name].dim for name in ("metre", "kilogram", "second", "amp")}
+    eqs.check_units({"n": volt.dim, "x_other": DIMENSIONLESS, "y": volt.dim, **units}, "test")
+    with pytest.raises(EquationError, match="inconsistent units"):
+        Equations("dx/dt = -x/tau : volt", tau=10 * mV).check_units({"x": volt.dim, **units}, "t")
+    with pytest.raises(EquationError, match="can be renamed"):
+        Equations("dx/dt = -x/tau : 1", x=3)
+    with pytest.raises(EquationError, match="defined twice"):
+        Equations("a : 1\nb : 1", a="b")

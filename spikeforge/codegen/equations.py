@@ -17,16 +17,23 @@ from dataclasses import dataclass, field
 
 import sympy
 
+import numpy as np
+
 from spikeforge.codegen.expressions import (
     ExpressionError,
     check_identifier,
     dimension_of,
     is_boolean,
     parse_expression,
+    symbol,
 )
-import numpy as np
-
-from spikeforge.units import DIMENSIONLESS, Dimension, all_units, parse_unit_string
+from spikeforge.units import (
+    DIMENSIONLESS,
+    Dimension,
+    all_units,
+    get_dimensions,
+    parse_unit_string,
+)
 
 DIFFERENTIAL = "differential equation"
 SUBEXPRESSION = "subexpression"
@@ -74,8 +81,9 @@ class Equations:
     """The parsed equations of a model, in the order they were written.
 
     Accepts a model string (or another :class:`Equations`); ``Equations(a) + Equations(b)``
-    joins two models.  Keyword arguments rename a name (``tau='tau_m'``) before parsing, as in
-    Brian2.
+    joins two models.  Keyword arguments replace a name, as in Brian2: by another name
+    (``x='n'`` renames ``x`` everywhere, also the variable of ``dx/dt``), or by a value
+    (``tau=10*ms``), which the expressions then hold as a constant.
     """
 
     equations: dict[str, SingleEquation] = field(default_factory=dict)
@@ -86,20 +94,51 @@ class Equations:
             return
         if not isinstance(model, str):
             raise TypeError(f"equations must be given as a string, not {type(model).__name__}")
-        for old, new in renames.items():
-            if not isinstance(new, str):
-                raise TypeError(
-                    f"Equations({old}=...) replaces a name by another name; pass values through"
-                    " the namespace instead"
-                )
-            check_identifier(new)
-            model = re.sub(rf"\b{re.escape(old)}\b", new, model)
         self.equations = {}
         for text in _logical_lines(model):
             equation = _parse_line(text)
             if equation.name in self.equations:
                 raise EquationError(f"the variable {equation.name!r} is defined twice", text)
             self.equations[equation.name] = equation
+        if renames:
+            self._replace(renames)
+
+    def _replace(self, replacements: dict) -> None:
+        """Replace names by names or values in the parsed equations (``Equations(..., x=...)``)."""
+        symbols = {}
+        for old, new in replacements.items():
+            if isinstance(new, str):
+                check_identifier(new)
+                symbols[symbol(old)] = symbol(new)
+            elif old in self.equations:
+                raise EquationError(
+                    f"{old!r} is a variable of these equations: it can be renamed "
+                    f"(Equations(..., {old}='new_name')), not replaced by a value",
+                    str(self.equations[old]),
+                )
+            else:
+                symbols[symbol(old)] = _constant_expression(old, new)
+        renamed = {}
+        for equation in self.equations.values():
+            name = replacements.get(equation.name, equation.name)
+            expression = equation.expression
+            if expression is not None:
+                expression = expression.xreplace(symbols)
+            text = _replace_in_text(equation.text, replacements, equation.kind)
+            expression_text = _replace_in_text(equation.expression_text, replacements, None)
+            if name in renamed:
+                raise EquationError(f"the variable {name!r} is defined twice", text)
+            renamed[name] = SingleEquation(
+                equation.kind,
+                name,
+                expression,
+                equation.dimension,
+                equation.var_type,
+                equation.flags,
+                text,
+                expression_text,
+            )
+        self.equations = renamed
 
     def __add__(self, other: Equations | str) -> Equations:
         other = other if isinstance(other, Equations) else Equations(other)
@@ -175,6 +214,39 @@ class Equations:
                     equation.text,
                     owner,
                 )
+
+
+def _constant_expression(name: str, value) -> sympy.Expr:
+    """A value for ``Equations(..., name=value)``: its SI number times the SI base units of its
+    dimension, which unit checks and the printer understand."""
+    try:
+        number = float(np.asarray(value, dtype=float))
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"Equations({name}=...) needs a name (a string) or a number or quantity, got {value!r}"
+        ) from None
+    if np.ndim(np.asarray(value, dtype=float)) != 0:
+        raise TypeError(f"Equations({name}=...) needs a single value, not an array")
+    expression = sympy.Float(number, precision=53)
+    exponents = getattr(get_dimensions(value), "_dims", ())
+    for unit, exponent in zip(_BASE_UNITS, exponents):
+        if exponent:
+            expression *= symbol(unit) ** sympy.nsimplify(exponent)
+    return expression
+
+
+#: The SI base units, in the order of a Dimension's exponents.
+_BASE_UNITS = ("metre", "kilogram", "second", "amp", "kelvin", "mole", "candela")
+
+
+def _replace_in_text(text: str, replacements: dict, kind: str | None) -> str:
+    """The text of an equation with names replaced (for messages and ``str()``)."""
+    for old, new in replacements.items():
+        shown = new if isinstance(new, str) else f"({new!r})"
+        text = re.sub(rf"(?<![A-Za-z0-9_]){re.escape(old)}\b", shown, text)
+        if kind == DIFFERENTIAL and isinstance(new, str):
+            text = re.sub(rf"^d{re.escape(old)}(\s*/\s*dt)", rf"d{new}\1", text)
+    return text
 
 
 def _describe_left(equation: SingleEquation) -> str:
