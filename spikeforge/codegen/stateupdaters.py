@@ -116,6 +116,22 @@ def _rk4(variables, derivatives) -> Updates:
     return updates + _final_assignments(variables)
 
 
+def _conditionally_linear(x: str, f) -> tuple[sympy.Expr, sympy.Expr]:
+    """``f = A*x + B`` where A and B may still depend on ``x`` inside other functions (Brian2's
+    *conditionally linear* form: ``m**3*(v - E)`` with ``m`` a function of ``v``).  Exponential
+    Euler then treats A and B as constant over a step, as Brian2 does; an IntegrationError if
+    ``x`` appears as a power other than 1 in the expanded expression."""
+    xs = symbol(x)
+    terms = sympy.collect(sympy.expand(f), xs, evaluate=False)
+    if not set(terms) <= {xs, sympy.S.One}:
+        powers = ", ".join(sorted(str(term) for term in set(terms) - {xs, sympy.S.One}))
+        raise IntegrationError(
+            f"exponential_euler needs each equation to be (conditionally) linear in its own "
+            f"variable, but d{x}/dt has terms in {powers}"
+        )
+    return terms.get(xs, sympy.S.Zero), terms.get(sympy.S.One, sympy.S.Zero)
+
+
 def _exponential_euler(variables, derivatives) -> Updates:
     updates: Updates = []
     for x, f in zip(variables, derivatives):
@@ -129,15 +145,13 @@ def _exponential_euler(variables, derivatives) -> Updates:
         if A.has(xs):
             A = sympy.simplify(A)
         if A.has(xs):
-            raise IntegrationError(
-                f"exponential_euler needs each equation to be linear in its own variable, "
-                f"but d{x}/dt is not linear in {x}"
-            )
-        B = f.subs(xs, 0)
-        if B.has(xs) or B.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo):
-            B = sympy.simplify(sympy.expand(f) - A * xs)  # x = 0 is a singular point of f
-        if B.has(xs):
-            raise IntegrationError(f"d{x}/dt is not linear in {x}")
+            A, B = _conditionally_linear(x, f)
+        else:
+            B = f.subs(xs, 0)
+            if B.has(xs) or B.has(sympy.zoo, sympy.nan, sympy.oo, -sympy.oo):
+                B = sympy.simplify(sympy.expand(f) - A * xs)  # x = 0 is a singular point of f
+            if B.has(xs):
+                A, B = _conditionally_linear(x, f)
         if A == 0:
             updates.append((f"_{x}_new", xs + DT * B))
         else:

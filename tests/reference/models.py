@@ -84,6 +84,7 @@ import numpy as np
 __all__ = [
     "lif_fi_curve",
     "hh_neuron",
+    "conditionally_linear_hh",
     "izhikevich_rk4",
     "adaptive_exp_euler",
     "coupled_linear_exact",
@@ -243,6 +244,53 @@ def hh_neuron(sim) -> dict[str, np.ndarray]:
     out.update(_spikes(spikes))
     out["dt"] = _f(sim.defaultclock.dt)
     out["duration"] = _f(80 * sim.ms)
+    return out
+
+
+def conditionally_linear_hh(sim) -> dict[str, np.ndarray]:
+    """Wang & Buzsaki's (1996) interneuron model (a Brian2 example), ``exponential_euler``.
+
+    The sodium activation ``m`` is a subexpression of ``v`` (instantaneous), so ``dv/dt`` is
+    only *conditionally* linear in ``v`` (``m**3`` depends on ``v``); exponential Euler holds
+    the coefficients fixed over a step.  A constant 2 uA drive (per cm^2 units, as in the
+    example), dt = 0.01 ms, 60 ms.
+
+    Keys: ``t`` (s), ``v`` (V), ``h``, ``n``, ``spike_i``, ``spike_t`` (s), ``spike_count``.
+    """
+    sim.start_scope()
+    sim.defaultclock.dt = 0.01 * sim.ms
+    Cm = 1 * sim.uF
+    Iapp = 2 * sim.uA
+    gL = 0.1 * sim.msiemens
+    EL = -65 * sim.mV
+    ENa = 55 * sim.mV
+    EK = -90 * sim.mV
+    gNa = 35 * sim.msiemens
+    gK = 9 * sim.msiemens
+    eqs = """
+    dv/dt = (-gNa*m**3*h*(v-ENa)-gK*n**4*(v-EK)-gL*(v-EL)+Iapp)/Cm : volt
+    m = alpha_m/(alpha_m+beta_m) : 1
+    alpha_m = 0.1/mV*10*mV/exprel(-(v+35*mV)/(10*mV))/ms : Hz
+    beta_m = 4*exp(-(v+60*mV)/(18*mV))/ms : Hz
+    dh/dt = 5*(alpha_h*(1-h)-beta_h*h) : 1
+    alpha_h = 0.07*exp(-(v+58*mV)/(20*mV))/ms : Hz
+    beta_h = 1./(exp(-0.1/mV*(v+28*mV))+1)/ms : Hz
+    dn/dt = 5*(alpha_n*(1-n)-beta_n*n) : 1
+    alpha_n = 0.01/mV*10*mV/exprel(-(v+34*mV)/(10*mV))/ms : Hz
+    beta_n = 0.125*exp(-(v+44*mV)/(80*mV))/ms : Hz
+    """
+    G = sim.NeuronGroup(
+        1, eqs, threshold="v > -20*mV", refractory=1 * sim.ms, method="exponential_euler"
+    )
+    G.v = "-70*mV"
+    G.h = "1"
+    trace = sim.StateMonitor(G, ["v", "h", "n"], record=[0])
+    spikes = sim.SpikeMonitor(G)
+    sim.run(60 * sim.ms)
+    out = {"t": _f(trace.t), "v": _f(trace.v)[0], "h": _f(trace.h)[0], "n": _f(trace.n)[0]}
+    out.update(_spikes(spikes))
+    out["dt"] = _f(sim.defaultclock.dt)
+    out["duration"] = _f(60 * sim.ms)
     return out
 
 
@@ -1469,6 +1517,7 @@ SEED_SPREAD: dict[str, tuple[int, ...]] = {
 MODELS = {
     "lif_fi_curve": lif_fi_curve,
     "hh_neuron": hh_neuron,
+    "conditionally_linear_hh": conditionally_linear_hh,
     "izhikevich_rk4": izhikevich_rk4,
     "adaptive_exp_euler": adaptive_exp_euler,
     "coupled_linear_exact": coupled_linear_exact,
