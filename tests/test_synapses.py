@@ -380,3 +380,30 @@ def test_generator_targets_with_source_conditions_and_loop_invariants():
     pairs = set(zip(T.i[:], T.j[:]))
     n = group_size * n_groups
     assert pairs == {(i, k) for i in range(n) for k in (i - 1, i + 1) if 0 <= k < n}
+
+
+def test_indices_and_monitors_of_neuron_variables_through_synapses():
+    """S.indices[i, j], S.indices['cond'] and S.indices[k] give synapse indices (Brian2); a
+    StateMonitor of synapses records x_pre, x_post and bare postsynaptic names, each equal to
+    the neurons' values at the synapses' i and j."""
+    G = NeuronGroup(3, "dv/dt = -v/(10*ms) : 1", method="exact")
+    H = NeuronGroup(4, "dv/dt = (1 - v)/(5*ms) : 1", method="exact")
+    G.v = "i + 1"
+    S = Synapses(G, H, "w : 1")
+    S.connect()
+    S.w = "i*10 + j"
+    pairs = list(zip(S.i[:], S.j[:]))
+    assert list(S.indices[1, 2]) == [pairs.index((1, 2))]
+    assert sorted(S.indices[1, :]) == [k for k, (i, _) in enumerate(pairs) if i == 1]
+    assert sorted(S.indices["w > 20"]) == [k for k, (i, j) in enumerate(pairs) if 10 * i + j > 20]
+    assert list(S.indices[3:5]) == [3, 4]
+    mon = StateMonitor(S, ["w", "v_pre", "v_post", "v"], record=[0, 5, 11])
+    source, target = StateMonitor(G, "v", record=True), StateMonitor(H, "v", record=True)
+    run(2 * ms)
+    i, j = S.i[[0, 5, 11]], S.j[[0, 5, 11]]
+    np.testing.assert_array_equal(mon.v_pre, source.v[i])
+    np.testing.assert_array_equal(mon.v_post, target.v[j])
+    np.testing.assert_array_equal(mon.v, target.v[j])
+    np.testing.assert_array_equal(mon.w[:, 0], 10 * i + j)
+    with pytest.raises(KeyError, match="has no variable 'u'"):
+        StateMonitor(S, "u", record=0)

@@ -65,6 +65,16 @@ class SpikeforgeObject:
         """Objects that run together with this one (none by default)."""
         return []
 
+    #: Set when the implicit network has run this object, and when it has left it (an object
+    #: run before that a script no longer refers to while it runs new ones: Brian2's rule).
+    _ran_in_magic_network = False
+    _left_magic_network = False
+
+    def _dependencies(self) -> list[SpikeforgeObject]:
+        """The objects this one needs in the same network (a monitor's source, the groups a
+        synapse connects...)."""
+        return []
+
     def roles(self, context: BuildContext) -> list[Role]:  # pragma: no cover - interface
         """The scheduled roles of this object for one network run."""
         raise NotImplementedError

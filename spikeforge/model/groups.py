@@ -151,6 +151,10 @@ class Group(SpikeforgeObject):
         (``needed``) uses."""
         return []
 
+    def _recordable(self, name: str) -> Variable | None:
+        """The variable a monitor of this group records under ``name`` (None: none)."""
+        return self.variables.get(name)
+
     # state ----------------------------------------------------------------------------------
     def _stored_variables(self) -> dict[str, Variable]:
         return {name: var for name, var in self.variables.items() if var.has_storage}

@@ -529,6 +529,9 @@ class PoissonInput(SpikeforgeObject):
         self.weight = weight
 
     # the parameters ---------------------------------------------------------------------------
+    def _dependencies(self) -> list[SpikeforgeObject]:
+        return [self.target]
+
     @property
     def target_var(self) -> str:
         """The name of the variable that receives the input."""

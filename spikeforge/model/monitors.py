@@ -83,6 +83,9 @@ class Monitor(SpikeforgeObject):
     """What monitors share: ``t`` and ``t_`` (times recorded into ``self._t``, one per recorded
     step or one per event), ``get_states``, and a state made of their recordings."""
 
+    def _dependencies(self) -> list[SpikeforgeObject]:
+        return [self.source]
+
     def _recordings(self) -> dict:
         """The containers of the recordings (runtime dynamic arrays or NumPy arrays), keyed by
         their names in a snapshot."""
@@ -407,9 +410,12 @@ class StateMonitor(Monitor):
         elif isinstance(variables, str):
             variables = [variables]
         self.record_variables = list(variables)
+        self._variables = {}
         for name_ in self.record_variables:
-            if name_ not in source.variables:
+            variable = source._recordable(name_)
+            if variable is None:
                 raise KeyError(f"StateMonitor: {source.name!r} has no variable {name_!r}")
+            self._variables[name_] = variable
         if record is True:
             indices = np.arange(source.N)
         elif record is False or record is None:
@@ -460,7 +466,7 @@ class StateMonitor(Monitor):
 
     def _values(self, name: str) -> np.ndarray:
         # neurons x time steps
-        return _typed(self._records[name].to_numpy().T, self.source.variables[name])
+        return _typed(self._records[name].to_numpy().T, self._variables[name])
 
     def __getattr__(self, name: str):
         if name.startswith("_") or "_records" not in self.__dict__:
@@ -468,7 +474,7 @@ class StateMonitor(Monitor):
         records = self.__dict__["_records"]
         if name in records:
             values = self._values(name)
-            dim = self.source.variables[name].dimension
+            dim = self._variables[name].dimension
             return (
                 values
                 if dim is DIMENSIONLESS or dim.is_dimensionless
@@ -494,7 +500,7 @@ class StateMonitor(Monitor):
         entries = super()._state_entries()
         for name in self.record_variables:
             entries[name] = Entry(
-                self.source.variables[name].dimension,
+                self._variables[name].dimension,
                 lambda level, name=name: self._values(name).T.copy(),
             )
         return entries

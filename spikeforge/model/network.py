@@ -233,13 +233,75 @@ class _Reporter:
 
 
 class MagicNetwork(Network):
-    """The implicit network of ``run()``: every object made since the last ``start_scope()``."""
+    """The implicit network of ``run()``: every object made since the last ``start_scope()``
+    that still exists, with one rule of Brian2's for scripts that make new objects between
+    runs without ``start_scope()``.
+
+    When a ``run()`` finds new objects together with objects that ran before, the old ones that
+    the calling code no longer refers to (by a name, or in a list, tuple, set or dict bound to a
+    name) and that no object of the run depends on leave the implicit network for good.  When
+    only new objects are left, time starts again at 0, as in Brian2 (a loop that builds and runs
+    a new network at each iteration).  Old objects the code still refers to run on, and time
+    continues (Brian2 raises an error for such a mix).
+    """
 
     def _refresh_objects(self) -> None:
-        self.objects = objects_in_scope()
+        self.objects = [obj for obj in objects_in_scope() if not obj._left_magic_network]
 
     def run(self, duration, report="auto", report_period=10 * second, namespace=None, level=0):
+        self._leave_old_objects(_objects_referred_to(sys._getframe(level + 1)))
         super().run(duration, report, report_period, namespace, level=level + 1)
+        for obj in self.objects:
+            obj._ran_in_magic_network = True
+
+    def restore(self, name: str = "default", filename=None, restore_random_state=False) -> None:
+        super().restore(name, filename, restore_random_state)
+        for obj in self.objects:  # restored objects continue the stored simulation's time
+            obj._ran_in_magic_network = True
+
+    def _leave_old_objects(self, referred: set[int]) -> None:
+        self._refresh_objects()
+        old = [obj for obj in self.objects if obj._ran_in_magic_network]
+        new = [obj for obj in self.objects if not obj._ran_in_magic_network]
+        if not new:
+            return
+        if old:
+            needed = _with_dependencies(
+                [obj for obj in self.objects if id(obj) in referred or obj in new]
+            )
+            for obj in old:
+                if not any(obj is kept for kept in needed):
+                    obj._left_magic_network = True
+            self._refresh_objects()
+        if not any(obj._ran_in_magic_network for obj in self.objects):
+            self.t_ = 0.0  # a new simulation
+
+
+def _objects_referred_to(frame) -> set[int]:
+    """The ids of the spikeforge objects a frame's names refer to, directly or as items of a
+    list, tuple, set or dict."""
+    found: set[int] = set()
+    for value in [*frame.f_globals.values(), *frame.f_locals.values()]:
+        items = value.values() if isinstance(value, dict) else [value]
+        if isinstance(value, (list, tuple, set, frozenset)):
+            items = value
+        for item in items:
+            if isinstance(item, SpikeforgeObject):
+                found.add(id(item))
+    return found
+
+
+def _with_dependencies(objects: list[SpikeforgeObject]) -> list[SpikeforgeObject]:
+    """``objects`` and, recursively, the objects they depend on or contain."""
+    collected: list[SpikeforgeObject] = []
+    pending = list(objects)
+    while pending:
+        obj = pending.pop()
+        if any(obj is known for known in collected):
+            continue
+        collected.append(obj)
+        pending += [*obj._dependencies(), *obj.contained_objects]
+    return collected
 
 
 #: The network ``run()`` uses; ``magic_network.generated_source_path`` shows its code.

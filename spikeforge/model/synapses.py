@@ -283,6 +283,31 @@ class SynapticPathway:
         self.queue.prepare_from_sources(sources, self.source.N, seconds, uniform, dt)
 
 
+class SynapseIndexing:
+    """``Synapses.indices``: turns Brian2's ways of indexing synapses into synapse indices."""
+
+    def __init__(self, synapses):
+        self.synapses = synapses
+
+    def __getitem__(self, item) -> np.ndarray:
+        synapses = self.synapses
+        if isinstance(item, str):
+            return synapses._indices_for_condition(item, level=1)
+        if isinstance(item, tuple):
+            if len(item) == 3:
+                raise NotImplementedError(
+                    f"Synapses {synapses.name!r}: indices[i, j, k] needs multisynaptic_index, "
+                    "which is not supported yet"
+                )
+            if len(item) != 2:
+                raise IndexError("index synapses by [i, j]: presynaptic and postsynaptic indices")
+            return synapses.synapse_indices(*item)
+        return np.atleast_1d(np.arange(synapses.N)[item])
+
+    def __call__(self, item=None) -> np.ndarray:
+        return self[slice(None) if item is None else item]
+
+
 class Synapses(Group):
     """Synapses between a source and a target group (Brian2's ``Synapses``).
 
@@ -848,6 +873,27 @@ class Synapses(Group):
                 delay.dynamic.fill = value
             else:
                 delay.dynamic.view()[before:] = value
+
+    def _dependencies(self) -> list[SpikeforgeObject]:
+        return [self.source, self.target]
+
+    def _recordable(self, name: str) -> Variable | None:
+        """Synaptic variables, and the neurons' ``x_pre``, ``x_post`` or a bare postsynaptic
+        name (as synaptic code reads them)."""
+        variable = super()._recordable(name)
+        if variable is not None:
+            return variable
+        for suffix, group in (("_pre", self.source), ("_post", self.target)):
+            if name.endswith(suffix) and name[: -len(suffix)] in group.variables:
+                return group.variables[name[: -len(suffix)]]
+        return self.target.variables.get(name)
+
+    @property
+    def indices(self) -> "SynapseIndexing":
+        """Synapse indices: ``S.indices[i, j]`` (presynaptic and postsynaptic indices, each an
+        integer, slice or array), ``S.indices['condition']`` or ``S.indices[k]`` (synapse
+        indices themselves), as arrays."""
+        return SynapseIndexing(self)
 
     def synapse_indices(self, i, j) -> np.ndarray:
         """Indices of the synapses from presynaptic ``i`` to postsynaptic ``j`` (arrays ok)."""

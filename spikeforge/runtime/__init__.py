@@ -16,7 +16,7 @@ from pathlib import Path
 from types import ModuleType
 
 from spikeforge.codegen import cache as module_cache
-from spikeforge.runtime.sources import containers_sources_hash
+from spikeforge.runtime import sources
 
 RUNTIME_DIR = Path(__file__).resolve().parent
 
@@ -45,7 +45,7 @@ def installed_containers() -> ModuleType | None:
         from spikeforge.runtime import _containers
     except ImportError:
         return None
-    if getattr(_containers, "SOURCES_HASH", "") != containers_sources_hash():
+    if getattr(_containers, "SOURCES_HASH", "") != sources.containers_sources_hash():
         return None
     return _containers
 
