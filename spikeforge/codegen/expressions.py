@@ -314,6 +314,8 @@ class _Converter(ast.NodeVisitor):
         self.fail("the operator ~ is not allowed")
 
     def visit_BinOp(self, node):
+        if isinstance(node.op, (ast.Add, ast.Sub, ast.Mult, ast.Div)):
+            return self._chain(node)
         left, right = self.visit(node.left), self.visit(node.right)
         op = node.op
         if isinstance(op, ast.Add):
@@ -331,6 +333,29 @@ class _Converter(ast.NodeVisitor):
         if isinstance(op, ast.Mod):
             return sympy.Mod(left, right, evaluate=False)
         self.fail(f"the operator {type(op).__name__} is not allowed")
+
+    def _chain(self, node):
+        """A sum (or product) of many terms is a deeply left-nested tree: walk down its left
+        side in a loop rather than by recursion, which would exhaust Python's stack (a sum of
+        a few hundred terms)."""
+        sums = isinstance(node.op, (ast.Add, ast.Sub))
+        kinds = (ast.Add, ast.Sub) if sums else (ast.Mult, ast.Div)
+        operands = []
+        while isinstance(node, ast.BinOp) and isinstance(node.op, kinds):
+            operands.append((node.op, node.right))
+            node = node.left
+        result = self.visit(node)
+        for op, right in reversed(operands):
+            value = self.visit(right)
+            if isinstance(op, ast.Add):
+                result = result + value
+            elif isinstance(op, ast.Sub):
+                result = result - value
+            elif isinstance(op, ast.Mult):
+                result = result * value
+            else:
+                result = result / value
+        return result
 
     def visit_BoolOp(self, node):
         values = [_as_boolean(self.visit(value)) for value in node.values]

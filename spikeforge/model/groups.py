@@ -110,6 +110,11 @@ class Group(SpikeforgeObject):
             VariableView(self, variables[name[:-1]]).set_item(
                 slice(None), Quantity(value, dim=variables[name[:-1]].dimension), level=1
             )
+        elif name in self._READ_ONLY and name in self.__dict__:
+            raise AttributeError(
+                f"{type(self).__name__} {self.name!r}: {name} is read-only "
+                f"({self._READ_ONLY[name]})"
+            )
         elif self._frozen and not name.startswith("_") and name not in self.__dict__:
             raise AttributeError(
                 f"{type(self).__name__} {self.name!r} has no variable {name!r} "
@@ -117,6 +122,12 @@ class Group(SpikeforgeObject):
             )
         else:
             object.__setattr__(self, name, value)
+
+    #: Attributes that are set once, when the group is made.
+    _READ_ONLY = {
+        "N": "the number of elements is fixed when the group is made",
+        "name": "it identifies the object in snapshots and messages",
+    }
 
     def before_run(self, context: BuildContext) -> None:
         """Remember the run's namespace for later reads of subexpressions."""
@@ -593,6 +604,12 @@ class NeuronGroup(Group):
                     f"{owner}: refractory must be a time, a string or False, "
                     f"got {self.refractory!r}",
                     get_dimensions(self.refractory),
+                )
+            period = float(np.asarray(self.refractory))
+            if not (np.isfinite(period) and period >= 0):
+                raise ValueError(
+                    f"{owner}: the refractory period must be finite and not negative, "
+                    f"got {self.refractory!r}"
                 )
 
     # custom events --------------------------------------------------------------------------

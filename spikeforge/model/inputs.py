@@ -99,6 +99,9 @@ class PoissonGroup(NeuronGroup):
                     f"{owner}: rates must be a single rate or one rate per neuron "
                     f"({N} values), got an array of shape {shape}"
                 )
+            values = np.asarray(rates, dtype=np.float64)
+            if not np.all(np.isfinite(values) & (values >= 0)):
+                raise ValueError(f"{owner}: rates must be finite and not negative, got {rates!r}")
             model = Equations("rates : Hz")
         super().__init__(
             N,

@@ -82,6 +82,15 @@ class Network:
             for item in [obj, *obj.contained_objects]:
                 if item not in collected and (item.active or include_inactive):
                     collected.append(item)
+        by_name: dict[str, SpikeforgeObject] = {}
+        for obj in collected:
+            other = by_name.setdefault(obj.name, obj)
+            if other is not obj:
+                raise ValueError(
+                    f"{self.name!r} holds two objects named {obj.name!r} ({type(other).__name__} "
+                    f"and {type(obj).__name__}): names must be unique within a network, since "
+                    "snapshots and messages refer to objects by name"
+                )
         return collected
 
     def state_objects(self) -> list[SpikeforgeObject]:

@@ -31,6 +31,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import zipfile
 from dataclasses import dataclass
 from typing import Callable
 
@@ -287,7 +288,16 @@ def read_snapshot_file(filename) -> dict:
             return _unflatten(index["snapshots"], archive)
     except FileNotFoundError:
         raise
-    except (ValueError, KeyError, OSError, IndexError, TypeError, AttributeError) as error:
+    except (
+        ValueError,
+        KeyError,
+        OSError,
+        IndexError,
+        TypeError,
+        AttributeError,
+        EOFError,
+        zipfile.BadZipFile,
+    ) as error:
         raise ValueError(
             f"{os.fspath(filename)!r} is not a spikeforge snapshot file ({error})"
         ) from None

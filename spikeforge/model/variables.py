@@ -395,6 +395,8 @@ class VariableView:
         item = self._indices(item) if isinstance(item, tuple) else item
         check_assigned_units(group, variable, value)
         values = np.asarray(value)
+        if variable.var_type == "integer":
+            _check_integers(group, variable, values)
         if (
             isinstance(variable.dynamic, DeferredArray)
             and variable.dynamic.compute is None
@@ -408,6 +410,27 @@ class VariableView:
             variable.array[0] = values
         else:
             variable.array[item] = values
+
+
+def _check_integers(group, variable: Variable, values: np.ndarray) -> None:
+    """Raise unless ``values`` fit the integer variable: no wrap-around of 2**40 to 0, no NaN
+    turned into -2**31.  Fractions are cut off towards zero, as in Brian2."""
+    owner = f"{type(group).__name__} {group.name!r}"
+    if values.dtype.kind == "b" or values.size == 0:
+        return
+    if values.dtype.kind not in "iuf":
+        raise TypeError(f"{owner}: {variable.name} is an integer variable, got {values.dtype}")
+    info = np.iinfo(variable.dtype)
+    as_float = values.astype(np.float64)
+    if not np.all(np.isfinite(as_float)):
+        raise ValueError(
+            f"{owner}: {variable.name} is an integer variable; it cannot hold NaN or inf"
+        )
+    if as_float.min() < info.min or as_float.max() > info.max:
+        raise ValueError(
+            f"{owner}: {variable.name} is a {info.bits}-bit integer variable; values must be "
+            f"between {info.min} and {info.max}, got {values.min()}..{values.max()}"
+        )
 
 
 def check_assigned_units(group, variable: Variable, value) -> None:

@@ -1,0 +1,94 @@
+"""Bad input: every row is a call that must raise a given exception whose message names the
+object and the problem, and must leave the objects usable (issue: never crash, never silently
+wrong)."""
+
+import numpy as np
+import pytest
+
+from spikeforge import *
+from spikeforge.codegen.expressions import parse_expression
+from spikeforge.model.state import read_snapshot_file
+
+
+def _group():
+    return NeuronGroup(
+        3,
+        "dv/dt = -v/(10*ms) : 1\nk : integer",
+        threshold="v > 1",
+        reset="v = 0",
+        refractory=1 * ms,
+        name="cells",
+    )
+
+
+CASES = [
+    ("N is read-only", lambda G: setattr(G, "N", 1000), AttributeError, "cells.*N is read-only"),
+    ("name is read-only", lambda G: setattr(G, "name", "x"), AttributeError, "name is read-only"),
+    ("i is read-only", lambda G: setattr(G, "i", 2), TypeError, "cells.*'i' cannot be assigned"),
+    (
+        "integer overflow",
+        lambda G: setattr(G, "k", 2**40),
+        ValueError,
+        "cells.*k is a 32-bit integer variable",
+    ),
+    ("integer NaN", lambda G: setattr(G, "k", np.nan), ValueError, "cells.*cannot hold NaN"),
+    (
+        "NaN refractory",
+        lambda G: NeuronGroup(1, "v : 1", threshold="v > 1", refractory=np.nan * ms, name="r"),
+        ValueError,
+        "NeuronGroup 'r'.*refractory period must be finite",
+    ),
+    (
+        "NaN Poisson rate",
+        lambda G: PoissonGroup(2, np.nan * Hz, name="p"),
+        ValueError,
+        "PoissonGroup 'p'.*rates must be finite",
+    ),
+    (
+        "negative Poisson rate",
+        lambda G: PoissonGroup(2, [1, -1] * Hz, name="q"),
+        ValueError,
+        "PoissonGroup 'q'.*rates must be finite and not negative",
+    ),
+    ("NaN duration", lambda G: run(np.nan * ms), ValueError, "finite, non-negative duration"),
+    (
+        "two objects, one name",
+        lambda G: (NeuronGroup(1, "v : 1", name="cells"), run(1 * ms)),
+        ValueError,
+        "two objects named 'cells'",
+    ),
+]
+
+
+@pytest.mark.parametrize("what, call, error, message", CASES, ids=[c[0] for c in CASES])
+def test_bad_input_is_refused_with_a_message(what, call, error, message):
+    G = _group()
+    G.v = 0.5
+    with pytest.raises(error, match=message):
+        call(G)
+    assert G.N == 3 and np.all(G.v[:] == 0.5) and np.all(G.k[:] == 0)
+
+
+def test_integer_variables_take_fractions_as_brian2_does():
+    G = _group()
+    G.k = 2.7
+    assert list(G.k[:]) == [2, 2, 2]
+
+
+def test_a_sum_of_hundreds_of_terms_parses():
+    terms = "+".join(f"{k}*v" for k in range(1, 701))
+    assert parse_expression(terms) == sum(range(1, 701)) * parse_expression("v")
+    product = "*".join(["v"] * 600) + "/v"
+    assert parse_expression(product) == parse_expression("v") ** 599
+
+
+@pytest.mark.parametrize("cut", [0, 10, 100, 1000])
+def test_a_truncated_snapshot_file_is_a_value_error(tmp_path, cut):
+    G = _group()
+    net = Network(G)
+    path = tmp_path / "snap.npz"
+    net.store(filename=path)
+    data = path.read_bytes()
+    path.write_bytes(data[: min(cut, len(data) - 1)])
+    with pytest.raises(ValueError, match="is not a spikeforge snapshot file"):
+        read_snapshot_file(path)
