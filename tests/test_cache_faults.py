@@ -600,3 +600,27 @@ def test_eviction_skips_an_entry_being_built(golden, tmp_path):
     assert report.removed == [] and report.in_use == [entry.name] and entry.exists()
     report = cache.prune(max_size=0, root=tmp_path / "cache")
     assert [removed.name for removed in report.removed] == [entry.name] and not entry.exists()
+
+
+def test_setting_aside_deletes_a_damaged_entry_but_never_an_intact_one(golden, tmp_path):
+    # an entry that another process made intact just before the rename goes back in place
+    entry = _copy_cache(golden, tmp_path / "intact")
+    inode = _extension(entry).stat().st_ino
+    cache._set_aside(entry, entry.name)
+    assert cache.verify_entry(entry) is None and _extension(entry).stat().st_ino == inode
+    assert not list((tmp_path / "intact").glob(".replaced-*"))
+    damaged = _copy_cache(golden, tmp_path / "damaged")
+    os.truncate(_extension(damaged), 5000)
+    cache._set_aside(damaged, damaged.name)
+    assert not damaged.exists() and not list((tmp_path / "damaged").glob(".replaced-*"))
+
+
+def test_leftovers_of_a_repair_are_removed_unless_a_process_is_at_work_on_them(tmp_path):
+    (tmp_path / "locks").mkdir()
+    replaced = tmp_path / f".replaced-network_{'a' * 24}-0011aabb"
+    removing = tmp_path / f".removed-network_{'b' * 24}-0011aabb"
+    replaced.mkdir()
+    removing.mkdir()
+    with FileLock(str(tmp_path / "locks" / f"network_{'b' * 24}.lock")):
+        report = cache.prune(root=tmp_path)
+    assert report.leftovers == [replaced] and not replaced.exists() and removing.exists()

@@ -816,6 +816,9 @@ def _first_lines(text: str, count: int = 30) -> str:
 _ENTRY_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*_[0-9a-f]{24}")
 #: A build folder: ``.build-<name>_<key>-<pid>@<host>-<random>``.
 _BUILD_NAME = re.compile(r"\.build-([A-Za-z0-9_]+)-(?:([0-9]+)@([A-Za-z0-9._]+)-)?[A-Za-z0-9_]+")
+#: An entry renamed aside to be deleted: ``.removed-<name>_<key>-<hex>`` (by :func:`remove_entry`)
+#: or ``.replaced-<name>_<key>-<hex>`` (a damaged entry replaced by a build), under its lock.
+_ASIDE_NAME = re.compile(r"\.(?:removed|replaced)-([A-Za-z0-9_]+)-[0-9a-f]{8}")
 #: A build folder of another machine is taken as dead when nothing in it changed for this long
 #: (and its lock is free): whether its process lives cannot be asked.
 STALE_BUILD_SECONDS = 24 * 3600
@@ -982,10 +985,16 @@ def prune(
     root = cache_directory() if root is None else root
     report = PruneReport()
     report.leftovers += remove_stale_builds(root)
-    for pattern in (".removed-*", ".replaced-*"):
-        for path in root.glob(pattern):
+    for path in [*root.glob(".removed-*"), *root.glob(".replaced-*")]:
+        match = _ASIDE_NAME.fullmatch(path.name)
+        lock = _try_entry_lock(root, match.group(1)) if match else None
+        if lock is None:  # a process is removing or replacing that entry right now
+            continue
+        try:
             _remove_path(path)
             report.leftovers.append(path)
+        finally:
+            lock.release()
     entries = cache_entries(root)
     total = sum(entry.size for entry in entries)
     for entry in reversed(entries):  # least recently used first
