@@ -624,3 +624,16 @@ def test_leftovers_of_a_repair_are_removed_unless_a_process_is_at_work_on_them(t
     with FileLock(str(tmp_path / "locks" / f"network_{'b' * 24}.lock")):
         report = cache.prune(root=tmp_path)
     assert report.leftovers == [replaced] and not replaced.exists() and removing.exists()
+
+
+def test_a_build_folder_of_another_machine_is_stale_only_after_a_day_without_change(tmp_path):
+    recent = tmp_path / f".build-net_{'3' * 24}-4242@elsewhere.example-abc"
+    old = tmp_path / f".build-net_{'4' * 24}-4242@elsewhere.example-abc"
+    for folder in (recent, old):
+        folder.mkdir()
+        (folder / "net.cpp").write_text("")
+    two_days_ago = time.time() - 2 * 86400
+    for path in (old / "net.cpp", old):
+        os.utime(path, (two_days_ago, two_days_ago))
+    assert cache.remove_stale_builds(tmp_path) == [old]
+    assert recent.exists() and not old.exists()

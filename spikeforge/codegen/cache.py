@@ -941,10 +941,10 @@ def _newest_change(path: Path) -> float:
 def remove_stale_builds(root: Path | None = None, holding: str | None = None) -> list[Path]:
     """Remove the build folders (``.build-*``) of builds whose process died (killed mid-compile).
 
-    A folder is stale when nobody holds its entry's lock and its process is gone (same machine),
-    or, for a build of another machine sharing the cache, when nothing in it changed for
-    :data:`STALE_BUILD_SECONDS`.  ``holding`` names an entry whose lock the caller holds.
-    Returns the folders removed.
+    A folder is stale when nobody holds its entry's lock and either its process is gone (a
+    build of this machine) or nothing in it changed for :data:`STALE_BUILD_SECONDS` (a build of
+    another machine sharing the cache, whose process cannot be asked).  ``holding`` names an
+    entry whose lock the caller holds.  Returns the folders removed.
     """
     root = cache_directory() if root is None else root
     this_host = _builder_tag().split("@", 1)[1]
@@ -954,10 +954,10 @@ def remove_stale_builds(root: Path | None = None, holding: str | None = None) ->
         if match is None:
             continue
         full_name, pid, host = match.groups()
-        if pid is not None and host == this_host:
-            if _process_alive(int(pid)):
-                continue
-        elif time.time() - _newest_change(path) < STALE_BUILD_SECONDS:
+        dead = pid is not None and host == this_host and not _process_alive(int(pid))
+        # a process of another machine cannot be asked; one of this machine may have had its
+        # id reused: both are taken as dead once nothing changed in the folder for long
+        if not dead and time.time() - _newest_change(path) < STALE_BUILD_SECONDS:
             continue
         lock = None if full_name == holding else _try_entry_lock(root, full_name)
         if lock is None and full_name != holding:
