@@ -410,7 +410,9 @@ def test_a_failed_folder_in_the_way_still_gives_the_compile_error(tmp_path, monk
     (tmp_path / "failed").write_text("")
     with pytest.raises(cache.CompilationError, match="Cython failed") as info:
         cache.load_module("def f(:\n    pass\n", "failed_in_the_way_test", optimize=False)
-    assert "copying it to failed/ failed" in str(info.value)
+    assert "The generated files could not be kept: copying them to failed/ failed" in str(
+        info.value
+    )
 
 
 @pytest.mark.parametrize(

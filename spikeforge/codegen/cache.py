@@ -678,8 +678,8 @@ def _start_build(
             extra = os.environ.get("SPIKEFORGE_CXXFLAGS", "").strip()
             raise CompilationError(
                 f"The C++ compiler failed on the generated module {full_name}.\n"
-                f"Generated Cython: {kept / pyx.name}\nGenerated C++: {kept / cpp.name}\n"
-                f"Command: {shlex.join(command)}\n"
+                + _kept_files(kept, pyx.name, cpp.name)
+                + f"Command: {shlex.join(command)}\n"
                 + (f"Flags added by SPIKEFORGE_CXXFLAGS: {extra}\n" if extra else "")
                 + f"Compiler output (first lines):\n{_first_lines(output)}"
             )
@@ -784,23 +784,36 @@ def _cythonize(pyx: Path, cpp: Path, full_name: str) -> None:
         kept = _keep_failed(pyx.parent, pyx.parent.parent, full_name)
         raise CompilationError(
             f"Cython failed to translate the generated module {full_name}.\n"
-            f"Generated Cython: {kept / pyx.name}\n"
-            f"Cython output (first lines):\n{_first_lines(messages.getvalue())}"
+            + _kept_files(kept, pyx.name)
+            + f"Cython output (first lines):\n{_first_lines(messages.getvalue())}"
         )
 
 
-def _keep_failed(work: Path, root: Path, full_name: str) -> Path:
-    """Copy a failed build where a user can read it: ``<cache>/failed/<module>``; when that is
-    impossible (``failed`` is not a folder, the disk is full), the temporary folder is named."""
+def _keep_failed(work: Path, root: Path, full_name: str) -> Path | OSError:
+    """Copy a failed build where a user can read it: ``<cache>/failed/<module>``; the error when
+    that is impossible (``failed`` is not a folder, the disk is full)."""
     target = root / "failed" / full_name
     try:
         if target.exists():
             shutil.rmtree(target, ignore_errors=True)
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copytree(work, target)
-    except OSError:
-        return Path(str(work) + " (removed: copying it to failed/ failed)")
+    except OSError as error:
+        return error
     return target
+
+
+def _kept_files(kept: Path | OSError, pyx_name: str, cpp_name: str | None = None) -> str:
+    """The lines of a compilation error that say where the generated files are."""
+    if isinstance(kept, OSError):
+        return (
+            f"The generated files could not be kept: copying them to failed/ failed "
+            f"({kept.filename}: {kept.strerror}).\n"
+        )
+    lines = f"Generated Cython: {kept / pyx_name}\n"
+    if cpp_name is not None:
+        lines += f"Generated C++: {kept / cpp_name}\n"
+    return lines
 
 
 def _first_lines(text: str, count: int = 30) -> str:
