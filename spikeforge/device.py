@@ -24,6 +24,8 @@ protocol :class:`Simulated`; it never imports a model class (the layers are
 
 from __future__ import annotations
 
+import signal
+import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -258,6 +260,9 @@ class NetworkRun:
     module: ModuleType | None = None
     #: Seconds spent preparing (roles, rendering), waiting for the module, and in the loop.
     timings: dict = field(default_factory=dict)
+    #: Steps run; fewer than asked for when the loop was interrupted (Ctrl-C).
+    steps_done: int = 0
+    interrupted: bool = False
 
     @property
     def source_path(self) -> Path | None:
@@ -308,34 +313,66 @@ def run_network(
     return run
 
 
+#: The loop returns to Python after chunks of steps that take about this long (seconds), so
+#: that progress reports and Ctrl-C are felt promptly; chunks grow from one step.
+CHUNK_SECONDS = (0.05, 0.4)
+
+
 def run_steps(
     run: NetworkRun,
     start_step: int,
     end_step: int,
     progress: Callable[[float, int], None] | None = None,
 ) -> None:
-    """The loop: native chunks of steps, split around the steps where operations are due."""
+    """The loop: native chunks of steps, split around the steps where operations are due.
+
+    Ctrl-C (SIGINT) stops the loop between two chunks, so at a step boundary where time,
+    state, monitors and queues agree: ``run.interrupted`` is then set and ``run.steps_done``
+    says how far it got.
+    """
     module, context, dt = run.module, run.context, run.context.dt
     collected = context.arguments.collect()
-    step, chunk = start_step, 64
+    step, chunk = start_step, 1
     loop_started = time.perf_counter()
-    while step < end_step:
-        stop = min(end_step, step + chunk, next_operation_step(run.operations, step))
-        if stop == step:  # network operations run in this step, between roles
-            collected = run_split_step(run, step)
-            step += 1
-            continue
-        chunk_started = time.perf_counter()
-        call_run_steps(module, collected, step, stop, dt)
-        elapsed = time.perf_counter() - chunk_started
-        step = stop
-        # aim at chunks of about a second so progress reports stay timely
-        if elapsed < 0.25:
-            chunk = min(chunk * 4, 1 << 30)
-        elif elapsed > 2.0:
-            chunk = max(1, chunk // 2)
-        if progress is not None:
-            progress(time.perf_counter() - loop_started, step - start_step)
+    with _interruptible() as interrupted:
+        while step < end_step and not interrupted:
+            stop = min(end_step, step + chunk, next_operation_step(run.operations, step))
+            if stop == step:  # network operations run in this step, between roles
+                collected = run_split_step(run, step)
+                step += 1
+                run.steps_done = step - start_step
+                continue
+            chunk_started = time.perf_counter()
+            call_run_steps(module, collected, step, stop, dt)
+            step = stop
+            run.steps_done = step - start_step
+            elapsed = time.perf_counter() - chunk_started
+            if elapsed < CHUNK_SECONDS[0]:
+                chunk = min(chunk * 4, 1 << 30)
+            elif elapsed > CHUNK_SECONDS[1]:
+                chunk = max(1, chunk // 2)
+            if progress is not None:
+                progress(time.perf_counter() - loop_started, step - start_step)
+    run.interrupted = bool(interrupted)
+
+
+class _interruptible:
+    """While the loop runs in the main thread, SIGINT only sets a flag (the list is truthy once
+    it arrived), which the loop reads between chunks; the previous handler comes back after."""
+
+    def __enter__(self) -> list:
+        self.flag: list = []
+        self.previous = None
+        if threading.current_thread() is threading.main_thread():
+            try:
+                self.previous = signal.signal(signal.SIGINT, lambda *_: self.flag.append(1))
+            except ValueError:  # not the main interpreter
+                self.previous = None
+        return self.flag
+
+    def __exit__(self, *exc) -> None:
+        if self.previous is not None:
+            signal.signal(signal.SIGINT, self.previous)
 
 
 def run_split_step(run: NetworkRun, step: int) -> tuple:

@@ -141,6 +141,17 @@ class Network:
             end_step,
             lambda elapsed, steps: reporter.update(elapsed, steps * dt),
         )
+        if self.last_run.interrupted:
+            # the state is that of a step boundary: time goes there, and the next run goes on
+            # from it exactly as an uninterrupted run would have
+            self.t_ = max(self.t_, (start_step + self.last_run.steps_done) * dt)
+            for obj in objects:
+                obj._time = self.t_
+            raise KeyboardInterrupt(
+                f"{self.name!r}: run interrupted at t = {self.t} ({self.last_run.steps_done} of "
+                f"{end_step - start_step} steps); time, state and monitors are consistent, and "
+                "another run() continues from there"
+            )
         # time advances by the duration even when no step starts within it (Brian2: ten runs
         # of 0.04 ms at dt = 0.1 ms end at 0.4 ms, after 4 steps)
         self.t_ += duration_
@@ -259,9 +270,11 @@ class MagicNetwork(Network):
 
     def run(self, duration, report="auto", report_period=10 * second, namespace=None, level=0):
         self._leave_old_objects(_objects_referred_to(sys._getframe(level + 1)))
-        super().run(duration, report, report_period, namespace, level=level + 1)
-        for obj in self.objects:
-            obj._ran_in_magic_network = True
+        try:
+            super().run(duration, report, report_period, namespace, level=level + 1)
+        finally:  # an interrupted run was a run too
+            for obj in self.objects:
+                obj._ran_in_magic_network = True
 
     def restore(self, name: str = "default", filename=None, restore_random_state=False) -> None:
         super().restore(name, filename, restore_random_state)
