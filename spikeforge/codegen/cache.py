@@ -39,6 +39,7 @@ import importlib.util
 import io
 import json
 import os
+import platform
 import re
 import shlex
 import shutil
@@ -54,6 +55,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 
+import platformdirs
 from filelock import FileLock, Timeout
 
 RUNTIME_DIR = Path(__file__).resolve().parent.parent / "runtime"
@@ -132,8 +134,6 @@ def cache_directory() -> Path:
     configured = os.environ.get("SPIKEFORGE_CACHE_DIR")
     if configured:
         return Path(configured).expanduser().resolve()
-    import platformdirs
-
     return Path(platformdirs.user_cache_dir("spikeforge")) / "modules"
 
 
@@ -181,7 +181,7 @@ def toolchain_description(optimize: bool = True) -> dict:
     """
     global _toolchain_fields
     if _toolchain_fields is None:
-        import Cython
+        import Cython  # deferred: only when a key is first needed (its version is part of it)
 
         try:
             version = subprocess.run(
@@ -207,8 +207,6 @@ def toolchain_description(optimize: bool = True) -> dict:
 def _cpu_description() -> str:
     """The processor and its instruction set extensions (``-march=native`` depends on them), so
     that a cache shared between different machines never loads a module built for another CPU."""
-    import platform
-
     description = platform.machine()
     try:
         with open("/proc/cpuinfo") as cpuinfo:
@@ -759,6 +757,7 @@ def _remove_path(path: Path) -> None:
 
 def _cythonize(pyx: Path, cpp: Path, full_name: str) -> None:
     """Translate one .pyx to C++ in this process (no Cython start-up cost per module)."""
+    # deferred: Cython's compiler is slow to import (half a second), and only builds need it
     from Cython.Compiler.Main import CompilationOptions, compile_single, default_options
 
     options = CompilationOptions(

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import sympy
 from sympy.core.function import AppliedUndef
 
-from spikeforge.units import DIMENSIONLESS, Dimension
+from spikeforge.units import DIMENSIONLESS, Dimension, DimensionMismatchError
 
 # ---------------------------------------------------------------------------------------------
 # Functions usable in expressions
@@ -515,7 +515,6 @@ def dimension_of(expr, dimensions: dict[str, Dimension], text: str | None = None
     The number 0 is accepted where any unit is expected (``v > 0`` or ``x = 0``), as are
     conditions wherever a dimensionless value is needed.
     """
-    from spikeforge.units import DimensionMismatchError
 
     def of(node) -> Dimension:
         if node.is_Symbol:

@@ -34,8 +34,10 @@ import threading
 from collections.abc import Iterable
 
 import sympy
+from sympy.core.function import AppliedUndef
 
-from spikeforge.codegen.expressions import ExpressionError, random_calls, symbol
+from spikeforge.codegen.cache import cache_directory
+from spikeforge.codegen.expressions import ExpressionError, parse_expression, random_calls, symbol
 
 #: Methods tried, in order, when ``method`` is not given (Brian2's order for deterministic
 #: equations).
@@ -281,8 +283,6 @@ def _split_noise(variables, derivatives, noises):
 
 def _increments(noises) -> tuple[Updates, dict]:
     """One Wiener increment per noise term, drawn once per element and step."""
-    from spikeforge.codegen.expressions import parse_expression
-
     updates, increments = [], {}
     for xi in noises:
         name = f"_dW_{xi.name}"
@@ -367,15 +367,12 @@ _IMPLEMENTATIONS = {
 
 
 def _symbolic_cache_file(key: str):
-    from spikeforge.codegen.cache import cache_directory
-
     return cache_directory() / "symbolic" / f"{key}.pickle"
 
 
 def _exact_with_inputs(constant_calls: frozenset[str]):
     """The exact method with calls of ``constant_calls`` (inputs constant over a step, such as
     a TimedArray on a multiple of the step) treated as constants, as Brian2 does."""
-    from sympy.core.function import AppliedUndef
 
     def exact(variables, derivatives):
         calls = sorted(
