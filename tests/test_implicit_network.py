@@ -1,6 +1,8 @@
 """Which objects run() simulates, and when its time starts again at 0 (Brian2's rules)."""
 
+import gc
 import types
+import weakref
 
 import numpy as np
 
@@ -53,3 +55,20 @@ def test_objects_in_a_list_and_dependencies_count_as_referred_to():
     assert magic_network.t == 2 * ms
     assert all(obj in magic_network.objects for obj in [*groups, monitor, monitor.source, extra])
     assert len(monitor.t) == 20
+
+
+def test_objects_of_earlier_scopes_are_freed():
+    """Build-and-run cycles don't keep earlier objects alive (once, each group's copy of its
+    creator's names held the group of the cycle before, and memory grew with every cycle)."""
+    made = []
+    for _ in range(5):
+        start_scope()
+        G = NeuronGroup(3, "dv/dt = -v/(10*ms) : 1", threshold="v > 1", reset="v = 0")
+        S = Synapses(G, G, "w : 1", on_pre="v += w")
+        S.connect(j="i")
+        mon = SpikeMonitor(G)
+        run(0.2 * ms)
+        made.append([weakref.ref(obj) for obj in (G, S, mon)])
+    gc.collect()
+    assert all(ref() is None for cycle in made[:-1] for ref in cycle)
+    assert all(ref() is not None for ref in made[-1])

@@ -31,7 +31,7 @@ from spikeforge.model import state
 from spikeforge.model.base import SpikeforgeObject, choose_clock
 from spikeforge.model.clock import defaultclock, steps_until
 from spikeforge.model.functions import locally_constant_functions
-from spikeforge.model.namespace import caller_namespace, user_namespace
+from spikeforge.model.namespace import caller_namespace, kept_namespace, user_namespace
 from spikeforge.model.state import Entry, number, state_problem
 from spikeforge.model.variables import (
     SECOND,
@@ -132,7 +132,7 @@ class Group(SpikeforgeObject):
     def before_run(self, context: BuildContext) -> None:
         """Remember the run's namespace for later reads of subexpressions."""
         if context.namespace is not None:
-            self._run_namespace = context.namespace
+            self._run_namespace = kept_namespace(context.namespace)
 
     def writes_only_when_not_refractory(self, name: str) -> bool:
         """Whether writes to ``name`` from other objects are ignored while an element is

@@ -12,6 +12,7 @@ import math
 import sys
 
 from spikeforge import units
+from spikeforge.model.base import SpikeforgeObject
 
 #: Names every model knows, after the user's own.
 DEFAULT_NAMESPACE: dict[str, object] = {
@@ -32,7 +33,8 @@ def caller_namespace(level: int = 0) -> dict[str, object]:
 
 def user_namespace() -> dict[str, object]:
     """Locals and globals of the nearest calling frame outside spikeforge (where a model object
-    was created); a fallback for reads that happen inside other libraries' code."""
+    was created), without model objects; a fallback for reads that happen inside other
+    libraries' code."""
     frame = sys._getframe(1)
     while frame is not None and frame.f_globals.get("__name__", "").startswith("spikeforge"):
         frame = frame.f_back
@@ -40,4 +42,14 @@ def user_namespace() -> dict[str, object]:
         return {}
     namespace = dict(frame.f_globals)
     namespace.update(frame.f_locals)
-    return namespace
+    return kept_namespace(namespace)
+
+
+def kept_namespace(namespace: dict[str, object]) -> dict[str, object]:
+    """A namespace to keep on an object for later lookups: without other model objects, which
+    model strings never name and which would otherwise stay alive through it (a group made in
+    a loop held the group of the iteration before, and so on: memory grew with every
+    build-and-run cycle)."""
+    return {
+        name: value for name, value in namespace.items() if not isinstance(value, SpikeforgeObject)
+    }
