@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -62,8 +63,66 @@ class Role:
         raise AttributeError(item)
 
 
+@dataclass(frozen=True)
+class TemplateContract:
+    """What a role template says it uses, in its first line::
+
+        {#- contract: extra = size, spikes; code = _accept -#}
+
+    ``extra``: the names it reads from ``Role.extra`` (exactly these must be given);
+    ``code``: the local names the role's translated statements must assign (the template reads
+    them, as ``_accept`` in ``synapses_create.pyx.j2``).
+    """
+
+    extra: frozenset[str]
+    code: frozenset[str]
+
+
+_CONTRACT_LINE = re.compile(r"\{#-?\s*contract:(?P<body>.*?)-?#\}", re.S)
+
+
+@cache
+def template_contract(name: str) -> TemplateContract | None:
+    """The contract of the template ``name`` (None for templates without one)."""
+    source = environment().loader.get_source(environment(), name)[0]
+    match = _CONTRACT_LINE.match(source)
+    if match is None:
+        return None
+    fields: dict[str, frozenset[str]] = {"extra": frozenset(), "code": frozenset()}
+    for part in match.group("body").split(";"):
+        key, _, names = part.partition("=")
+        if key.strip() not in fields:
+            raise ValueError(f"template {name}: unknown contract field {key.strip()!r}")
+        fields[key.strip()] = frozenset(n.strip() for n in names.split(",") if n.strip())
+    return TemplateContract(**fields)
+
+
+def check_contract(role: Role) -> None:
+    """Raise if ``role`` does not give its template what the template's contract says it uses
+    (an internal error: the code that builds roles and the templates disagree)."""
+    contract = template_contract(role.template)
+    if contract is None:
+        return
+    given = set(role.extra)
+    missing, unexpected = contract.extra - given, given - contract.extra
+    if missing or unexpected:
+        raise RuntimeError(
+            f"internal error: the role {role.name} ({role.template}) lacks {sorted(missing)} "
+            f"and gives {sorted(unexpected)} that the template does not declare"
+        )
+    assigned = {
+        line.split("=", 1)[0].strip() for line in role.code.scalar_lines + role.code.vector_lines
+    }
+    if not contract.code <= assigned:
+        raise RuntimeError(
+            f"internal error: the code of role {role.name} does not assign "
+            f"{sorted(contract.code - assigned)}, which {role.template} reads"
+        )
+
+
 def render_role(role: Role) -> str:
-    """Render one role's function."""
+    """Render one role's function (after checking it against its template's contract)."""
+    check_contract(role)
     return environment().get_template(role.template).render(role=role).strip("\n")
 
 
