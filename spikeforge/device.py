@@ -184,9 +184,9 @@ def run_once(
 # network runs ----------------------------------------------------------------------------------
 def base_time_step(clocks: Iterable[Clocked]) -> float:
     """The time step of the loop: the smallest clock dt; every clock must be a multiple of it."""
-    clocks = list({id(clock): clock for clock in clocks}.values())
-    base = min(clock.dt_ for clock in clocks)
-    for clock in clocks:
+    distinct = list({id(clock): clock for clock in clocks}.values())
+    base = min(clock.dt_ for clock in distinct)
+    for clock in distinct:
         ratio = clock.dt_ / base
         if abs(ratio - round(ratio)) > 1e-9 * ratio:
             raise NotImplementedError(
@@ -267,7 +267,7 @@ class NetworkRun:
     @property
     def source_path(self) -> Path | None:
         """The generated ``.pyx`` of the module, in its cache entry."""
-        if self.module is None:
+        if self.module is None or self.module.__file__ is None:
             return None
         return Path(self.module.__file__).with_suffix("").with_suffix(".pyx")
 
@@ -385,6 +385,7 @@ def run_split_step(run: NetworkRun, step: int) -> tuple:
             continue
         call_run_roles(module, collected, step, dt, done, position)
         done = position
+        assert role.operation is not None  # only roles with an operation are listed here
         role.operation(step * dt)
         run_deferred()  # string assignments the operation made
         collected = context.arguments.collect()  # the operation may have changed arrays

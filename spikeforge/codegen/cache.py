@@ -50,6 +50,7 @@ import sysconfig
 import tempfile
 import threading
 import time
+from collections.abc import Callable, Collection
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -330,7 +331,8 @@ class ModuleBuild:
         self.module = module
         self.error: BaseException | None = None
         self.process: subprocess.Popen | None = None
-        self._finish = None  # completes the build (set while the compiler runs)
+        #: Completes the build (set while the compiler runs).
+        self._finish: Callable[[], ModuleType] | None = None
         self.thread = threading.get_ident()
 
     @property
@@ -343,10 +345,12 @@ class ModuleBuild:
             self._complete()
         if self.error is not None:
             raise self.error
+        assert self.module is not None  # a build that did not fail has its module
         return self.module
 
     def _complete(self) -> None:
         finish, self._finish = self._finish, None
+        assert finish is not None
         with _builds_lock:
             _in_flight.pop(self.full_name, None)
         try:
@@ -406,8 +410,10 @@ def start_module(source: str, name: str, optimize: bool = True) -> ModuleBuild:
         build = _in_flight.get(full_name)
     if build is not None:
         if build.thread != threading.get_ident():
-            build = _wait_for_other_thread(full_name)
-            return ModuleBuild(full_name, build) if build else start_module(source, name, optimize)
+            module = _wait_for_other_thread(full_name)
+            if module is None:
+                return start_module(source, name, optimize)
+            return ModuleBuild(full_name, module)
         return build
     _finish_finished_builds()
     root = cache_directory()
@@ -536,6 +542,7 @@ def _load_entry(entry: Path, full_name: str) -> ModuleType | None:
     try:
         loader = importlib.machinery.ExtensionFileLoader(full_name, str(extension))
         spec = importlib.util.spec_from_file_location(full_name, str(extension), loader=loader)
+        assert spec is not None  # a file location with an explicit loader always has one
         module = importlib.util.module_from_spec(spec)
         loader.exec_module(module)
     except ImportError as error:
@@ -667,6 +674,7 @@ def _start_build(
         raise
 
     def compile_and_publish() -> ModuleType:
+        assert build.process is not None
         returncode = build.process.wait()
         log.seek(0)
         output = log.read()
@@ -987,7 +995,7 @@ def prune(
     max_size: int | None = None,
     older_than: float | None = None,
     root: Path | None = None,
-    keep: set[str] = frozenset(),
+    keep: Collection[str] = frozenset(),
 ) -> PruneReport:
     """Remove the folders of dead builds, entries not used for ``older_than`` seconds and, while
     the entries take more than ``max_size`` bytes, the least recently used ones.

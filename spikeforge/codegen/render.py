@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 from functools import cache
 from pathlib import Path
 
@@ -48,12 +50,12 @@ class Role:
     #: The clock the role runs on (None: its object's clock), and, set by the network: the
     #: module argument holding how many base steps make one tick of it ("" when it ticks at
     #: every step) and the one holding its dt.
-    clock: object = None
+    clock: Any = None
     every: str = ""
     clock_dt: str = "dt"
     #: For a network operation: the Python function to call (it has no generated code) and
     #: how many base steps apart its calls are.
-    operation: object = None
+    operation: Callable[[float], object] | None = None
     operation_every: int = 1
 
     def __getattr__(self, item):  # templates read extra values as role.<name>
@@ -84,7 +86,9 @@ _CONTRACT_LINE = re.compile(r"\{#-?\s*contract:(?P<body>.*?)-?#\}", re.S)
 @cache
 def template_contract(name: str) -> TemplateContract | None:
     """The contract of the template ``name`` (None for templates without one)."""
-    source = environment().loader.get_source(environment(), name)[0]
+    loader = environment().loader
+    assert loader is not None
+    source = loader.get_source(environment(), name)[0]
     match = _CONTRACT_LINE.match(source)
     if match is None:
         return None

@@ -396,6 +396,7 @@ def _candidates(derivatives, method) -> tuple[dict, tuple[str, ...], list]:
     """The implementations, the methods to try in order, and the noise symbols."""
     noises = noise_symbols(derivatives)
     implementations = _STOCHASTIC_IMPLEMENTATIONS if noises else _IMPLEMENTATIONS
+    candidates: tuple[str, ...]
     if method is None:
         candidates = STOCHASTIC_AUTOMATIC_ORDER if noises else AUTOMATIC_ORDER
     elif isinstance(method, str):

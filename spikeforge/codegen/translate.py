@@ -74,7 +74,7 @@ class ModuleArguments:
         """The current (array addresses, scalars, capsules) to pass to the module."""
         arrays = []
         for argument in self.of_kind("array"):
-            array = argument.fetch()
+            array: np.ndarray = argument.fetch()  # type: ignore[assignment]
             if not array.flags.c_contiguous:
                 raise RuntimeError(f"internal error: {argument.static} is not contiguous")
             arrays.append(array.ctypes.data)
@@ -259,7 +259,8 @@ def translate(
                 f"the Cython function {r.literal!r} that implements {name}() has the name of a "
                 "variable of this code; rename it (implementation(..., name=...))"
             )
-    printer = CythonPrinter(names, functions={n: r.call for n, r in functions.items()})
+    calls = {n: r.call for n, r in functions.items() if r.call is not None}
+    printer = CythonPrinter(names, functions=calls)
     try:
         scalar_lines = [f"{t} = {printer(e)}" for t, e in scalar_statements]
         vector_lines = [

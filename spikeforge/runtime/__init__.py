@@ -28,7 +28,8 @@ CAPSULE_TYPES = {
     "queue": ("SpikeQueue", "spikeforge.SpikeQueue"),
     "2d": ("DynamicArray2D", "spikeforge.DynamicArray2D"),
 }
-_background: dict[str, object] = {}
+#: The background build of the owners: its thread, then its module.
+_background: dict = {}
 
 
 def _load_containers() -> ModuleType:
@@ -42,7 +43,7 @@ def installed_containers() -> ModuleType | None:
     """The extension built at installation, if it exists and matches the sources beside it
     (generated code includes the same headers: a mismatch could mean two layouts of a queue)."""
     try:  # optional: built at installation, missing from a checkout that was not built
-        from spikeforge.runtime import _containers
+        from spikeforge.runtime import _containers  # type: ignore[attr-defined]
     except ImportError:
         return None
     if getattr(_containers, "SOURCES_HASH", "") != sources.containers_sources_hash():
