@@ -92,3 +92,16 @@ def test_a_truncated_snapshot_file_is_a_value_error(tmp_path, cut):
     path.write_bytes(data[: min(cut, len(data) - 1)])
     with pytest.raises(ValueError, match="is not a spikeforge snapshot file"):
         read_snapshot_file(path)
+
+
+def test_allocations_too_large_are_errors_that_name_the_object():
+    """What would end in std::bad_alloc (SIGABRT) is refused with a Python exception first."""
+    G = NeuronGroup(200_000, "v : 1", name="big")
+    S = Synapses(G, G, "w : 1", name="dense")
+    with pytest.raises(ValueError, match="Synapses 'dense'.*about 4e\\+10 synapses"):
+        S.connect()
+    assert S.N == 0
+    H = NeuronGroup(1000, "v : 1", name="small")
+    monitor = StateMonitor(H, "v", record=True, name="everything")
+    with pytest.raises(MemoryError, match="StateMonitor 'everything'.*1000 element"):
+        run(1e7 * second)

@@ -461,8 +461,18 @@ class StateMonitor(Monitor):
 
     def before_run(self, context: BuildContext) -> None:
         """Reserve room for the rows of the coming run, so recording never reallocates."""
-        for record in self._records.values():
-            record.reserve_rows(len(record) + context.n_steps)
+        for name, record in self._records.items():
+            rows = len(record) + context.n_steps
+            try:
+                record.reserve_rows(rows)
+            except (MemoryError, RuntimeError):  # std::bad_alloc or std::length_error
+                size = rows * len(self._indices) * 8
+                raise MemoryError(
+                    f"StateMonitor {self.name!r}: recording {name} of {len(self._indices)} "
+                    f"element(s) for {rows} steps needs {size / 2**30:.3g} GiB, which could not "
+                    "be allocated; record fewer elements (record=[...]), a longer dt= for the "
+                    "monitor, or a shorter run"
+                ) from None
 
     def _values(self, name: str) -> np.ndarray:
         # neurons x time steps

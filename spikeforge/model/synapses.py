@@ -10,6 +10,7 @@ statements for the synapses whose spikes arrive, both reaching the queue through
 from __future__ import annotations
 
 import ast
+import os
 import re
 
 import numpy as np
@@ -679,6 +680,8 @@ class Synapses(Group):
             if j_text is not None:
                 kind, range_statements, extra_conditions = self._parse_targets(j_text, scope)
                 accept_parts += extra_conditions
+            if kind == "all_pairs" and not accept_parts:
+                self._check_room(owner, p, n)
             if kind == "all_pairs" and _is_number(p) and 0 < p < 1:
                 # draw the gaps between accepted targets (geometric): the work grows with the
                 # number of synapses, not with N_pre*N_post
@@ -767,6 +770,33 @@ class Synapses(Group):
         deferred = j_text is None
         step = steps_until(self._time, context.dt)
         run_once("connect", [role], context, step, deferred, before, after)
+
+    #: Synapse indices are 32-bit integers.
+    MAX_SYNAPSES = 2**31 - 1
+
+    def _check_room(self, owner: str, p, n) -> None:
+        """Refuse a connect() of all pairs (or a fraction p of them) whose expected number of
+        synapses cannot be indexed, or (at about 4 bytes per index) exceeds this machine's
+        memory, before generated code tries and the process aborts."""
+        if not (_is_number(p) and _is_number(n)):
+            return
+        pairs = self.source.N * self.target.N * float(n) * min(float(p), 1.0)
+        expected = pairs + 6 * np.sqrt(max(pairs, 0.0))
+        if expected > self.MAX_SYNAPSES - self.N:
+            raise ValueError(
+                f"{owner}: this would make about {pairs:.3g} synapses, more than the "
+                f"{self.MAX_SYNAPSES} a Synapses object can index"
+            )
+        try:
+            memory = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+        except (ValueError, OSError, AttributeError):  # not known on this platform
+            return
+        if expected * 8 > memory:  # j, and i or the growth of the vectors
+            raise MemoryError(
+                f"{owner}: this would make about {pairs:.3g} synapses, needing about "
+                f"{expected * 8 / 2**30:.3g} GiB for their indices alone; this machine has "
+                f"{memory / 2**30:.3g} GiB"
+            )
 
     @staticmethod
     def _involves_target(condition, scope) -> bool:

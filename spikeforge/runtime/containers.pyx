@@ -122,8 +122,8 @@ cdef extern from "dynamic_array.h" namespace "spikeforge" nogil:
         int64_t rows()
         int64_t columns()
         double* data()
-        void resize_rows(int64_t rows)
-        void reserve_rows(int64_t rows)
+        void resize_rows(int64_t rows) except +
+        void reserve_rows(int64_t rows) except +
 
 
 cdef class DynamicArray2D:
