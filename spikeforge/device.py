@@ -260,9 +260,10 @@ class NetworkRun:
     module: ModuleType | None = None
     #: Seconds spent preparing (roles, rendering), waiting for the module, and in the loop.
     timings: dict = field(default_factory=dict)
-    #: Steps run; fewer than asked for when the loop was interrupted (Ctrl-C).
+    #: Steps run; fewer than asked for when the loop was interrupted (Ctrl-C) or stopped.
     steps_done: int = 0
     interrupted: bool = False
+    stopped: bool = False
 
     @property
     def source_path(self) -> Path | None:
@@ -334,8 +335,9 @@ def run_steps(
     collected = context.arguments.collect()
     step, chunk = start_step, 1
     loop_started = time.perf_counter()
+    _stop_requests.clear()
     with _interruptible() as interrupted:
-        while step < end_step and not interrupted:
+        while step < end_step and not interrupted and not _stop_requests:
             stop = min(end_step, step + chunk, next_operation_step(run.operations, step))
             if stop == step:  # network operations run in this step, between roles
                 collected = run_split_step(run, step)
@@ -354,6 +356,17 @@ def run_steps(
             if progress is not None:
                 progress(time.perf_counter() - loop_started, step - start_step)
     run.interrupted = bool(interrupted)
+    run.stopped = bool(_stop_requests)
+    _stop_requests.clear()
+
+
+#: Set by :func:`request_stop` (from a network operation): the loop ends after this step.
+_stop_requests: list = []
+
+
+def request_stop() -> None:
+    """End the running loop after the current step (Brian2's ``stop()``)."""
+    _stop_requests.append(1)
 
 
 class _interruptible:

@@ -11,6 +11,8 @@ import spikeforge
 
 PACKAGE = Path(spikeforge.__file__).resolve().parent
 LAYERS = ["units", "codegen", "runtime", "device", "model", "__init__", "__main__"]
+#: Modules at the top of the package that belong to a layer.
+LAYER_OF = {"numpy_": "units", "only": "__init__"}
 #: Words a comment must contain to justify an import inside a function.
 REASONS = ("cycle", "defer", "optional", "heavy", "slow to import", "only when")
 
@@ -28,7 +30,7 @@ def _layer(module: str) -> int:
     parts = module.split(".")
     if len(parts) == 1:
         return LAYERS.index("__init__")
-    return LAYERS.index(parts[1])
+    return LAYERS.index(LAYER_OF.get(parts[1], parts[1]))
 
 
 def _imported(node, module: str, is_package: bool, modules) -> list[str]:

@@ -271,8 +271,9 @@ def test_multiplication_and_division_combine_dimensions():
         lambda: 3 * mV - 2 * ms,
         lambda: 3 * mV + 1,
         lambda: 3 * mV < 2 * ms,
-        lambda: 3 * mV == 0,
+        lambda: 3 * mV == 1,
         lambda: 3 * mV >= 1,
+        lambda: 3 * mV + np.array([0, 1]),
         lambda: np.maximum(3 * mV, 2 * nA),
     ],
 )
@@ -328,12 +329,35 @@ def test_in_place_operations():
 
 
 def test_float_and_int_conversion():
+    """As in Brian2, float() and int() give the SI value whatever the dimensions (lists of
+    quantities become arrays of SI values); an index must still be dimensionless."""
     assert float(Quantity(2.5)) == 2.5
     assert int((5 * ms) / ms) == 5
+    assert float(3 * mV) == pytest.approx(0.003)
+    assert int(3 * second) == 3
+    assert np.array_equal(np.array([1 * mV, 2 * mV]), [0.001, 0.002])
     with pytest.raises(DimensionMismatchError):
-        float(3 * mV)
-    with pytest.raises(DimensionMismatchError):
-        int(3 * mV)
+        [10, 20][1 * mV]
+
+
+def test_zero_is_compatible_with_any_unit():
+    """Brian2's rule: a plain 0 can be added to, subtracted from or compared with a quantity of
+    any dimensions, so v > 0 and sum(quantities) work; any other plain number cannot."""
+    assert (3 * mV + 0).dim is VOLT and (0 - 3 * mV).dim is VOLT
+    assert (3 * mV > 0) and not (-3 * mV > 0) and (3 * mV != 0)
+    assert sum([1 * mV, 2 * mV]) == 3 * mV
+    assert np.array_equal(np.maximum([-1, 2] * mV, 0), [0, 2] * mV)
+    assert (np.zeros(3) + 2 * mV).dim is VOLT
+
+
+def test_a_temporary_array_times_a_unit():
+    """NumPy may reuse a temporary as the output of the next operation ((a*2)*mV): the result
+    still has the unit (it used to raise for large arrays)."""
+    big = (np.ones(200_000) * 2) * mV
+    assert big.dim is VOLT and big[0] == 2 * mV
+    plain = np.ones(3)
+    result = np.multiply(plain, mV, out=plain)
+    assert result.dim is VOLT and np.all(plain == 1e-3)
 
 
 # --------------------------------------------------------------------------- numpy

@@ -152,9 +152,12 @@ class Network:
                 f"{end_step - start_step} steps); time, state and monitors are consistent, and "
                 "another run() continues from there"
             )
-        # time advances by the duration even when no step starts within it (Brian2: ten runs
-        # of 0.04 ms at dt = 0.1 ms end at 0.4 ms, after 4 steps)
-        self.t_ += duration_
+        if self.last_run.stopped:  # stop() from a network operation: time is where it stopped
+            self.t_ = max(self.t_, (start_step + self.last_run.steps_done) * dt)
+        else:
+            # time advances by the duration even when no step starts within it (Brian2: ten
+            # runs of 0.04 ms at dt = 0.1 ms end at 0.4 ms, after 4 steps)
+            self.t_ += duration_
         for obj in objects:
             obj._time = self.t_  # string assignments after the run see this time
         timings = self.last_run.timings
@@ -333,6 +336,24 @@ magic_network = MagicNetwork(name="magic_network")
 def run(duration, report="auto", report_period=10 * second, namespace=None, level=0) -> None:
     """Simulate all objects made since the last ``start_scope()`` for ``duration``."""
     magic_network.run(duration, report, report_period, namespace, level=level + 1)
+
+
+def stop() -> None:
+    """Stop the running simulation at the end of the current time step (call it from a
+    ``network_operation``); the network's time is then the end of that step."""
+    device.request_stop()
+
+
+def collect() -> list[SpikeforgeObject]:
+    """The objects ``run()`` would simulate now (those made since ``start_scope()`` that still
+    exist, see :class:`MagicNetwork`)."""
+    return magic_network.state_objects()
+
+
+def scheduling_summary(net: Network | None = None) -> str:
+    """The objects of ``net`` (by default the implicit network) in the order they run within a
+    time step."""
+    return (net or magic_network).scheduling_summary()
 
 
 def start_scope() -> None:

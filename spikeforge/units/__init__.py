@@ -335,6 +335,8 @@ _SAME_DIM = frozenset(
     }
 )
 _COMPARE = frozenset({"equal", "not_equal", "less", "less_equal", "greater", "greater_equal"})
+#: Operations where a plain 0 may stand for a quantity of any dimensions.
+_ZERO_COMPATIBLE = frozenset({"add", "subtract", "maximum", "minimum", "fmax", "fmin", "clip"})
 _PRESERVE = frozenset(
     {
         "negative",
@@ -368,12 +370,33 @@ _POWERS = {"sqrt": 0.5, "cbrt": 1 / 3, "square": 2, "reciprocal": -1}
 _VERBS = {"add": "add", "subtract": "subtract", **{c: "compare" for c in _COMPARE}}
 
 
-def _require_same(name, dims):
+def _require_same(name, dims, raw=None):
     if any(d is not dims[0] for d in dims[1:]):
+        if raw is not None and _mismatch_is_only_zeros(dims, raw):
+            return
         verb = _VERBS.get(name, f"apply '{name}' to")
         labels = [d._label for d in dims]
         joined = " and ".join([", ".join(labels[:-1]), labels[-1]])
         raise DimensionMismatchError(f"Cannot {verb} {joined}", *dims)
+
+
+def _mismatch_is_only_zeros(dims, raw) -> bool:
+    """Whether the operands that lack the dimensions of the others are all plain zeros: 0 is
+    compatible with any unit, as in Brian2 (``v > 0``, ``3*mV + 0``, ``sum(quantities)``)."""
+    dimensioned = {d for d in dims if d is not DIMENSIONLESS}
+    if len(dimensioned) != 1:
+        return False
+    for d, value in zip(dims, raw):
+        if d is DIMENSIONLESS and not isinstance(value, Quantity):
+            array = np.asarray(value)
+            if array.dtype.kind not in "biuf" or np.any(array != 0):
+                return False
+    return True
+
+
+def _dimension_of_zero_compatible(dims):
+    """The dimension of a result where plain zeros were compatible with it."""
+    return next((d for d in dims if d is not DIMENSIONLESS), DIMENSIONLESS)
 
 
 def _require_dimensionless(name, dims):
@@ -389,10 +412,10 @@ def _call_dims(name, dims, raw):
     if all(d is DIMENSIONLESS for d in dims):
         return None  # every output is dimensionless
     if name in _SAME_DIM:
-        _require_same(name, dims)
-        return [dims[0]]
+        _require_same(name, dims, raw if name in _ZERO_COMPATIBLE else None)
+        return [_dimension_of_zero_compatible(dims)]
     if name in _COMPARE or name == "arctan2":
-        _require_same(name, dims)
+        _require_same(name, dims, raw if name in _COMPARE else None)
         return [DIMENSIONLESS]
     if name in _PRESERVE:
         return [dims[0]]
@@ -508,18 +531,21 @@ class Quantity(np.ndarray):
             res_dims = [DIMENSIONLESS] * ufunc.nout
         out = kwargs.get("out")
         if out is not None:
-            for o, d in zip(out, res_dims):
-                if o is not None and not isinstance(o, Quantity) and d is not DIMENSIONLESS:
-                    raise DimensionMismatchError(
-                        f"Cannot store a result with dimensions {d._label} in a plain array", d
-                    )
             kwargs["out"] = tuple(_plain(o) for o in out)
         result = getattr(ufunc, method)(*raw, **kwargs)
         if out is not None:
+            # A plain array given as out (NumPy does so itself when it reuses a temporary, as
+            # in (np.ones(n)*2)*mV) receives the SI values; the result carries the dimensions.
+            results = []
             for o, d in zip(out, res_dims):
                 if isinstance(o, Quantity):
                     o.dim = d
-            return out[0] if len(out) == 1 else out
+                    results.append(o)
+                elif o is not None and d is not DIMENSIONLESS:
+                    results.append(_wrap(o, d))
+                else:
+                    results.append(o)
+            return results[0] if len(results) == 1 else tuple(results)
         if ufunc.nout > 1 and method in ("__call__", "outer"):
             return tuple(_wrap(r, d) for r, d in zip(result, res_dims))
         return _wrap(result, res_dims[0])
@@ -574,15 +600,12 @@ class Quantity(np.ndarray):
     # -- conversion -------------------------------------------------------------------
 
     def __float__(self):
-        fail_for_dimension_mismatch(
-            self, error_message="Only dimensionless quantities can be converted to float"
-        )
+        """The value in SI units, whatever the dimensions (as in Brian2: ``float(3*mV)`` is
+        0.003), so that lists of quantities become arrays and plotting libraries take them."""
         return float(self.view(np.ndarray))
 
     def __int__(self):
-        fail_for_dimension_mismatch(
-            self, error_message="Only dimensionless quantities can be converted to int"
-        )
+        """The value in SI units, cut to an integer (as in Brian2)."""
         return int(self.view(np.ndarray))
 
     def __index__(self):
@@ -971,6 +994,14 @@ _PREFIXABLE = [
     ("liter", _VOLUME, -3),
     ("litre", _VOLUME, -3),
     ("molar", _CONCENTRATION, 3),
+    ("gramme", _MASS, -3),
+    ("becquerel", _FREQUENCY, 0),
+    ("candle", _LUMINOSITY, 0),
+    ("gray", _d(m=2, s=-2), 0),
+    ("sievert", _d(m=2, s=-2), 0),
+    ("katal", _d(mol=1, s=-1), 0),
+    ("lumen", _LUMINOSITY, 0),
+    ("lux", _d(m=-2, cd=1), 0),
 ]
 
 _ALIASES = {
@@ -1030,20 +1061,22 @@ def _build_units():
         if not prefixed and exp10 == 0 and dim is not DIMENSIONLESS:
             coherent.setdefault(dim, units[name])
 
-    add("kilogram", 0, _MASS, prefixed=False)
+    # every unit also squared and cubed (umetre2, mvolt2...), as Brian2 names them
+    for name in ("kilogram", "kilogramme"):
+        for power in (1, 2, 3):
+            add(name + ("" if power == 1 else str(power)), 0, _MASS**power, prefixed=False)
     for name, dim, exp10 in _PREFIXABLE:
         add(name, exp10, dim, prefixed=False)
-    for length in ("metre", "meter"):
         for power in (2, 3):
-            add(f"{length}{power}", 0, _LENGTH**power, prefixed=False)
-    add("radian", 0, DIMENSIONLESS)
-    add("steradian", 0, DIMENSIONLESS)
+            add(f"{name}{power}", exp10 * power, dim**power, prefixed=False)
+    for name in ("radian", "steradian"):
+        for power in (1, 2, 3):
+            add(name + ("" if power == 1 else str(power)), 0, DIMENSIONLESS)
     for prefix, p in _PREFIXES.items():
         for name, dim, exp10 in _PREFIXABLE:
-            add(prefix + name, p + exp10, dim)
-        for length in ("metre", "meter"):
-            for power in (2, 3):
-                add(f"{prefix}{length}{power}", p * power, _LENGTH**power)
+            for power in (1, 2, 3):
+                suffix = "" if power == 1 else str(power)
+                add(prefix + name + suffix, (p + exp10) * power, dim**power)
     for alias, target in _ALIASES.items():
         if alias in units:
             raise RuntimeError(f"Unit alias {alias!r} clashes with a unit name")

@@ -1,0 +1,95 @@
+"""spikeforge's modelling names without NumPy's or matplotlib's (Brian2's ``brian2.only``).
+
+``from spikeforge.only import *`` gives ``NeuronGroup``, ``Synapses``, monitors, ``run``, units,
+the unit-aware NumPy functions (``linspace``, ``arange``, ``exp``...) and the rest of
+spikeforge's public names, and nothing else: use it in code that imports NumPy and matplotlib
+itself.  ``from spikeforge import *`` gives the same names plus, as Brian2's star import does,
+``np``/``numpy`` and pylab's names (matplotlib's plotting functions and NumPy's).
+"""
+
+from spikeforge import units as _units
+from spikeforge.codegen.cache import CompilationError
+from spikeforge.codegen.equations import EquationError, Equations
+from spikeforge.codegen.expressions import ExpressionError
+from spikeforge.codegen.stateupdaters import IntegrationError
+from spikeforge.model.clock import Clock, defaultclock
+from spikeforge.model.functions import Function, TimedArray, declare_types, implementation
+from spikeforge.model.groups import NeuronGroup
+from spikeforge.model.inputs import PoissonGroup, PoissonInput, SpikeGeneratorGroup
+from spikeforge.model.monitors import (
+    EventMonitor,
+    PopulationRateMonitor,
+    SpikeMonitor,
+    StateMonitor,
+)
+from spikeforge.model.network import (
+    Network,
+    collect,
+    magic_network,
+    restore,
+    run,
+    scheduling_summary,
+    start_scope,
+    stop,
+    store,
+)
+from spikeforge.model.operations import NetworkOperation, network_operation
+from spikeforge.model.synapses import Synapses
+from spikeforge.runtime.driver import seed
+from spikeforge.units import *  # noqa: F403  (units are part of the modelling vocabulary)
+from spikeforge.units import unitsafe as _unitsafe
+from spikeforge.units.unitsafe import *  # noqa: F403  (Brian2's unit-aware NumPy functions)
+
+#: Brian2's names of integration methods, for ``method=euler`` written without quotes.
+exact = linear = "exact"
+euler = "euler"
+rk2 = "rk2"
+rk4 = "rk4"
+exponential_euler = "exponential_euler"
+heun = "heun"
+milstein = "milstein"
+
+__all__ = [
+    "NeuronGroup",
+    "PoissonGroup",
+    "SpikeGeneratorGroup",
+    "PoissonInput",
+    "Synapses",
+    "SpikeMonitor",
+    "EventMonitor",
+    "StateMonitor",
+    "PopulationRateMonitor",
+    "Network",
+    "NetworkOperation",
+    "network_operation",
+    "run",
+    "stop",
+    "store",
+    "restore",
+    "start_scope",
+    "collect",
+    "scheduling_summary",
+    "magic_network",
+    "defaultclock",
+    "Clock",
+    "Equations",
+    "Function",
+    "TimedArray",
+    "implementation",
+    "declare_types",
+    "seed",
+    "ExpressionError",
+    "EquationError",
+    "IntegrationError",
+    "CompilationError",
+    "exact",
+    "linear",
+    "euler",
+    "rk2",
+    "rk4",
+    "exponential_euler",
+    "heun",
+    "milstein",
+    *_units.__all__,
+    *_unitsafe.__all__,
+]
