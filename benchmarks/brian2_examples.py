@@ -1,0 +1,262 @@
+"""Run a folder of Brian2 scripts under Brian2 and under spikeforge, and compare their monitors.
+
+Each script runs in a fresh process per simulator (``brian2_examples_bootstrap.py``), in a
+temporary working directory, with a timeout; for spikeforge only its import lines change.  The
+report says per script whether it ran under each simulator (or the first line of its error),
+and whether every monitor agrees::
+
+    python benchmarks/brian2_examples.py BRIAN2_EXAMPLES_DIR --brian2-python PY_BRIAN2
+    python benchmarks/brian2_examples.py DIR --brian2-python PY --only CUBA synapses/ --write-docs
+
+Agreement.  Monitors are matched by kind and name (both simulators name them alike).  A script
+that draws no random numbers (no ``rand``, ``randn``, ``xi``, Poisson inputs, ``p=`` in
+``connect``, NumPy's random module) must give the same spikes (indices exactly, times to
+1e-9 s) and traces (to 1e-6 of their range).  A random script is compared statistically: the
+number of events of each event monitor, and the mean of each recorded variable or rate, within
+15% (plus 3 standard errors for counts) — a wide criterion, since one run per simulator says
+little; the report marks such scripts as "random".
+
+Brian2's results do not depend on spikeforge: they are kept in the results directory, keyed by
+the script's content, and only rerun with ``--rerun-brian2``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import datetime
+import hashlib
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+BOOTSTRAP = HERE / "brian2_examples_bootstrap.py"
+DOCS = HERE.parent / "docs" / "brian2_examples.md"
+RANDOM = re.compile(
+    r"\brand\(|\brandn\(|\bxi\b|xi_|PoissonGroup|PoissonInput|[(,\s]p\s*=|np\.random|"
+    r"numpy\.random|\brandom\.|\bseed\("
+)
+
+
+def is_random(source: str) -> bool:
+    """Whether a script draws random numbers (then monitors are compared statistically)."""
+    return bool(RANDOM.search(source))
+
+
+def run_script(python: str, simulator: str, script: Path, results: Path, timeout: float) -> dict:
+    """Run one script under one simulator; its report (status, error, monitors) and arrays."""
+    prefix = results / f"{simulator}-{_key(script)}"
+    with tempfile.TemporaryDirectory(prefix="brian2-example-") as work:
+        environment = dict(os.environ, MPLBACKEND="Agg", PYTHONSAFEPATH="1")
+        environment.pop("VIRTUAL_ENV", None)
+        try:
+            completed = subprocess.run(
+                [python, str(BOOTSTRAP), simulator, str(script), str(prefix)],
+                cwd=work,
+                env=environment,
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+            )
+        except subprocess.TimeoutExpired:
+            return {"status": "timeout", "error": f"no result after {timeout:.0f} s"}
+    if not Path(str(prefix) + ".json").exists():
+        tail = (completed.stderr or completed.stdout).strip().splitlines()[-1:] or ["no output"]
+        return {"status": "crashed", "error": f"exit {completed.returncode}: {tail[0]}"}
+    report = json.loads(Path(str(prefix) + ".json").read_text())
+    report["arrays"] = str(prefix) + ".npz"
+    return report
+
+
+def _key(script: Path) -> str:
+    digest = hashlib.sha256(script.read_bytes()).hexdigest()[:16]
+    return f"{script.stem}-{digest}"
+
+
+def _load(report: dict) -> dict:
+    if "arrays" not in report or not Path(report["arrays"]).exists():
+        return {}
+    with np.load(report["arrays"]) as archive:
+        return {key: archive[key] for key in archive.files}
+
+
+def compare(brian2: dict, spikeforge: dict, random: bool) -> list[str]:
+    """One line per monitor of Brian2's: ``name: agrees`` or what differs."""
+    ours_by_name = {(m["kind"], m["name"]): k for k, m in enumerate(spikeforge["monitors"])}
+    theirs, ours = _load(brian2), _load(spikeforge)
+    lines = []
+    for k, monitor in enumerate(brian2["monitors"]):
+        label = f"{monitor['kind']} {monitor['name']}"
+        j = ours_by_name.get((monitor["kind"], monitor["name"]))
+        if j is None:
+            lines.append(f"{label}: missing")
+            continue
+        problems = []
+        for key in monitor.get("keys", []):
+            a, b = theirs.get(f"{k}/{key}"), ours.get(f"{j}/{key}")
+            if a is None or b is None:
+                problems.append(f"{key} missing")
+                continue
+            problem = compare_arrays(key, a, b, random)
+            if problem:
+                problems.append(problem)
+        lines.append(f"{label}: " + ("agrees" if not problems else "; ".join(problems)))
+    return lines
+
+
+def compare_arrays(key: str, theirs: np.ndarray, ours: np.ndarray, random: bool) -> str:
+    """ "" when the arrays agree, else a short description of how they differ."""
+    if random:
+        if key in ("i", "t", "count"):
+            n_theirs, n_ours = (
+                (theirs.size, ours.size)
+                if key != "count"
+                else (
+                    theirs.sum(),
+                    ours.sum(),
+                )
+            )
+            allowed = 0.15 * n_theirs + 3 * np.sqrt(max(n_theirs, 1))
+            return "" if abs(n_ours - n_theirs) <= allowed else f"{key}: {n_ours} vs {n_theirs}"
+        mean_theirs = float(np.mean(theirs)) if theirs.size else 0.0
+        mean_ours = float(np.mean(ours)) if ours.size else 0.0
+        scale = max(abs(mean_theirs), float(np.std(theirs)) if theirs.size else 0.0, 1e-30)
+        if abs(mean_ours - mean_theirs) <= 0.15 * scale:
+            return ""
+        return f"mean {key}: {mean_ours:.4g} vs {mean_theirs:.4g}"
+    if theirs.shape != ours.shape:
+        return f"{key}: shape {ours.shape} vs {theirs.shape}"
+    if key in ("i", "count"):
+        return "" if np.array_equal(theirs, ours) else f"{key} differs"
+    if key == "t":
+        return "" if np.allclose(theirs, ours, rtol=0, atol=1e-9) else "t differs"
+    scale = float(np.ptp(theirs)) if theirs.size else 0.0
+    worst = float(np.max(np.abs(theirs - ours))) if theirs.size else 0.0
+    return "" if worst <= 1e-6 * max(scale, 1e-30) else f"{key}: max difference {worst:.3g}"
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("examples", type=Path, help="a folder of Brian2 scripts (searched deeply)")
+    parser.add_argument("--brian2-python", required=True, help="a Python with brian2 installed")
+    parser.add_argument("--spikeforge-python", default=sys.executable)
+    parser.add_argument("--timeout", type=float, default=300)
+    parser.add_argument("--only", nargs="*", default=[], help="parts of script paths to run")
+    parser.add_argument("--results", type=Path, default=HERE / "results" / "brian2_examples")
+    parser.add_argument("--rerun-brian2", action="store_true")
+    parser.add_argument("--write-docs", action="store_true", help=f"write {DOCS.name}")
+    args = parser.parse_args(argv)
+    args.results.mkdir(parents=True, exist_ok=True)
+    scripts = sorted(p for p in args.examples.rglob("*.py") if not p.name.startswith("_"))
+    if args.only:
+        scripts = [p for p in scripts if any(part in str(p) for part in args.only)]
+    rows = []
+    for script in scripts:
+        relative = script.relative_to(args.examples).as_posix()
+        cached = args.results / f"brian2-{_key(script)}.result.json"
+        if cached.exists() and not args.rerun_brian2:
+            brian2 = json.loads(cached.read_text())
+        else:
+            brian2 = run_script(args.brian2_python, "brian2", script, args.results, args.timeout)
+            cached.write_text(json.dumps(brian2))
+        ours = run_script(args.spikeforge_python, "spikeforge", script, args.results, args.timeout)
+        random = is_random(script.read_text(encoding="utf-8"))
+        agreement = []
+        if brian2["status"] == "ran" and ours["status"] == "ran":
+            agreement = compare(brian2, ours, random)
+        rows.append(
+            {
+                "script": relative,
+                "brian2": brian2["status"],
+                "spikeforge": ours["status"],
+                "error": ours.get("error", ""),
+                "where": ours.get("where", ""),
+                "random": random,
+                "agreement": agreement,
+                "seconds": {"brian2": brian2.get("seconds"), "spikeforge": ours.get("seconds")},
+            }
+        )
+        print(_row_line(rows[-1]), flush=True)
+    (args.results / "summary.json").write_text(json.dumps(rows, indent=1))
+    report = markdown(rows, argv if argv is not None else sys.argv[1:])
+    print(report)
+    if args.write_docs:
+        DOCS.write_text(report)
+    return 0
+
+
+def _agrees(row: dict) -> bool:
+    return bool(row["agreement"]) and all(line.endswith("agrees") for line in row["agreement"])
+
+
+def _row_line(row: dict) -> str:
+    verdict = "agrees" if _agrees(row) else ("no monitors" if not row["agreement"] else "differs")
+    if row["spikeforge"] != "ran":
+        verdict = row["error"].splitlines()[0][:100] if row["error"] else row["spikeforge"]
+    return f"{row['script']}: brian2 {row['brian2']}, spikeforge {row['spikeforge']}: {verdict}"
+
+
+def markdown(rows: list[dict], argv: list[str]) -> str:
+    """The report: counts, failures grouped by error, and one line per script."""
+    ran_b2 = [r for r in rows if r["brian2"] == "ran"]
+    ran_both = [r for r in ran_b2 if r["spikeforge"] == "ran"]
+    agree = [r for r in ran_both if _agrees(r)]
+    command = " ".join(["python benchmarks/brian2_examples.py", *[_placeholder(a) for a in argv]])
+    lines = [
+        "# Brian2's examples under spikeforge",
+        "",
+        f"Made by `{command}` on {datetime.date.today().isoformat()} (Brian2's folder "
+        "`examples/`; PY_BRIAN2 is a Python with Brian2 2.11).",
+        "",
+        f"- Scripts: {len(rows)}; run by Brian2 here: {len(ran_b2)}.",
+        f"- Of those, run by spikeforge with only the import lines changed: {len(ran_both)}.",
+        f"- Of those, every monitor agrees: {len(agree)} (criteria in "
+        "`benchmarks/brian2_examples.py`).",
+        "",
+        "## Why the others fail (most common first)",
+        "",
+    ]
+    failures = collections.Counter()
+    examples = collections.defaultdict(list)
+    for row in ran_b2:
+        if row["spikeforge"] != "ran":
+            first = (row["error"] or row["spikeforge"]).splitlines()[0]
+            key = re.sub(r"'[^']*'|\"[^\"]*\"|\d+(\.\d+)?", "…", first)[:120]
+            failures[key] += 1
+            examples[key].append(row["script"])
+    for key, count in failures.most_common():
+        lines.append(f"- {count} × `{key}`: {', '.join(examples[key][:6])}")
+    lines += [
+        "",
+        "## Per script",
+        "",
+        "| script | Brian2 | spikeforge | monitors |",
+        "|---|---|---|---|",
+    ]
+    for row in rows:
+        monitors = "; ".join(row["agreement"]) if row["agreement"] else ""
+        status = row["spikeforge"]
+        if status != "ran":
+            status += f": {row['error'].splitlines()[0][:90]}" if row["error"] else ""
+        random = " (random)" if row["random"] else ""
+        lines.append(f"| {row['script']}{random} | {row['brian2']} | {status} | {monitors[:300]} |")
+    return "\n".join(lines) + "\n"
+
+
+def _placeholder(argument: str) -> str:
+    if os.path.sep in argument and ("python" in argument or "bin" in argument):
+        return "PY_BRIAN2" if "brian2" in argument.lower() else "PY_SPIKEFORGE"
+    if os.path.isdir(argument):
+        return "BRIAN2_EXAMPLES_DIR"
+    return argument
+
+
+if __name__ == "__main__":
+    sys.exit(main())

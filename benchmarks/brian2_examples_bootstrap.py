@@ -1,0 +1,139 @@
+"""Run one Brian2 script under Brian2 or spikeforge and save what its monitors recorded.
+
+Used by ``brian2_examples.py`` (one fresh process per script and simulator)::
+
+    python brian2_examples_bootstrap.py {brian2|spikeforge} SCRIPT OUTPUT_PREFIX
+
+For spikeforge, only the script's import statements change (``brian2`` becomes ``spikeforge``
+in ``import``/``from ... import`` lines, found with ``ast``); nothing else of the script is
+touched.  Figures are drawn with matplotlib's Agg backend and ``show()`` does nothing.  After
+the script (or its exception), every live monitor is saved to ``OUTPUT_PREFIX.npz`` (arrays in
+SI units) with a description in ``OUTPUT_PREFIX.json`` (status, error, wall time, monitors).
+"""
+
+from __future__ import annotations
+
+import ast
+import gc
+import json
+import os
+import sys
+import time
+import traceback
+
+import numpy as np
+
+MONITOR_KINDS = ("SpikeMonitor", "EventMonitor", "StateMonitor", "PopulationRateMonitor")
+
+
+def rewrite_imports(source: str, simulator: str) -> str:
+    """``source`` with the module ``brian2`` replaced by ``simulator`` in its import statements
+    only (strings, comments and other code are left as they are)."""
+    if simulator == "brian2":
+        return source
+    lines = source.splitlines(keepends=True)
+    tree = ast.parse(source)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            modules = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            modules = [node.module]
+        else:
+            continue
+        if not any(m == "brian2" or m.startswith("brian2.") for m in modules):
+            continue
+        for number in range(node.lineno - 1, node.end_lineno):
+            lines[number] = _replace_module_name(lines[number], simulator)
+    return "".join(lines)
+
+
+def _replace_module_name(line: str, simulator: str) -> str:
+    code, hash_, comment = line.partition("#")
+    words = []
+    for token in code.split(" "):
+        stripped = token.strip(",()\n")
+        if stripped == "brian2" or stripped.startswith("brian2."):
+            token = token.replace("brian2", simulator, 1)
+        words.append(token)
+    return " ".join(words) + hash_ + comment
+
+
+def _plain(value) -> np.ndarray:
+    return np.array(np.asarray(value), dtype=float)
+
+
+def monitor_data(monitor, kind: str) -> dict[str, np.ndarray]:
+    """The recordings of one monitor as plain float arrays (SI units)."""
+    data: dict[str, np.ndarray] = {}
+    if kind in ("SpikeMonitor", "EventMonitor"):
+        data["i"] = _plain(monitor.i)
+        data["t"] = _plain(monitor.t)
+        data["count"] = _plain(monitor.count)
+    elif kind == "StateMonitor":
+        data["t"] = _plain(monitor.t)
+        for name in monitor.record_variables:
+            data[name] = _plain(getattr(monitor, name))
+    else:
+        data["t"] = _plain(monitor.t)
+        data["rate"] = _plain(monitor.rate)
+    return data
+
+
+def collect_monitors(module) -> list[tuple[str, str, object]]:
+    """``(kind, name, monitor)`` of every live monitor of the simulator, ordered by name."""
+    classes = tuple(getattr(module, kind) for kind in MONITOR_KINDS if hasattr(module, kind))
+    found = []
+    for obj in gc.get_objects():
+        if issubclass(type(obj), classes):  # not weak proxies, which pass isinstance()
+            names = [cls.__name__ for cls in type(obj).__mro__]
+            kind = next(name for name in names if name in MONITOR_KINDS)
+            found.append((kind, obj.name, obj))
+    return sorted(found, key=lambda item: item[1])
+
+
+def main() -> int:
+    simulator, script, prefix = sys.argv[1:4]
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    source = open(script, encoding="utf-8").read()
+    report: dict = {"simulator": simulator, "script": script, "status": "ran", "monitors": []}
+    started = time.perf_counter()
+    namespace = {"__name__": "__main__", "__file__": script}
+    try:
+        code = compile(rewrite_imports(source, simulator), script, "exec")
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        plt.show = lambda *args, **kwargs: None
+        exec(code, namespace)
+    except SystemExit:
+        pass
+    except BaseException as error:  # the script's own error: reported, monitors still saved
+        report["status"] = "failed"
+        report["error"] = f"{type(error).__name__}: {error}"[:2000]
+        last = traceback.extract_tb(error.__traceback__)[-1]
+        report["where"] = f"{os.path.basename(last.filename)}:{last.lineno}"
+    report["seconds"] = time.perf_counter() - started
+    arrays = {}
+    try:
+        module = __import__(simulator)
+        for k, (kind, name, monitor) in enumerate(collect_monitors(module)):
+            try:
+                data = monitor_data(monitor, kind)
+            except Exception as error:  # a monitor that cannot be read is reported as such
+                report["monitors"].append({"kind": kind, "name": name, "error": str(error)})
+                continue
+            report["monitors"].append({"kind": kind, "name": name, "keys": sorted(data)})
+            for key, values in data.items():
+                arrays[f"{k}/{key}"] = values
+    except Exception as error:
+        report["collect_error"] = f"{type(error).__name__}: {error}"
+    np.savez_compressed(prefix + ".npz", **arrays)
+    with open(prefix + ".json", "w") as file:
+        json.dump(report, file, indent=1)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
