@@ -33,7 +33,16 @@ from spikeforge.model.network import (
     stop,
     store,
 )
+from spikeforge.devices import (
+    all_devices,
+    device,
+    get_device,
+    reinit_devices,
+    reset_device,
+    set_device,
+)
 from spikeforge.model.operations import NetworkOperation, network_operation
+from spikeforge.model.preferences import brian_prefs, prefs
 from spikeforge.model.synapses import Synapses
 from spikeforge.runtime.driver import seed
 from spikeforge.units import *  # noqa: F403  (units are part of the modelling vocabulary)
@@ -78,6 +87,14 @@ __all__ = [
     "implementation",
     "declare_types",
     "seed",
+    "prefs",
+    "brian_prefs",
+    "set_device",
+    "get_device",
+    "device",
+    "reset_device",
+    "reinit_devices",
+    "all_devices",
     "ExpressionError",
     "EquationError",
     "IntegrationError",

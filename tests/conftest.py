@@ -24,11 +24,15 @@ atexit.register(shutil.rmtree, _session_cache, ignore_errors=True)
 
 @pytest.fixture(autouse=True)
 def fresh_scope():
-    """Each test starts with an empty implicit network and the default time step."""
-    from spikeforge import defaultclock, ms, start_scope
+    """Each test starts with an empty implicit network, the default time step, the runtime
+    device and Brian2's default preferences."""
+    from spikeforge import defaultclock, ms, prefs, reinit_devices, reset_device, start_scope
 
     start_scope()
     defaultclock.dt = 0.1 * ms
+    reset_device()
+    reinit_devices()
+    prefs.reset_to_defaults()
     yield
 
 

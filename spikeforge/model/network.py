@@ -13,11 +13,16 @@ from spikeforge.model import base, state
 from spikeforge.model.base import SpikeforgeObject, objects_in_scope
 from spikeforge.model.clock import defaultclock, steps_until
 from spikeforge.model.namespace import caller_namespace
+from spikeforge.model.preferences import prefs
 from spikeforge.runtime.driver import run_deferred
 from spikeforge.units import Quantity, second
 
 #: With ``report='auto'`` (the default), progress is reported once a run has taken this long.
 AUTO_REPORT_AFTER = 10.0
+
+#: Set by :mod:`spikeforge.devices`: called by ``Network.run`` with the run's arguments; when
+#: it returns True, the run was recorded for later and is not made now.
+run_interceptor = None
 
 
 class Network:
@@ -50,6 +55,13 @@ class Network:
                     self.objects.append(obj)
             else:
                 raise TypeError(f"cannot add {obj!r} to a network: it is not a spikeforge object")
+
+    def __getitem__(self, name: str) -> SpikeforgeObject:
+        """The object called ``name`` (``net['neurons']``)."""
+        for obj in self._all_objects(include_inactive=True):
+            if obj.name == name:
+                return obj
+        raise KeyError(f"{self.name!r} has no object named {name!r}")
 
     def remove(self, *objects) -> None:
         """Remove objects from the network."""
@@ -123,7 +135,12 @@ class Network:
         reports to stderr only once a run has taken more than 10 s.  External names in model
         strings come from ``namespace`` or, by default, from the caller's frame.
         """
+        if run_interceptor is not None and run_interceptor(
+            self, duration, report, report_period, namespace, level
+        ):
+            return  # recorded by a device (Brian2's standalone mode with build_on_run=False)
         started = time.perf_counter()
+        prefs.check_honoured()
         duration_ = _checked_duration(duration)
         if namespace is None:
             namespace = caller_namespace(level)

@@ -367,7 +367,10 @@ class VariableView:
     ):
         locals()[_name] = _binary(_name)
     del _name, _binary
-    __hash__ = None
+
+    def __hash__(self) -> int:
+        # a variable of a group, usable as a key (Brian2's run_args={G.tau: ...})
+        return hash((id(self.group), self.variable.name))
 
     def __neg__(self):
         return -self.get_item(slice(None), level=1)
