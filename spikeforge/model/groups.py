@@ -92,6 +92,18 @@ class Group(SpikeforgeObject):
     def __len__(self) -> int:
         return self.N
 
+    @property
+    def state_owner(self) -> Group:
+        """The group whose arrays hold this group's values (itself; a subgroup's parent)."""
+        return self
+
+    def __getitem__(self, item) -> Group:
+        """A subgroup: ``G[10:20]`` (contiguous, indices relative to it) or ``G[5]``."""
+        # a real cycle: a subgroup is a group, and groups make subgroups
+        from spikeforge.model.subgroups import Subgroup, subgroup_bounds
+
+        return Subgroup(self, *subgroup_bounds(self, item))
+
     def __getattr__(self, name: str):
         if name.startswith("_") or "variables" not in self.__dict__:
             raise AttributeError(name)

@@ -128,8 +128,9 @@ class DeferredArray:
 
 
 def state_key(group, name: str) -> tuple[int, str]:
-    """The key of a group's variable among the state that deferred calls touch."""
-    return (id(group), name)
+    """The key of a group's variable among the state that deferred calls touch (a subgroup's
+    variables are its parent's)."""
+    return (id(getattr(group, "state_owner", group)), name)
 
 
 def make_variable(name, dimension, size, var_type="float", **flags) -> Variable:
