@@ -107,3 +107,11 @@ def test_stop_ends_the_run_after_the_current_step():
     halt.active = False
     run(1 * ms)
     assert len(trace.t) == steps + 10
+
+
+def test_run_accepts_profile_and_reports_timings():
+    G = NeuronGroup(1, "v : 1")
+    run(1 * ms, profile=True)
+    lines = profiling_summary().splitlines()
+    assert [line.split(":")[0] for line in lines] == ["preparation", "build", "loop", "total"]
+    assert all(float(line.split(":")[1].split()[0]) >= 0 for line in lines)

@@ -127,13 +127,15 @@ class Network:
         report_period=10 * second,
         namespace: dict | None = None,
         level: int = 0,
+        profile: bool | None = None,
     ) -> None:
         """Simulate for ``duration``.
 
         ``report`` is ``None`` (silent), ``'text'``/``'stdout'``, ``'stderr'``, a function
         ``report(elapsed, fraction_completed, start, duration)``, or ``'auto'`` (the default), which
         reports to stderr only once a run has taken more than 10 s.  External names in model
-        strings come from ``namespace`` or, by default, from the caller's frame.
+        strings come from ``namespace`` or, by default, from the caller's frame.  ``profile`` is
+        accepted for Brian2's scripts: every run keeps its timings (:func:`profiling_summary`).
         """
         if run_interceptor is not None and run_interceptor(
             self, duration, report, report_period, namespace, level
@@ -288,7 +290,15 @@ class MagicNetwork(Network):
     def _refresh_objects(self) -> None:
         self.objects = [obj for obj in objects_in_scope() if not obj._left_magic_network]
 
-    def run(self, duration, report="auto", report_period=10 * second, namespace=None, level=0):
+    def run(
+        self,
+        duration,
+        report="auto",
+        report_period=10 * second,
+        namespace=None,
+        level=0,
+        profile=None,
+    ):
         self._leave_old_objects(_objects_referred_to(sys._getframe(level + 1)))
         try:
             super().run(duration, report, report_period, namespace, level=level + 1)
@@ -350,8 +360,11 @@ def _with_dependencies(objects: list[SpikeforgeObject]) -> list[SpikeforgeObject
 magic_network = MagicNetwork(name="magic_network")
 
 
-def run(duration, report="auto", report_period=10 * second, namespace=None, level=0) -> None:
-    """Simulate all objects made since the last ``start_scope()`` for ``duration``."""
+def run(
+    duration, report="auto", report_period=10 * second, namespace=None, level=0, profile=None
+) -> None:
+    """Simulate all objects made since the last ``start_scope()`` for ``duration`` (the
+    arguments are those of :meth:`Network.run`)."""
     magic_network.run(duration, report, report_period, namespace, level=level + 1)
 
 
@@ -359,6 +372,14 @@ def stop() -> None:
     """Stop the running simulation at the end of the current time step (call it from a
     ``network_operation``); the network's time is then the end of that step."""
     device.request_stop()
+
+
+def profiling_summary(net: Network | None = None) -> str:
+    """The timings of the last run of ``net`` (by default the implicit network): preparing the
+    roles, waiting for the module, and the loop.  spikeforge runs every object in one compiled
+    loop, so it has no time per object as Brian2's profiling does."""
+    statistics = (net or magic_network).last_run_statistics
+    return "\n".join(f"{name}: {seconds:.4f} s" for name, seconds in statistics.items())
 
 
 def collect() -> list[SpikeforgeObject]:
