@@ -1,6 +1,6 @@
 """The package's shape: layers whose imports only point down, and no imports hidden in functions.
 
-The layers, bottom to top: ``units`` -> ``codegen`` -> ``runtime`` -> ``device`` -> ``model`` ->
+The layers, bottom to top: ``units`` -> ``codegen`` -> ``runtime`` -> ``pipeline`` -> ``model`` ->
 the package's public names.  These tests read the sources with ``ast``; they import nothing.
 """
 
@@ -10,7 +10,7 @@ from pathlib import Path
 import spikeforge
 
 PACKAGE = Path(spikeforge.__file__).resolve().parent
-LAYERS = ["units", "codegen", "runtime", "device", "model", "__init__", "__main__"]
+LAYERS = ["units", "codegen", "runtime", "pipeline", "model", "__init__", "__main__"]
 #: Modules at the top of the package that belong to a layer.
 LAYER_OF = {"numpy_": "units", "only": "__init__", "devices": "__init__"}
 #: Words a comment must contain to justify an import inside a function.
@@ -122,6 +122,6 @@ def test_an_import_inside_a_function_says_why():
 def test_the_layer_check_would_see_an_upward_import(tmp_path):
     """The checks above read real import statements (guard against a parser that finds none)."""
     graph = _top_level_imports()
-    assert "spikeforge.device" in graph["spikeforge.model.base"]
-    assert "spikeforge.codegen.cache" in graph["spikeforge.device"]
-    assert _layer("spikeforge.model.groups") > _layer("spikeforge.device")
+    assert "spikeforge.pipeline" in graph["spikeforge.model.base"]
+    assert "spikeforge.codegen.cache" in graph["spikeforge.pipeline"]
+    assert _layer("spikeforge.model.groups") > _layer("spikeforge.pipeline")

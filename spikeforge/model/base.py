@@ -13,7 +13,7 @@ import weakref
 
 from spikeforge.codegen.expressions import ExpressionError
 from spikeforge.codegen.render import Role
-from spikeforge.device import BuildContext, schedule_position
+from spikeforge.pipeline import BuildContext, schedule_position
 from spikeforge.model.clock import Clock, defaultclock
 from spikeforge.model.state import Entry, state_problem
 

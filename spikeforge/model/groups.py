@@ -26,7 +26,7 @@ from spikeforge.codegen.expressions import (
 from spikeforge.codegen.render import Role
 from spikeforge.codegen.stateupdaters import IntegrationError, integrate, prefetch
 from spikeforge.codegen.translate import Resolved, translate
-from spikeforge.device import BuildContext, run_once, schedule_position
+from spikeforge.pipeline import BuildContext, run_once, schedule_position
 from spikeforge.model import state
 from spikeforge.model.base import SpikeforgeObject, choose_clock
 from spikeforge.model.clock import defaultclock, steps_until

@@ -19,7 +19,7 @@ from spikeforge.codegen.equations import Equations
 from spikeforge.codegen.expressions import ExpressionError, parse_expression, symbol
 from spikeforge.codegen.render import Role
 from spikeforge.codegen.translate import Resolved, translate
-from spikeforge.device import BuildContext, schedule_position
+from spikeforge.pipeline import BuildContext, schedule_position
 from spikeforge.model.base import SpikeforgeObject, _unique_name
 from spikeforge.model.clock import defaultclock, steps_until, timesteps
 from spikeforge.model.groups import Group, NeuronGroup

@@ -11,7 +11,7 @@ import numpy as np
 from spikeforge.codegen.expressions import ExpressionError, symbol
 from spikeforge.codegen.render import Role
 from spikeforge.codegen.translate import translate
-from spikeforge.device import BuildContext
+from spikeforge.pipeline import BuildContext
 from spikeforge.model import state
 from spikeforge.model.base import SpikeforgeObject, choose_clock
 from spikeforge.model.groups import Group

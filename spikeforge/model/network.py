@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from spikeforge import device, units
+from spikeforge import pipeline, units
 from spikeforge.model import base, state
 from spikeforge.model.base import SpikeforgeObject, objects_in_scope
 from spikeforge.model.clock import defaultclock, steps_until
@@ -38,8 +38,8 @@ class Network:
         self.objects: list[SpikeforgeObject] = []
         self.t_ = 0.0
         self.dt_ = defaultclock.dt_
-        #: The last run: its roles, generated source and module (:class:`device.NetworkRun`).
-        self.last_run: device.NetworkRun | None = None
+        #: The last run: its roles, generated source and module (:class:`pipeline.NetworkRun`).
+        self.last_run: pipeline.NetworkRun | None = None
         self.last_run_statistics: dict = {}
         self.add(*objects)
 
@@ -113,7 +113,7 @@ class Network:
     def scheduling_summary(self) -> str:
         """The objects in the order they run within a time step."""
         lines = []
-        for obj in sorted(self._all_objects(), key=device.schedule_key):
+        for obj in sorted(self._all_objects(), key=pipeline.schedule_key):
             lines.append(
                 f"{obj.name} ({type(obj).__name__}), when={obj.when}, order={obj.order}, "
                 f"dt={obj.clock.dt_ * 1e3:g} ms"
@@ -147,12 +147,12 @@ class Network:
         if namespace is None:
             namespace = caller_namespace(level)
         objects = self._all_objects()
-        dt = device.base_time_step([obj.clock for obj in objects] or [defaultclock])
+        dt = pipeline.base_time_step([obj.clock for obj in objects] or [defaultclock])
         self.dt_ = dt
         start_step = steps_until(self.t_, dt)
         end_step = steps_until(self.t_ + duration_, dt)
         reporter = _Reporter(report, float(np.asarray(report_period)), self.t_, duration_)
-        self.last_run = device.run_network(
+        self.last_run = pipeline.run_network(
             objects,
             namespace,
             dt,
@@ -371,7 +371,7 @@ def run(
 def stop() -> None:
     """Stop the running simulation at the end of the current time step (call it from a
     ``network_operation``); the network's time is then the end of that step."""
-    device.request_stop()
+    pipeline.request_stop()
 
 
 def profiling_summary(net: Network | None = None) -> str:

@@ -12,7 +12,7 @@ import inspect
 
 from spikeforge.codegen.render import Role
 from spikeforge.codegen.translate import TranslatedRole
-from spikeforge.device import BuildContext
+from spikeforge.pipeline import BuildContext
 from spikeforge.model.base import SpikeforgeObject, choose_clock
 from spikeforge.units import Quantity, second
 

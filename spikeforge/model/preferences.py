@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from spikeforge.device import SCHEDULE
+from spikeforge.pipeline import SCHEDULE
 
 #: Brian2 2.11's preferences and their default values.
 DEFAULTS: dict[str, object] = {

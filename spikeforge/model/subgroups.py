@@ -19,7 +19,7 @@ import numpy as np
 
 from spikeforge.codegen.render import Role
 from spikeforge.codegen.translate import TranslatedRole
-from spikeforge.device import BuildContext
+from spikeforge.pipeline import BuildContext
 from spikeforge.model.base import SpikeforgeObject
 from spikeforge.model.groups import Group
 from spikeforge.model.state import state_problem

@@ -35,7 +35,7 @@ from spikeforge.codegen.expressions import (
 from spikeforge.codegen.render import Role
 from spikeforge.codegen.stateupdaters import DT, IntegrationError, integrate
 from spikeforge.codegen.translate import Resolved, translate
-from spikeforge.device import BuildContext, run_once
+from spikeforge.pipeline import BuildContext, run_once
 from spikeforge.model.base import SpikeforgeObject, choose_clock
 from spikeforge.model.clock import defaultclock, steps_until
 from spikeforge.model.groups import Group

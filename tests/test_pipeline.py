@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from spikeforge import *
-from spikeforge import device
+from spikeforge import pipeline
 
 
 def test_a_run_keeps_its_roles_source_and_module():
@@ -12,7 +12,7 @@ def test_a_run_keeps_its_roles_source_and_module():
     mon = SpikeMonitor(G)
     run(1 * ms)
     last = magic_network.last_run
-    assert isinstance(last, device.NetworkRun)
+    assert isinstance(last, pipeline.NetworkRun)
     names = [role.name for role in last.roles]
     # schedule order: state update (groups), threshold (thresholds), monitor, reset (resets)
     assert names == ["ng0_stateupdate", "ng0_thresholder", "spikemon0_record", "ng0_resetter"]
@@ -48,6 +48,6 @@ def test_clocks_must_be_multiples_of_the_smallest():
         def __init__(self, name, dt_):
             self.name, self.dt_ = name, dt_
 
-    assert device.base_time_step([FakeClock("a", 2e-4), FakeClock("b", 1e-4)]) == 1e-4
+    assert pipeline.base_time_step([FakeClock("a", 2e-4), FakeClock("b", 1e-4)]) == 1e-4
     with pytest.raises(NotImplementedError, match="b .* not a multiple"):
-        device.base_time_step([FakeClock("a", 1e-4), FakeClock("b", 1.5e-4)])
+        pipeline.base_time_step([FakeClock("a", 1e-4), FakeClock("b", 1.5e-4)])

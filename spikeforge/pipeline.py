@@ -1,4 +1,6 @@
-"""The device: roles in, a compiled module out, and the calls that run it.
+"""The pipeline (the "device" layer of the design): roles in, a compiled module out, and the
+calls that run it.  (It is not called ``device`` because Brian2's ``device``, the object of
+``device.build()``, is a public name of spikeforge: see :mod:`spikeforge.devices`.)
 
 Model objects describe; this layer turns their descriptions into a running module.  The path
 of a network run reads as a pipeline (:func:`run_network`), and each intermediate product is
@@ -17,9 +19,9 @@ kept on the :class:`NetworkRun` it returns, for inspection and tests:
 One-off modules (string assignments, ``connect()``) take the same path through
 :func:`run_once`.
 
-The device knows roles, module arguments and clocks, and objects only through the small
+The pipeline knows roles, module arguments and clocks, and objects only through the small
 protocol :class:`Simulated`; it never imports a model class (the layers are
-``units`` -> ``codegen`` -> ``runtime`` -> ``device`` -> ``model``).
+``units`` -> ``codegen`` -> ``runtime`` -> ``pipeline`` -> ``model``).
 """
 
 from __future__ import annotations
@@ -59,14 +61,14 @@ def schedule_position(when: str) -> float:
 
 
 class Clocked(Protocol):
-    """What the device needs of a clock: a name and a time step in seconds."""
+    """What the pipeline needs of a clock: a name and a time step in seconds."""
 
     name: str
     dt_: float
 
 
 class Simulated(Protocol):
-    """What the device needs of an object it runs (groups, monitors, operations...)."""
+    """What the pipeline needs of an object it runs (groups, monitors, operations...)."""
 
     name: str
     code_kind: str
@@ -273,6 +275,20 @@ class NetworkRun:
         return Path(self.module.__file__).with_suffix("").with_suffix(".pyx")
 
 
+def prepare_network(
+    objects: list[Simulated], namespace: dict | None, dt: float, n_steps: int = 0
+) -> NetworkRun:
+    """The roles, schedule and rendered source of the module of ``objects`` (nothing compiled
+    or run yet)."""
+    run = NetworkRun(BuildContext(namespace=namespace, dt=dt, n_steps=n_steps))
+    run.roles, run.operations = schedule(collect_roles(objects, run.context), run.context)
+    kinds = sorted({type(obj).__name__ for obj in objects})
+    run.source = render_module(
+        "network of " + ", ".join(kinds), run.roles, run.context.arguments, run.context.support_code
+    )
+    return run
+
+
 def run_network(
     objects: list[Simulated],
     namespace: dict | None,
@@ -286,12 +302,7 @@ def run_network(
     ``progress(elapsed_seconds, steps_done)`` is called between chunks of the loop.
     """
     started = time.perf_counter()
-    run = NetworkRun(BuildContext(namespace=namespace, dt=dt, n_steps=end_step - start_step))
-    run.roles, run.operations = schedule(collect_roles(objects, run.context), run.context)
-    kinds = sorted({type(obj).__name__ for obj in objects})
-    run.source = render_module(
-        "network of " + ", ".join(kinds), run.roles, run.context.arguments, run.context.support_code
-    )
+    run = prepare_network(objects, namespace, dt, end_step - start_step)
     prepared = time.perf_counter()
     # The source depends on the model, not on the values of its state (those are module
     # arguments), so the module compiles while deferred string assignments and connect()
