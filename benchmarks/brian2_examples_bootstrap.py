@@ -98,6 +98,7 @@ def main() -> int:
     report: dict = {"simulator": simulator, "script": script, "status": "ran", "monitors": []}
     started = time.perf_counter()
     namespace = {"__name__": "__main__", "__file__": script}
+    sys.path.insert(0, os.path.dirname(os.path.abspath(script)))  # as `python script.py` does
     try:
         code = compile(rewrite_imports(source, simulator), script, "exec")
         import matplotlib
