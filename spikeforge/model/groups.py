@@ -32,6 +32,7 @@ from spikeforge.model.base import SpikeforgeObject, choose_clock
 from spikeforge.model.clock import defaultclock, steps_until
 from spikeforge.model.functions import locally_constant_functions
 from spikeforge.model.namespace import caller_namespace, user_namespace
+from spikeforge.model.regularly import RunRegularly
 from spikeforge.model.state import Entry, number, state_problem
 from spikeforge.model.variables import (
     SECOND,
@@ -117,6 +118,27 @@ class Group(SpikeforgeObject):
             )
         else:
             object.__setattr__(self, name, value)
+
+    @property
+    def contained_objects(self) -> list:
+        """The group's ``run_regularly`` objects: they run wherever the group runs."""
+        return list(self.__dict__.get("_regularly", ()))
+
+    def run_regularly(
+        self, code: str, dt=None, clock=None, when="start", order=0, name=None, codeobj_class=None
+    ) -> RunRegularly:
+        """Run the statements ``code`` for every element at each tick of a clock (``dt=`` or
+        ``clock=``; by default the group's), in the slot ``when`` at ``order``.  Returns the
+        :class:`RunRegularly` object, which runs with the group (``active = False`` stops
+        it)."""
+        if codeobj_class is not None:
+            raise NotImplementedError(
+                f"{type(self).__name__} {self.name!r}: run_regularly(codeobj_class=) is Brian2's "
+                "choice of code generation target; spikeforge has one"
+            )
+        regularly = RunRegularly(self, code, dt, clock, when, order, name)
+        self.__dict__.setdefault("_regularly", []).append(regularly)
+        return regularly
 
     def before_run(self, context: BuildContext) -> None:
         """Remember the run's namespace for later reads of subexpressions."""
@@ -236,20 +258,64 @@ class Group(SpikeforgeObject):
         )
 
     # code ---------------------------------------------------------------------------------------
+    def _is_temporary(self, name: str) -> bool:
+        """Whether ``name = ...`` in this group's code defines a temporary: a local value of
+        the element, for later lines of the same code (a name that is not a variable)."""
+        return name not in self.variables
+
+    def _check_target(self, statement: Statement, where: str) -> None:
+        """Raise unless the statement's target may be written by code (``where``: the part)."""
+
+    def _check_code(self, statements: list[Statement], where: str) -> None:
+        """Check the targets of ``statements`` (``where``: the part, as ``reset``): variables
+        that may be written, or temporaries, which are defined with ``=`` before any update."""
+        defined: set[str] = set()
+        for statement in statements:
+            target = statement.target
+            if target in defined or self._is_temporary(target):
+                if statement.operation != "=" and target not in defined:
+                    raise ExpressionError(
+                        f"{self._unknown_target(target)}; a new name is a temporary, which "
+                        f"must be defined with '{target} = ...' before it is updated",
+                        statement.text,
+                        f"{type(self).__name__} {self.name!r}, {where} line "
+                        f"{statement.line_number}",
+                    )
+                defined.add(target)
+            else:
+                self._check_target(statement, where)
+
+    def _unknown_target(self, target: str) -> str:
+        """The start of an error for an assignment to a name that is not a variable."""
+        return f"{target!r} is not a variable of the model"
+
     def _checked_statements(self, statements: list[Statement], scope, where: str) -> list[tuple]:
         """``statements`` as ``(target, expression)`` pairs, subexpressions substituted and
-        units checked against each target's; an error names ``where`` and the line."""
+        units checked against each target's; an error names ``where`` and the line.
+
+        A temporary ``x`` (see :meth:`_is_temporary`) becomes the local ``_temp_x``; its units
+        are those of its expression."""
         checked = []
+        values: dict[sympy.Symbol, sympy.Expr] = {}  # temporary -> its value, for units
+        renamed: dict[sympy.Symbol, sympy.Symbol] = {}
         for statement in statements:
+            target = statement.target
+            temporary = symbol(target) in values or self._is_temporary(target)
             expr = self._substitute(statement.as_assignment())
             try:
-                expected = scope.dimension(statement.target)
-                check_dimension(expr, scope, expected, statement.text, statement.target)
+                expected = None if temporary else scope.dimension(target)
+                check_dimension(expr.xreplace(values), scope, expected, statement.text, target)
             except ExpressionError as error:
                 raise error.with_context(
                     f"{type(self).__name__} {self.name!r}, {where} line {statement.line_number}"
                 ) from None
-            checked.append((statement.target, expr))
+            if temporary:
+                values[symbol(target)] = expr.xreplace(values)
+            expr = expr.xreplace(renamed)
+            if temporary:
+                renamed[symbol(target)] = symbol(f"_temp_{target}")
+                target = f"_temp_{target}"
+            checked.append((target, expr))
         return checked
 
     # code for string assignments ---------------------------------------------------------------
@@ -575,8 +641,7 @@ class NeuronGroup(Group):
                 self._reset_statements = parse_statements(self.reset)
             except ExpressionError as error:
                 raise error.with_context(f"{owner}, reset") from None
-            for statement in self._reset_statements:
-                self._check_writable(statement, "reset")
+            self._check_code(self._reset_statements, "reset")
         self._refractory_expr = None
         if isinstance(self.refractory, str):
             try:
@@ -665,8 +730,7 @@ class NeuronGroup(Group):
             statements = parse_statements(text)
         except ExpressionError as error:
             raise error.with_context(f"{owner}, {where}") from None
-        for statement in statements:
-            self._check_writable(statement, where)
+        self._check_code(statements, where)
         action = _EventAction(statements, when, None if order is None else int(order))
         if event == "spike":
             self._spike_action = action
@@ -791,16 +855,15 @@ class NeuronGroup(Group):
             names |= {s.name for s in equation.expression.free_symbols if is_noise(s.name)}
         return names
 
-    def _check_writable(self, statement: Statement, where: str) -> None:
+    def _unknown_target(self, target: str) -> str:
+        return (
+            f"assignment to {target!r}, which is not a variable of the model "
+            f"(variables: {', '.join(sorted(n for n in self.variables if n != 'i'))})"
+        )
+
+    def _check_target(self, statement: Statement, where: str) -> None:
         owner = f"NeuronGroup {self.name!r}, {where} line {statement.line_number}"
-        variable = self.variables.get(statement.target)
-        if variable is None:
-            raise ExpressionError(
-                f"assignment to {statement.target!r}, which is not a variable of the model "
-                f"(variables: {', '.join(sorted(n for n in self.variables if n != 'i'))})",
-                statement.text,
-                owner,
-            )
+        variable = self.variables[statement.target]
         if not variable.has_storage or variable.read_only:
             raise ExpressionError(
                 f"{statement.target!r} cannot be assigned to (it is a subexpression or read-only)",

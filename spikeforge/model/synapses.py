@@ -516,12 +516,12 @@ class Synapses(Group):
                 pathway = SynapticPathway(
                     self, name, prepost, code, value, per_synapse=name == "pre", event=event
                 )
-                for statement in pathway.statements:
-                    self._check_statement(statement, f"{owner}, on_{prepost}")
+                self._check_code(pathway.statements, f"on_{prepost}")
                 self.pathways.append(pathway)
 
-    def _check_statement(self, statement: Statement, where: str) -> None:
-        target = statement.target
+    def _assigned_variable(self, target: str) -> Variable | None:
+        """The variable an assignment to ``target`` writes: synaptic, ``x_pre``, ``x_post`` or
+        a bare postsynaptic name; None for a temporary."""
         variable = self.variables.get(target)
         if variable is None:
             for suffix, group in (("_pre", self.source), ("_post", self.target)):
@@ -529,18 +529,24 @@ class Synapses(Group):
                     variable = group.variables[target[: -len(suffix)]]
             if variable is None and target in self.target.variables:
                 variable = self.target.variables[target]
-        if variable is None:
-            raise ExpressionError(
-                f"assignment to {target!r}, which is neither a synaptic variable nor a variable "
-                "of the source (x_pre) or target (x_post)",
-                statement.text,
-                f"{where} line {statement.line_number}",
-            )
+        return variable
+
+    def _is_temporary(self, name: str) -> bool:
+        return self._assigned_variable(name) is None
+
+    def _unknown_target(self, target: str) -> str:
+        return (
+            f"assignment to {target!r}, which is neither a synaptic variable nor a variable "
+            "of the source (x_pre) or target (x_post)"
+        )
+
+    def _check_target(self, statement: Statement, where: str) -> None:
+        variable = self._assigned_variable(statement.target)
         if not variable.has_storage or variable.read_only or variable.constant:
             raise ExpressionError(
-                f"{target!r} cannot be assigned to",
+                f"{statement.target!r} cannot be assigned to",
                 statement.text,
-                f"{where} line {statement.line_number}",
+                f"Synapses {self.name!r}, {where} line {statement.line_number}",
             )
 
     # size --------------------------------------------------------------------------------------
