@@ -29,6 +29,7 @@ from spikeforge.model.network import (
 )
 from spikeforge.model.operations import NetworkOperation, network_operation
 from spikeforge.model.synapses import Synapses
+from spikeforge.model.variables import linked_var
 from spikeforge.runtime.driver import seed
 from spikeforge.units import *  # noqa: F403  (units are part of the modelling vocabulary)
 
@@ -44,6 +45,7 @@ __all__ = [
     "SpikeGeneratorGroup",
     "PoissonInput",
     "Synapses",
+    "linked_var",
     "SpikeMonitor",
     "EventMonitor",
     "StateMonitor",

@@ -40,6 +40,7 @@ from spikeforge.model.variables import (
     Variable,
     VariableView,
     check_assigned_units,
+    checked_link,
     check_dimension,
     make_variable,
 )
@@ -234,6 +235,8 @@ class Group(SpikeforgeObject):
         def read(level):
             if variable.has_storage:
                 values = variable.array
+            elif variable.linked:
+                values = np.asarray(VariableView(self, variable).get_item(slice(None), level + 1))
             else:
                 values = self._evaluate_subexpression(variable, level + 1)
             if variable.var_type == "boolean":
@@ -285,6 +288,20 @@ class Group(SpikeforgeObject):
             else:
                 self._check_target(statement, where)
 
+    def _check_linked_target(self, target: str) -> None:
+        """Code run for each element cannot write a linked variable that is one value for all
+        of them (as for a shared variable, which element's write would count is undefined)."""
+        variable = self.variables.get(target)
+        if variable is None or not variable.linked or self.N == 1:
+            return
+        link = checked_link(self, variable)
+        if isinstance(link.index, str) and link.index == "single" or link.variable.shared:
+            raise ExpressionError(
+                f"{target!r} is linked to one value for all {self.N} elements "
+                f"({link.group.name}.{link.variable.name}); code run for each element cannot "
+                "assign to it"
+            )
+
     def _unknown_target(self, target: str) -> str:
         """The start of an error for an assignment to a name that is not a variable."""
         return f"{target!r} is not a variable of the model"
@@ -305,6 +322,7 @@ class Group(SpikeforgeObject):
             try:
                 expected = None if temporary else scope.dimension(target)
                 check_dimension(expr.xreplace(values), scope, expected, statement.text, target)
+                self._check_linked_target(target)
             except ExpressionError as error:
                 raise error.with_context(
                     f"{type(self).__name__} {self.name!r}, {where} line {statement.line_number}"
@@ -566,6 +584,10 @@ class NeuronGroup(Group):
                     expression=equation.expression,
                 )
                 variable.expression_text = equation.expression_text
+            elif "linked" in equation.flags:  # values in another group: see linked_var
+                variable = Variable(
+                    equation.name, equation.dimension, None, equation.var_type, linked=True
+                )
             else:
                 variable = make_variable(
                     equation.name,
@@ -864,7 +886,7 @@ class NeuronGroup(Group):
     def _check_target(self, statement: Statement, where: str) -> None:
         owner = f"NeuronGroup {self.name!r}, {where} line {statement.line_number}"
         variable = self.variables[statement.target]
-        if not variable.has_storage or variable.read_only:
+        if not (variable.has_storage or variable.linked) or variable.read_only:
             raise ExpressionError(
                 f"{statement.target!r} cannot be assigned to (it is a subexpression or read-only)",
                 statement.text,

@@ -104,7 +104,7 @@ class SynapseScope(GroupScope):
         found = self._neuron_variable(name)
         if found is not None:
             group, variable, index = found
-            if not variable.has_storage:
+            if not (variable.has_storage or variable.linked):
                 raise ExpressionError(
                     f"{name!r} is a subexpression of {group.name!r}; use it in the group's "
                     "equations, not in synaptic code"
@@ -452,9 +452,10 @@ class Synapses(Group):
                 )
                 variable.expression_text = equation.expression_text
                 self.variables[equation.name] = variable
-            elif "shared" in equation.flags:
+            elif "shared" in equation.flags or "linked" in equation.flags:
+                flag = "shared" if "shared" in equation.flags else "linked"
                 raise NotImplementedError(
-                    f"Synapses {self.name!r}: shared synaptic variables are not supported yet"
+                    f"Synapses {self.name!r}: {flag} synaptic variables are not supported yet"
                 )
             else:
                 self._dynamic(
@@ -542,7 +543,7 @@ class Synapses(Group):
 
     def _check_target(self, statement: Statement, where: str) -> None:
         variable = self._assigned_variable(statement.target)
-        if not variable.has_storage or variable.read_only or variable.constant:
+        if not (variable.has_storage or variable.linked) or variable.read_only or variable.constant:
             raise ExpressionError(
                 f"{statement.target!r} cannot be assigned to",
                 statement.text,
