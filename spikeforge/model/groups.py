@@ -24,7 +24,12 @@ from spikeforge.codegen.expressions import (
     user_function_names,
 )
 from spikeforge.codegen.render import Role
-from spikeforge.codegen.stateupdaters import IntegrationError, integrate, prefetch
+from spikeforge.codegen.stateupdaters import (
+    IntegrationError,
+    check_method_options,
+    integrate,
+    prefetch,
+)
 from spikeforge.codegen.translate import Resolved, translate
 from spikeforge.device import BuildContext, run_once, schedule_position
 from spikeforge.model import state
@@ -494,6 +499,9 @@ class NeuronGroup(Group):
     method
         Integration method (``'exact'``, ``'euler'``, ``'rk2'``, ``'rk4'``,
         ``'exponential_euler'``); chosen automatically when not given.
+    method_options
+        Brian2's options of the method: ``{'simplify': ...}`` for ``'exact'``/``'linear'``
+        (no effect: the solution is always simplified); other options are errors.
     threshold
         Condition for a spike, e.g. ``'v > -50*mV'``.
     reset
@@ -532,6 +540,7 @@ class NeuronGroup(Group):
         clock=None,
         order=0,
         name="neurongroup*",
+        method_options=None,
     ):
         super().__init__(N, name, "groups", order, namespace)
         if dtype is not None:
@@ -560,6 +569,10 @@ class NeuronGroup(Group):
                     f"NeuronGroup {self.name!r}",
                 )
         self.method = method
+        try:
+            self.method_options = check_method_options(method, method_options)
+        except IntegrationError as error:
+            raise error.with_context(f"NeuronGroup {self.name!r}") from None
         self.method_used: str | None = None
         self.threshold = threshold
         self.reset = reset

@@ -31,7 +31,7 @@ from spikeforge.codegen.expressions import (
     symbol,
 )
 from spikeforge.codegen.render import Role
-from spikeforge.codegen.stateupdaters import DT, IntegrationError, integrate
+from spikeforge.codegen.stateupdaters import DT, IntegrationError, check_method_options, integrate
 from spikeforge.codegen.translate import Resolved, translate
 from spikeforge.device import BuildContext, run_once
 from spikeforge.model.base import SpikeforgeObject, choose_clock
@@ -305,6 +305,8 @@ class Synapses(Group):
         or a dict ``{pathway name: event}`` (pathways not named get ``'spike'``).
     method
         Integration method for clock-driven equations.
+    method_options
+        As for :class:`NeuronGroup`.
     """
 
     code_kind = "syn"
@@ -340,6 +342,10 @@ class Synapses(Group):
         self.target = target
         self.namespace = namespace
         self.method = method
+        try:
+            self.method_options = check_method_options(method, method_options)
+        except IntegrationError as error:
+            raise error.with_context(owner) from None
         self.method_used = None
         self._time = 0.0
         self._run_namespace = {}
