@@ -562,9 +562,17 @@ class NeuronGroup(Group):
                 )
         for equation in self.equations:
             names = equation.expression.free_symbols if equation.expression is not None else ()
-            if equation.kind != DIFFERENTIAL and any(is_noise(s.name) for s in names):
+            noises = {s.name for s in names if is_noise(s.name)}
+            # Brian2: a subexpression may use a named noise term (xi_1...), not xi itself;
+            # it then only works inside the differential equations that use the subexpression
+            if (
+                equation.kind != DIFFERENTIAL
+                and noises
+                and (equation.kind != SUBEXPRESSION or "xi" in noises)
+            ):
                 raise EquationError(
-                    "noise (xi) can only appear in differential equations",
+                    "noise (xi) can only appear in differential equations (a subexpression "
+                    "may use a named noise term such as xi_1)",
                     equation.text,
                     f"NeuronGroup {self.name!r}",
                 )
@@ -886,8 +894,9 @@ class NeuronGroup(Group):
 
     def _noise_names(self) -> set[str]:
         names = set()
-        for equation in self.equations.of_kind(DIFFERENTIAL):
-            names |= {s.name for s in equation.expression.free_symbols if is_noise(s.name)}
+        for equation in self.equations:
+            if equation.kind in (DIFFERENTIAL, SUBEXPRESSION):
+                names |= {s.name for s in equation.expression.free_symbols if is_noise(s.name)}
         return names
 
     def _unknown_target(self, target: str) -> str:

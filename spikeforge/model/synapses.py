@@ -36,7 +36,7 @@ from spikeforge.codegen.translate import Resolved, translate
 from spikeforge.device import BuildContext, run_once
 from spikeforge.model.base import SpikeforgeObject, choose_clock
 from spikeforge.model.clock import defaultclock, steps_until
-from spikeforge.model.groups import Group
+from spikeforge.model.groups import NOISE_DIMENSION, Group, is_noise
 from spikeforge.model.state import Entry, owner, state_problem
 from spikeforge.model.namespace import caller_namespace, user_namespace
 from spikeforge.model.variables import (
@@ -1019,7 +1019,12 @@ class Synapses(Group):
         return expr
 
     def _check_units(self, scope, owner: str) -> None:
-        self.equations.check_units(scope.dimensions(), owner)
+        dims = scope.dimensions()
+        for equation in self.clock_driven:  # noise (xi) in clock-driven equations
+            for name in equation.expression.free_symbols:
+                if is_noise(name.name):
+                    dims[name.name] = NOISE_DIMENSION
+        self.equations.check_units(dims, owner)
 
     def _event_driven_updates(self, owner: str):
         if not self.event_driven:

@@ -17,6 +17,10 @@ from spikeforge.runtime.driver import run_deferred
 from spikeforge.units import DIMENSIONLESS, Dimension, Quantity, get_dimensions
 
 SECOND = units.second.dim
+NOISE_OUTSIDE_EQUATIONS = (
+    "the noise term {name!r} is only defined in differential equations; a subexpression that "
+    "uses it can only be used by them (not by a threshold, reset, monitor or other code)"
+)
 DTYPES = {"float": np.float64, "integer": np.int32, "boolean": np.bool_}
 
 
@@ -339,6 +343,8 @@ class GroupScope(Scope):
             return Resolved("scalar")
         if name == "t_in_timesteps":
             return Resolved("index", literal="_step")
+        if name == "xi" or name.startswith("xi_"):
+            raise ExpressionError(NOISE_OUTSIDE_EQUATIONS.format(name=name))
         value = self.lookup_external(name)
         if isinstance(value, UserFunction):  # Function, TimedArray: support code and arguments
             return value.resolve_call(name, context, group)
@@ -397,6 +403,8 @@ class GroupScope(Scope):
             return SECOND
         if name in self.internal:
             return self.internal_dimensions.get(name, DIMENSIONLESS)
+        if name == "xi" or name.startswith("xi_"):
+            raise ExpressionError(NOISE_OUTSIDE_EQUATIONS.format(name=name))
         value = self.lookup_external(name)
         if isinstance(value, UserFunction):
             return value  # not a dimension: dimension_of() asks it about each call
