@@ -107,8 +107,29 @@ def test_errors():
     S = Synapses(G1, G1, "w : volt")
     with pytest.raises(NotImplementedError, match="synaptic"):
         G3.l = linked_var(S, "w")
-    with pytest.raises(NotImplementedError, match="linked synaptic"):
-        Synapses(G1, G1, "v : 1 (linked)")
+    S2 = Synapses(G1, G1, "l : volt (linked)")
+    with pytest.raises(NotImplementedError, match="number of synapses changes"):
+        S2.l = linked_var(G1.x)
+
+
+def test_synapses_link_to_a_single_value_or_through_an_index_variable():
+    G = NeuronGroup(2, "v : 1", threshold="True")
+    factor = NeuronGroup(1, "dF/dt = 1/ms : 1", method="euler")
+    table = NeuronGroup(3, "value : 1")
+    table.value = [10, 20, 30]
+    S = Synapses(G, G, "F : 1 (linked)\nT : 1 (linked)\nk : integer", on_pre="v_post += F + T")
+    S.connect()
+    S.F = linked_var(factor, "F")
+    S.T = linked_var(table.value, index="k")
+    S.k = "i + j"
+    run(3 * defaultclock.dt)
+    # F is 0.1, 0.2, 0.3 when the spikes of steps 0, 1, 2 arrive (synapses run after groups)
+    F = 0.1 * np.arange(1, 4)
+    T = np.array([[10, 20], [20, 30]])  # table[i + j]
+    np.testing.assert_allclose(
+        G.v[:], [F.sum() * 2 + 3 * T[:, 0].sum(), F.sum() * 2 + 3 * T[:, 1].sum()]
+    )
+    np.testing.assert_allclose(S.T[:], [10, 20, 20, 30])
 
 
 def test_errors_at_run_name_the_group_and_the_line():

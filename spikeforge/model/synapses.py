@@ -458,10 +458,13 @@ class Synapses(Group):
                 )
                 variable.expression_text = equation.expression_text
                 self.variables[equation.name] = variable
-            elif "shared" in equation.flags or "linked" in equation.flags:
-                flag = "shared" if "shared" in equation.flags else "linked"
+            elif "shared" in equation.flags:
                 raise NotImplementedError(
-                    f"Synapses {self.name!r}: {flag} synaptic variables are not supported yet"
+                    f"Synapses {self.name!r}: shared synaptic variables are not supported yet"
+                )
+            elif "linked" in equation.flags:  # values in another group: see linked_var
+                self.variables[equation.name] = Variable(
+                    equation.name, equation.dimension, None, equation.var_type, linked=True
                 )
             else:
                 self._dynamic(

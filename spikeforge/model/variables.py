@@ -139,6 +139,14 @@ def link_variable(group, variable: Variable, linked: LinkedVariable) -> None:
             target.dimension,
         )
     index = linked.index
+    if hasattr(group, "synapse_indices") and not (
+        source.N == 1 or target.shared or isinstance(index, str)
+    ):
+        raise NotImplementedError(
+            f"{where}: a synaptic variable can only be linked to a single value (a group of "
+            "size 1 or a shared variable) or through index='name of an integer synaptic "
+            "variable' (the number of synapses changes)"
+        )
     if index is None:
         if source.N == group.N and not target.shared:
             pass
