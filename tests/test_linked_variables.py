@@ -148,3 +148,24 @@ def test_errors_at_run_name_the_group_and_the_line():
     G.x_linked = linked_var(one, "x")
     with pytest.raises(ExpressionError, match=r"'linking', reset line 1.*one value for all 2"):
         Network(one, G).run(defaultclock.dt)
+
+
+def test_linked_to_a_subexpression():
+    G = NeuronGroup(2, "dv/dt = 100*Hz : 1\nI = clip(v, 0, inf) + i : 1", method="euler")
+    G.v = [0, 0.5]
+    G2 = NeuronGroup(6, "I_l : 1 (linked)\ndacc/dt = I_l/ms : 1", method="euler")
+    G2.I_l = linked_var(G.I, index=np.array([0, 1]).repeat(3))
+    source = StateMonitor(G, "I", record=True)
+    linked = StateMonitor(G2, "I_l", record=True)
+    run(2 * ms)
+    np.testing.assert_array_equal(linked.I_l, source.I[[0, 0, 0, 1, 1, 1]])
+    np.testing.assert_allclose(G2.I_l[:], G.I[:][[0, 0, 0, 1, 1, 1]])
+    # acc adds 0.1*I per step; G (first by name) has updated v when G2 reads I at step n:
+    # I of element k is then v0 + (n + 1)*0.01 + k, with v0 = 0.5*k
+    n = np.arange(20)
+    expected = [np.sum(0.1 * (0.01 * (n + 1) + 1.5 * k)) for k in (0, 1)]
+    np.testing.assert_allclose(G2.acc[:], np.repeat(expected, 3), rtol=1e-12)
+    G3 = NeuronGroup(2, "x : 1 (linked)", threshold="True", reset="x = 1", name="writer")
+    G3.x = linked_var(G.I)
+    with pytest.raises(ExpressionError, match=r"'writer', reset.*linked to the subexpression"):
+        Network(G, G3).run(defaultclock.dt)

@@ -46,6 +46,7 @@ from spikeforge.model.variables import (
     VariableView,
     check_assigned_units,
     checked_link,
+    linked_subexpressions,
     check_dimension,
     make_variable,
 )
@@ -922,7 +923,7 @@ class NeuronGroup(Group):
             )
 
     def _substitute(self, expr):
-        return self.equations.substituted(expr)
+        return linked_subexpressions(self, self.equations.substituted(expr))
 
     # the roles ------------------------------------------------------------------------------------
     def roles(self, context: BuildContext) -> list[Role]:

@@ -46,6 +46,7 @@ from spikeforge.model.variables import (
     Variable,
     check_assigned_units,
     check_dimension,
+    linked_subexpressions,
 )
 from spikeforge.runtime import containers
 from spikeforge.runtime.driver import run_deferred
@@ -590,7 +591,7 @@ class Synapses(Group):
         return lines
 
     def _substitute(self, expr):
-        return self.equations.substituted(expr)
+        return linked_subexpressions(self, self.equations.substituted(expr))
 
     # connect -----------------------------------------------------------------------------------
     def connect(

@@ -8,7 +8,7 @@ import numpy as np
 import sympy
 
 from spikeforge import units
-from spikeforge.codegen.expressions import ExpressionError, UserFunction, dimension_of
+from spikeforge.codegen.expressions import ExpressionError, UserFunction, dimension_of, symbol
 from spikeforge.codegen.printer import _float
 from spikeforge.codegen.translate import Resolved, Scope
 from spikeforge.model.namespace import DEFAULT_NAMESPACE
@@ -127,10 +127,15 @@ def link_variable(group, variable: Variable, linked: LinkedVariable) -> None:
     if target is None:
         raise ValueError(f"{where}: {source.name!r} has no variable {linked.name!r}")
     if not target.has_storage and not target.linked:
-        raise NotImplementedError(
-            f"{where}: linking to a subexpression is not supported yet; link to the variables "
-            "it uses and repeat the subexpression in the linking group's equations"
-        )
+        used = target.expression.free_symbols if target.expression is not None else set()
+        if any(s.name == "N" or s.name.startswith(LINKED_PREFIX) for s in used) or any(
+            source.variables.get(s.name) is not None and source.variables[s.name].linked
+            for s in source._substitute(symbol(target.name)).free_symbols
+        ):
+            raise NotImplementedError(
+                f"{where}: linking to a subexpression that uses N or a linked variable is not "
+                "supported"
+            )
     if target.dimension != variable.dimension:
         raise units.DimensionMismatchError(
             f"{where}: {variable.name} has units of {variable.dimension}, "
@@ -181,6 +186,34 @@ def link_variable(group, variable: Variable, linked: LinkedVariable) -> None:
             )
         index = np.ascontiguousarray(values, dtype=np.int32)
     variable.link = Link(source, target, index)
+
+
+#: Names in code for the variables of a linked subexpression: ``link__x__v`` is ``v`` of the
+#: group that ``x`` links to, at ``x``'s index (users cannot write ``__`` in names).
+LINKED_PREFIX = "link__"
+
+
+def linked_subexpressions(group, expr):
+    """``expr`` with each linked variable of ``group`` that links to a subexpression replaced by
+    the subexpression, whose variables become ``link__x__v`` names (see :data:`LINKED_PREFIX`)."""
+    replacements = {}
+    for name, variable in group.variables.items():
+        link = variable.link
+        if (
+            link is None
+            or link.variable.has_storage
+            or link.variable.linked
+            or symbol(name) not in expr.free_symbols
+        ):
+            continue
+        source_expr = link.group._substitute(symbol(link.variable.name))
+        renames = {
+            s: symbol(f"{LINKED_PREFIX}{name}__{s.name}")
+            for s in source_expr.free_symbols
+            if s.name in link.group.variables
+        }
+        replacements[symbol(name)] = source_expr.xreplace(renames)
+    return expr.xreplace(replacements) if replacements else expr
 
 
 def checked_link(group, variable: Variable) -> Link:
@@ -353,6 +386,11 @@ class GroupScope(Scope):
             return Resolved("index", literal="_step")
         if name == "xi" or name.startswith("xi_"):
             raise ExpressionError(NOISE_OUTSIDE_EQUATIONS.format(name=name))
+        if name.startswith(LINKED_PREFIX):
+            linked, inner = self._linked_subexpression_variable(name)
+            link = linked.link
+            index = "0" if inner.shared else self._linked_index(group, linked, self.index)
+            return self.element(link.group, inner, name, index)
         value = self.lookup_external(name)
         if isinstance(value, UserFunction):  # Function, TimedArray: support code and arguments
             return value.resolve_call(name, context, group)
@@ -375,24 +413,41 @@ class GroupScope(Scope):
         linked variable: the linked group's array, at the link's index)."""
         if variable.linked:
             link = checked_link(group, variable)
-            if isinstance(link.index, str) and link.index == "single" or link.variable.shared:
-                index = "0"
-            elif isinstance(link.index, str):  # the name of an integer variable of the group
-                index_variable = group.variables[link.index]
-                self.context.touched.add(state_key(group, index_variable.name))
-                static = self.context.array(
-                    group, index_variable.name, lambda: index_variable.array, index_variable.dtype
+            if not (link.variable.has_storage or link.variable.linked):
+                raise ExpressionError(
+                    f"{variable.name!r} is linked to the subexpression "
+                    f"{link.group.name}.{link.variable.name} and cannot be assigned to"
                 )
-                index = f"{static}[{index}]"
-            elif link.index is not None:
-                static = self.context.array(
-                    group, f"{variable.name}_link", lambda: variable.link.index, np.int32
-                )
-                index = f"{static}[{index}]"
+            index = "0" if link.variable.shared else self._linked_index(group, variable, index)
             return self.element(link.group, link.variable, name, index)
         self.context.touched.add(state_key(group, variable.name))
         static = self.context.array(group, variable.name, lambda: variable.array, variable.dtype)
         return Resolved("element", variable.dtype, static, index)
+
+    def _linked_index(self, group, variable: Variable, index: str) -> str:
+        """The index into the linked group of the element at ``index`` of ``group``."""
+        link = checked_link(group, variable)
+        if isinstance(link.index, str) and link.index == "single":
+            return "0"
+        if isinstance(link.index, str):  # the name of an integer variable of the group
+            index_variable = group.variables[link.index]
+            self.context.touched.add(state_key(group, index_variable.name))
+            static = self.context.array(
+                group, index_variable.name, lambda: index_variable.array, index_variable.dtype
+            )
+            return f"{static}[{index}]"
+        if link.index is not None:
+            static = self.context.array(
+                group, f"{variable.name}_link", lambda: variable.link.index, np.int32
+            )
+            return f"{static}[{index}]"
+        return index
+
+    def _linked_subexpression_variable(self, name: str):
+        """For ``link__x__v``: the linked variable ``x`` and the variable ``v`` of its link."""
+        linked_name, inner = name[len(LINKED_PREFIX) :].split("__", 1)
+        variable = self.group.variables[linked_name]
+        return variable, checked_link(self.group, variable).group.variables[inner]
 
     def _current(self, name):
         return external_value(name, self.lookup_external(name))
@@ -413,6 +468,8 @@ class GroupScope(Scope):
             return self.internal_dimensions.get(name, DIMENSIONLESS)
         if name == "xi" or name.startswith("xi_"):
             raise ExpressionError(NOISE_OUTSIDE_EQUATIONS.format(name=name))
+        if name.startswith(LINKED_PREFIX):
+            return self._linked_subexpression_variable(name)[1].dimension
         value = self.lookup_external(name)
         if isinstance(value, UserFunction):
             return value  # not a dimension: dimension_of() asks it about each call
