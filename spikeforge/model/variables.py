@@ -655,7 +655,15 @@ class VariableView:
 
 
 def check_assigned_units(group, variable: Variable, value) -> None:
-    """Raise DimensionMismatchError if ``value`` does not have the units of ``variable``."""
+    """Raise DimensionMismatchError if ``value`` does not have the units of ``variable``
+    (a plain number or NumPy array of zeros fits any units, as in Brian2)."""
+    if (
+        isinstance(value, (int, float, np.number, np.ndarray))
+        and not isinstance(value, Quantity)
+        and np.size(value)
+        and not np.any(np.asarray(value) != 0)
+    ):
+        return
     if get_dimensions(value) != variable.dimension:
         raise units.DimensionMismatchError(
             f"{type(group).__name__} {group.name!r}: {variable.name} has units of "
