@@ -274,6 +274,17 @@ class Group(SpikeforgeObject):
 
     def _check_target(self, statement: Statement, where: str) -> None:
         """Raise unless the statement's target may be written by code (``where``: the part)."""
+        variable = self.variables[statement.target]
+        if (
+            not (variable.has_storage or variable.linked)
+            or variable.read_only
+            or (variable.constant)
+        ):
+            raise ExpressionError(
+                f"{statement.target!r} cannot be assigned to",
+                statement.text,
+                f"{type(self).__name__} {self.name!r}, {where} line {statement.line_number}",
+            )
 
     def _check_code(self, statements: list[Statement], where: str) -> None:
         """Check the targets of ``statements`` (``where``: the part, as ``reset``): variables
