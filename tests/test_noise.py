@@ -131,9 +131,18 @@ def test_noise_in_clock_driven_synaptic_equations():
     seed(5)
     tau = 2 * ms  # noqa: F841
     G = NeuronGroup(100, "v : 1")
-    S = Synapses(G, G, "dw/dt = -w/tau + 2*sqrt(2/tau)*xi : 1 (clock-driven)", method="euler")
+    S = Synapses(
+        G,
+        G,
+        """dw/dt = -w/tau + 2*sqrt(2/tau)*xi : 1 (clock-driven)
+           du/dt = -u/tau + noise : 1 (clock-driven)
+           noise = 2*sqrt(2/tau)*xi_1 : Hz""",
+        method="euler",
+    )
     S.connect()
     run(40 * ms)
     expected = discrete_ou_variance("euler", 0.05, 4.0)
     assert S.method_used == "euler"
-    assert np.var(S.w[:]) == pytest.approx(expected, rel=5 * np.sqrt(2 / 10000))
+    for values in (S.w[:], S.u[:]):
+        assert np.var(values) == pytest.approx(expected, rel=5 * np.sqrt(2 / 10000))
+    assert abs(np.corrcoef(S.w[:], S.u[:])[0, 1]) < 0.05  # xi and xi_1 are independent

@@ -1024,7 +1024,8 @@ class Synapses(Group):
 
     def _check_units(self, scope, owner: str) -> None:
         dims = scope.dimensions()
-        for equation in self.clock_driven:  # noise (xi) in clock-driven equations
+        # noise (xi) in clock-driven equations, and named noise (xi_1) in their subexpressions
+        for equation in self.clock_driven + list(self.equations.subexpressions):
             for name in equation.expression.free_symbols:
                 if is_noise(name.name):
                     dims[name.name] = NOISE_DIMENSION
