@@ -78,6 +78,9 @@ def test_writes_in_a_reset_reach_the_source():
     run(3 * defaultclock.dt)
     np.testing.assert_array_equal(G1.x[:], [0, 1, 0])
     assert single.x[0] == 3
+    G4 = NeuronGroup(3, "m : 1 (linked)")
+    G4.m = linked_var(single.x)
+    assert np.isscalar(G4.m[:]) and G4.m[:] == 3  # one value for all, as in Brian2
 
 
 def test_errors():

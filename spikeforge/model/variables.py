@@ -541,7 +541,9 @@ class VariableView:
         if variable.linked:
             link = checked_link(self.group, variable)
             values = np.asarray(VariableView(link.group, link.variable).get_item(slice(None)))
-            values = np.broadcast_to(values, (link.group.N,))[link_indices(self.group, variable)]
+            if isinstance(link.index, str) and link.index == "single" or link.variable.shared:
+                return self._wrap(values.reshape(-1)[0].copy())  # one value, as for shared
+            values = values[link_indices(self.group, variable)]
             return self._wrap(values[self._indices(item, level + 1)])
         if not variable.has_storage:
             values = self.group._evaluate_subexpression(variable, level + 1)
