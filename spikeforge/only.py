@@ -45,6 +45,7 @@ from spikeforge.devices import (
 from spikeforge.model.operations import NetworkOperation, network_operation
 from spikeforge.model.preferences import brian_prefs, prefs
 from spikeforge.model.synapses import Synapses
+from spikeforge.model.variables import linked_var
 from spikeforge.runtime.driver import seed
 from spikeforge.units import *  # noqa: F403  (units are part of the modelling vocabulary)
 from spikeforge.units import unitsafe as _unitsafe
@@ -65,6 +66,7 @@ __all__ = [
     "SpikeGeneratorGroup",
     "PoissonInput",
     "Synapses",
+    "linked_var",
     "SpikeMonitor",
     "EventMonitor",
     "StateMonitor",

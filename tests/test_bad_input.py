@@ -5,7 +5,7 @@ wrong)."""
 import numpy as np
 import pytest
 
-from spikeforge import *
+from spikeforge.only import *
 from spikeforge.codegen.expressions import parse_expression
 from spikeforge.model.state import read_snapshot_file
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from spikeforge import *
+from spikeforge.only import *
 
 
 def test_objects_on_slower_and_faster_clocks():

@@ -14,7 +14,7 @@ import textwrap
 import numpy as np
 import pytest
 
-from spikeforge import *
+from spikeforge.only import *
 from spikeforge.codegen import cache
 from spikeforge.runtime import driver
 

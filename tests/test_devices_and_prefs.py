@@ -5,7 +5,7 @@ import warnings
 import numpy as np
 import pytest
 
-from spikeforge import *
+from spikeforge.only import *
 from spikeforge.devices import StandaloneNotice
 from spikeforge.devices import device as device_module
 

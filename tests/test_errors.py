@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from spikeforge import *
+from spikeforge.only import *
 from spikeforge.codegen import cache
 
 
@@ -35,7 +35,7 @@ def test_reset_to_undefined_variable_names_the_line():
             1,
             "dv/dt = -v/(10*ms) : volt",
             threshold="v > 1*mV",
-            reset="v = 0*mV\nw = 1",
+            reset="v = 0*mV\nw += 1",  # (w = 1 would define a temporary)
             name="resetter_test",
         )
     message = error_text(info)

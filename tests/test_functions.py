@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import sympy
 
-from spikeforge import *
+from spikeforge.only import *
 from spikeforge.codegen import cache
 from spikeforge.codegen.expressions import (
     ExpressionError,

@@ -6,7 +6,7 @@ import weakref
 
 import numpy as np
 
-from spikeforge import *
+from spikeforge.only import *
 
 
 def _decay():

@@ -9,7 +9,7 @@ import warnings
 import numpy as np
 import pytest
 
-from spikeforge import *
+from spikeforge.only import *
 from spikeforge.codegen.expressions import ExpressionError
 from spikeforge.units import DimensionMismatchError
 

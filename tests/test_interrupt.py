@@ -8,7 +8,7 @@ import threading
 import numpy as np
 import pytest
 
-from spikeforge import *
+from spikeforge.only import *
 
 
 def _network():

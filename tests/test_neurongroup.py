@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from spikeforge import *
+from spikeforge.only import *
 from spikeforge.codegen import cache
 
 
@@ -266,3 +266,16 @@ def test_spike_monitor_without_recording_still_counts():
 def test_unsupported_features_say_so():
     with pytest.raises(NotImplementedError, match="dtype"):
         NeuronGroup(1, "v : 1", dtype=float)
+
+
+def test_zero_without_units_fits_any_units():
+    # Brian2 accepts a plain 0 (or a NumPy array of zeros) for a variable with units
+    G = NeuronGroup(2, "v : volt")
+    G.v = 1 * mV
+    G.v = 0
+    np.testing.assert_array_equal(G.v_, 0)
+    G.v = np.zeros(2)
+    with pytest.raises(DimensionMismatchError):
+        G.v = 1
+    with pytest.raises(DimensionMismatchError):
+        G.v = np.array([0.0, 1.0])

@@ -8,7 +8,7 @@ import textwrap
 import numpy as np
 import pytest
 
-from spikeforge import *
+from spikeforge.only import *
 
 
 def discrete_ou_variance(method: str, a: float, sigma2: float) -> float:
@@ -103,3 +103,46 @@ def test_same_seed_gives_bitwise_identical_results_across_processes():
     namespace = {}
     exec(compile(SCRIPT.replace("print(", "result = ("), "script", "exec"), namespace)
     assert namespace["result"] in digests
+
+
+def test_noise_in_a_subexpression_has_the_ou_stationary_variance():
+    # Brian2 allows a named noise term (xi_1...) in a subexpression that a differential
+    # equation uses; the substituted equation is the OU process of the first test
+    seed(17)
+    tau, sigma = 2 * ms, 2 * mV  # noqa: F841 (used by the equations)
+    G = NeuronGroup(
+        40000,
+        "dv/dt = -v/tau + I : volt\nI = sigma*sqrt(2/tau)*xi_1 : volt/second",
+        method="euler",
+    )
+    run(40 * ms)
+    expected = discrete_ou_variance("euler", 0.05, 4.0)
+    assert np.var(G.v[:] / mV) == pytest.approx(expected, rel=5 * np.sqrt(2 / 40000))
+    with pytest.raises(EquationError, match="only appear in differential"):
+        NeuronGroup(1, "dv/dt = -v/tau + I : volt\nI = xi*mV/ms**0.5 : volt/second")
+    start_scope()
+    H = NeuronGroup(1, G.equations, threshold="I > 0*volt/second", method="euler", name="h")
+    with pytest.raises(ExpressionError, match=r"'h', threshold.*'xi_1' is only defined"):
+        run(0.1 * ms)
+    del H
+
+
+def test_noise_in_clock_driven_synaptic_equations():
+    seed(5)
+    tau = 2 * ms  # noqa: F841
+    G = NeuronGroup(100, "v : 1")
+    S = Synapses(
+        G,
+        G,
+        """dw/dt = -w/tau + 2*sqrt(2/tau)*xi : 1 (clock-driven)
+           du/dt = -u/tau + noise : 1 (clock-driven)
+           noise = 2*sqrt(2/tau)*xi_1 : Hz""",
+        method="euler",
+    )
+    S.connect()
+    run(40 * ms)
+    expected = discrete_ou_variance("euler", 0.05, 4.0)
+    assert S.method_used == "euler"
+    for values in (S.w[:], S.u[:]):
+        assert np.var(values) == pytest.approx(expected, rel=5 * np.sqrt(2 / 10000))
+    assert abs(np.corrcoef(S.w[:], S.u[:])[0, 1]) < 0.05  # xi and xi_1 are independent

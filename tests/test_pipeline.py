@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from spikeforge import *
+from spikeforge.only import *
 from spikeforge import pipeline
 
 

@@ -12,7 +12,7 @@ import math
 import numpy as np
 import pytest
 
-from spikeforge import *
+from spikeforge.only import *
 from spikeforge.codegen import cache
 from spikeforge.codegen.expressions import ExpressionError
 from spikeforge.units import DimensionMismatchError

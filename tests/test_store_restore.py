@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from spikeforge import *
+from spikeforge.only import *
 from spikeforge.model.state import read_snapshot_file, write_snapshot_file
 from spikeforge.runtime import driver
 from spikeforge.units import DimensionMismatchError
@@ -222,7 +222,7 @@ def test_synapses_shrink_and_grow_back():
 FRESH_PROCESS = """
 import sys
 import numpy as np
-from spikeforge import *
+from spikeforge.only import *
 {network}
 mode, filename, output = sys.argv[1:4]
 if mode == "first":

@@ -6,7 +6,7 @@ import re
 import numpy as np
 import pytest
 
-from spikeforge import *
+from spikeforge.only import *
 from spikeforge.codegen import cache
 
 

@@ -44,7 +44,7 @@ PARAMETER = "parameter"
 ALLOWED_FLAGS = {
     DIFFERENTIAL: {"unless refractory", "event-driven", "clock-driven"},
     SUBEXPRESSION: {"shared", "constant over dt", "summed"},
-    PARAMETER: {"constant", "shared"},
+    PARAMETER: {"constant", "shared", "linked"},
 }
 #: Flags that only synapses accept.
 SYNAPTIC_FLAGS = {"event-driven", "clock-driven", "summed"}

@@ -392,6 +392,52 @@ def _exact_with_inputs(constant_calls: frozenset[str]):
     return exact
 
 
+#: The ``method_options`` each method accepts (Brian2's: only its linear integrator has one).
+#: ``simplify`` is accepted and has no effect: the exact solution is always simplified.
+METHOD_OPTIONS = {"exact": {"simplify"}, "linear": {"simplify"}}
+#: Options of Brian2's GSL integrators, named in the error for them.
+_GSL_OPTIONS = {
+    "adaptable_timestep",
+    "absolute_error",
+    "absolute_error_per_variable",
+    "max_steps",
+    "use_last_timestep",
+    "save_failed_steps",
+    "save_step_count",
+}
+
+
+def check_method_options(method, options) -> dict:
+    """Check Brian2's ``method_options=`` against the ``method`` (a name, a sequence of names or
+    None for automatic): returns the options; raises :class:`IntegrationError` for an option
+    no method of the choice takes."""
+    if options is None:
+        return {}
+    if not isinstance(options, dict):
+        raise IntegrationError(f"method_options must be a dict, got {options!r}")
+    candidates: tuple[str, ...]
+    if isinstance(method, str) and method.startswith("gsl") or set(options) & _GSL_OPTIONS:
+        raise IntegrationError(
+            "method_options for Brian2's GSL integrators (variable time steps) are not "
+            f"supported: spikeforge has no GSL methods (options: {sorted(options)})"
+        )
+    if method is None:
+        candidates = AUTOMATIC_ORDER
+    elif isinstance(method, str):
+        candidates = (method,)
+    else:
+        candidates = tuple(method)
+    accepted = set().union(*(METHOD_OPTIONS.get(c, set()) for c in candidates))
+    for name in options:
+        if name not in accepted:
+            takes = ", ".join(sorted(accepted)) if accepted else "no options"
+            raise IntegrationError(
+                f"method_options gives {name!r}, which is not an option of "
+                f"{'/'.join(candidates)} (it takes {takes})"
+            )
+    return dict(options)
+
+
 def _candidates(derivatives, method) -> tuple[dict, tuple[str, ...], list]:
     """The implementations, the methods to try in order, and the noise symbols."""
     noises = noise_symbols(derivatives)

@@ -14,6 +14,7 @@ out of the loop only if all its arguments are the same for all elements and the 
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -181,8 +182,10 @@ def _hoist(
         return expr.func(*[hoist(a) for a in expr.args])
 
     vector_statements = []
+    assigned = Counter(target for target, _ in statements)
     for target, expr in statements:
-        if target.startswith("_") and is_scalar(expr):
+        # a temporary assigned twice keeps its order with the statements between
+        if target.startswith("_") and assigned[target] == 1 and is_scalar(expr):
             scalar_statements.append((target, expr))
             scalar_names.add(target)
         else:

@@ -24,7 +24,12 @@ from spikeforge.codegen.expressions import (
     user_function_names,
 )
 from spikeforge.codegen.render import Role
-from spikeforge.codegen.stateupdaters import IntegrationError, integrate, prefetch
+from spikeforge.codegen.stateupdaters import (
+    IntegrationError,
+    check_method_options,
+    integrate,
+    prefetch,
+)
 from spikeforge.codegen.translate import Resolved, translate
 from spikeforge.pipeline import BuildContext, run_once, schedule_position
 from spikeforge.model import state
@@ -32,6 +37,7 @@ from spikeforge.model.base import SpikeforgeObject, choose_clock
 from spikeforge.model.clock import defaultclock, steps_until
 from spikeforge.model.functions import locally_constant_functions
 from spikeforge.model.namespace import caller_namespace, kept_namespace, user_namespace
+from spikeforge.model.regularly import RunRegularly
 from spikeforge.model.state import Entry, number, state_problem
 from spikeforge.model.variables import (
     SECOND,
@@ -39,6 +45,8 @@ from spikeforge.model.variables import (
     Variable,
     VariableView,
     check_assigned_units,
+    checked_link,
+    linked_subexpressions,
     check_dimension,
     make_variable,
 )
@@ -141,6 +149,27 @@ class Group(SpikeforgeObject):
         "name": "it identifies the object in snapshots and messages",
     }
 
+    @property
+    def contained_objects(self) -> list:
+        """The group's ``run_regularly`` objects: they run wherever the group runs."""
+        return list(self.__dict__.get("_regularly", ()))
+
+    def run_regularly(
+        self, code: str, dt=None, clock=None, when="start", order=0, name=None, codeobj_class=None
+    ) -> RunRegularly:
+        """Run the statements ``code`` for every element at each tick of a clock (``dt=`` or
+        ``clock=``; by default the group's), in the slot ``when`` at ``order``.  Returns the
+        :class:`RunRegularly` object, which runs with the group (``active = False`` stops
+        it)."""
+        if codeobj_class is not None:
+            raise NotImplementedError(
+                f"{type(self).__name__} {self.name!r}: run_regularly(codeobj_class=) is Brian2's "
+                "choice of code generation target; spikeforge has one"
+            )
+        regularly = RunRegularly(self, code, dt, clock, when, order, name)
+        self.__dict__.setdefault("_regularly", []).append(regularly)
+        return regularly
+
     def before_run(self, context: BuildContext) -> None:
         """Remember the run's namespace for later reads of subexpressions."""
         if context.namespace is not None:
@@ -239,6 +268,8 @@ class Group(SpikeforgeObject):
         def read(level):
             if variable.has_storage:
                 values = variable.array
+            elif variable.linked:
+                values = np.asarray(VariableView(self, variable).get_item(slice(None), level + 1))
             else:
                 values = self._evaluate_subexpression(variable, level + 1)
             if variable.var_type == "boolean":
@@ -263,20 +294,90 @@ class Group(SpikeforgeObject):
         )
 
     # code ---------------------------------------------------------------------------------------
+    def _is_temporary(self, name: str) -> bool:
+        """Whether ``name = ...`` in this group's code defines a temporary: a local value of
+        the element, for later lines of the same code (a name that is not a variable)."""
+        return name not in self.variables
+
+    def _check_target(self, statement: Statement, where: str) -> None:
+        """Raise unless the statement's target may be written by code (``where``: the part)."""
+        variable = self.variables[statement.target]
+        if (
+            not (variable.has_storage or variable.linked)
+            or variable.read_only
+            or (variable.constant)
+        ):
+            raise ExpressionError(
+                f"{statement.target!r} cannot be assigned to",
+                statement.text,
+                f"{type(self).__name__} {self.name!r}, {where} line {statement.line_number}",
+            )
+
+    def _check_code(self, statements: list[Statement], where: str) -> None:
+        """Check the targets of ``statements`` (``where``: the part, as ``reset``): variables
+        that may be written, or temporaries, which are defined with ``=`` before any update."""
+        defined: set[str] = set()
+        for statement in statements:
+            target = statement.target
+            if target in defined or self._is_temporary(target):
+                if statement.operation != "=" and target not in defined:
+                    raise ExpressionError(
+                        f"{self._unknown_target(target)}; a new name is a temporary, which "
+                        f"must be defined with '{target} = ...' before it is updated",
+                        statement.text,
+                        f"{type(self).__name__} {self.name!r}, {where} line "
+                        f"{statement.line_number}",
+                    )
+                defined.add(target)
+            else:
+                self._check_target(statement, where)
+
+    def _check_linked_target(self, target: str) -> None:
+        """Code run for each element cannot write a linked variable that is one value for all
+        of them (as for a shared variable, which element's write would count is undefined)."""
+        variable = self.variables.get(target)
+        if variable is None or not variable.linked or self.N == 1:
+            return
+        link = checked_link(self, variable)
+        if isinstance(link.index, str) and link.index == "single" or link.variable.shared:
+            raise ExpressionError(
+                f"{target!r} is linked to one value for all {self.N} elements "
+                f"({link.group.name}.{link.variable.name}); code run for each element cannot "
+                "assign to it"
+            )
+
+    def _unknown_target(self, target: str) -> str:
+        """The start of an error for an assignment to a name that is not a variable."""
+        return f"{target!r} is not a variable of the model"
+
     def _checked_statements(self, statements: list[Statement], scope, where: str) -> list[tuple]:
         """``statements`` as ``(target, expression)`` pairs, subexpressions substituted and
-        units checked against each target's; an error names ``where`` and the line."""
+        units checked against each target's; an error names ``where`` and the line.
+
+        A temporary ``x`` (see :meth:`_is_temporary`) becomes the local ``_temp_x``; its units
+        are those of its expression."""
         checked = []
+        values: dict[sympy.Symbol, sympy.Expr] = {}  # temporary -> its value, for units
+        renamed: dict[sympy.Symbol, sympy.Symbol] = {}
         for statement in statements:
+            target = statement.target
+            temporary = symbol(target) in values or self._is_temporary(target)
             expr = self._substitute(statement.as_assignment())
             try:
-                expected = scope.dimension(statement.target)
-                check_dimension(expr, scope, expected, statement.text, statement.target)
+                expected = None if temporary else scope.dimension(target)
+                check_dimension(expr.xreplace(values), scope, expected, statement.text, target)
+                self._check_linked_target(target)
             except ExpressionError as error:
                 raise error.with_context(
                     f"{type(self).__name__} {self.name!r}, {where} line {statement.line_number}"
                 ) from None
-            checked.append((statement.target, expr))
+            if temporary:
+                values[symbol(target)] = expr.xreplace(values)
+            expr = expr.xreplace(renamed)
+            if temporary:
+                renamed[symbol(target)] = symbol(f"_temp_{target}")
+                target = f"_temp_{target}"
+            checked.append((target, expr))
         return checked
 
     # code for string assignments ---------------------------------------------------------------
@@ -437,6 +538,9 @@ class NeuronGroup(Group):
     method
         Integration method (``'exact'``, ``'euler'``, ``'rk2'``, ``'rk4'``,
         ``'exponential_euler'``); chosen automatically when not given.
+    method_options
+        Brian2's options of the method: ``{'simplify': ...}`` for ``'exact'``/``'linear'``
+        (no effect: the solution is always simplified); other options are errors.
     threshold
         Condition for a spike, e.g. ``'v > -50*mV'``.
     reset
@@ -475,6 +579,7 @@ class NeuronGroup(Group):
         clock=None,
         order=0,
         name="neurongroup*",
+        method_options=None,
     ):
         super().__init__(N, name, "groups", order, namespace)
         if dtype is not None:
@@ -496,13 +601,25 @@ class NeuronGroup(Group):
                 )
         for equation in self.equations:
             names = equation.expression.free_symbols if equation.expression is not None else ()
-            if equation.kind != DIFFERENTIAL and any(is_noise(s.name) for s in names):
+            noises = {s.name for s in names if is_noise(s.name)}
+            # Brian2: a subexpression may use a named noise term (xi_1...), not xi itself;
+            # it then only works inside the differential equations that use the subexpression
+            if (
+                equation.kind != DIFFERENTIAL
+                and noises
+                and (equation.kind != SUBEXPRESSION or "xi" in noises)
+            ):
                 raise EquationError(
-                    "noise (xi) can only appear in differential equations",
+                    "noise (xi) can only appear in differential equations (a subexpression "
+                    "may use a named noise term such as xi_1)",
                     equation.text,
                     f"NeuronGroup {self.name!r}",
                 )
         self.method = method
+        try:
+            self.method_options = check_method_options(method, method_options)
+        except IntegrationError as error:
+            raise error.with_context(f"NeuronGroup {self.name!r}") from None
         self.method_used: str | None = None
         self.threshold = threshold
         self.reset = reset
@@ -527,6 +644,10 @@ class NeuronGroup(Group):
                     expression=equation.expression,
                 )
                 variable.expression_text = equation.expression_text
+            elif "linked" in equation.flags:  # values in another group: see linked_var
+                variable = Variable(
+                    equation.name, equation.dimension, None, equation.var_type, linked=True
+                )
             else:
                 variable = make_variable(
                     equation.name,
@@ -602,8 +723,7 @@ class NeuronGroup(Group):
                 self._reset_statements = parse_statements(self.reset)
             except ExpressionError as error:
                 raise error.with_context(f"{owner}, reset") from None
-            for statement in self._reset_statements:
-                self._check_writable(statement, "reset")
+            self._check_code(self._reset_statements, "reset")
         self._refractory_expr = None
         if isinstance(self.refractory, str):
             try:
@@ -698,8 +818,7 @@ class NeuronGroup(Group):
             statements = parse_statements(text)
         except ExpressionError as error:
             raise error.with_context(f"{owner}, {where}") from None
-        for statement in statements:
-            self._check_writable(statement, where)
+        self._check_code(statements, where)
         action = _EventAction(statements, when, None if order is None else int(order))
         if event == "spike":
             self._spike_action = action
@@ -820,21 +939,21 @@ class NeuronGroup(Group):
 
     def _noise_names(self) -> set[str]:
         names = set()
-        for equation in self.equations.of_kind(DIFFERENTIAL):
-            names |= {s.name for s in equation.expression.free_symbols if is_noise(s.name)}
+        for equation in self.equations:
+            if equation.kind in (DIFFERENTIAL, SUBEXPRESSION):
+                names |= {s.name for s in equation.expression.free_symbols if is_noise(s.name)}
         return names
 
-    def _check_writable(self, statement: Statement, where: str) -> None:
+    def _unknown_target(self, target: str) -> str:
+        return (
+            f"assignment to {target!r}, which is not a variable of the model "
+            f"(variables: {', '.join(sorted(n for n in self.variables if n != 'i'))})"
+        )
+
+    def _check_target(self, statement: Statement, where: str) -> None:
         owner = f"NeuronGroup {self.name!r}, {where} line {statement.line_number}"
-        variable = self.variables.get(statement.target)
-        if variable is None:
-            raise ExpressionError(
-                f"assignment to {statement.target!r}, which is not a variable of the model "
-                f"(variables: {', '.join(sorted(n for n in self.variables if n != 'i'))})",
-                statement.text,
-                owner,
-            )
-        if not variable.has_storage or variable.read_only:
+        variable = self.variables[statement.target]
+        if not (variable.has_storage or variable.linked) or variable.read_only:
             raise ExpressionError(
                 f"{statement.target!r} cannot be assigned to (it is a subexpression or read-only)",
                 statement.text,
@@ -848,7 +967,7 @@ class NeuronGroup(Group):
             )
 
     def _substitute(self, expr):
-        return self.equations.substituted(expr)
+        return linked_subexpressions(self, self.equations.substituted(expr))
 
     # the roles ------------------------------------------------------------------------------------
     def roles(self, context: BuildContext) -> list[Role]:

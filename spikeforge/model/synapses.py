@@ -33,12 +33,12 @@ from spikeforge.codegen.expressions import (
     symbol,
 )
 from spikeforge.codegen.render import Role
-from spikeforge.codegen.stateupdaters import DT, IntegrationError, integrate
+from spikeforge.codegen.stateupdaters import DT, IntegrationError, check_method_options, integrate
 from spikeforge.codegen.translate import Resolved, translate
 from spikeforge.pipeline import BuildContext, run_once
 from spikeforge.model.base import SpikeforgeObject, choose_clock
 from spikeforge.model.clock import defaultclock, steps_until
-from spikeforge.model.groups import Group
+from spikeforge.model.groups import NOISE_DIMENSION, Group, is_noise
 from spikeforge.model.state import Entry, owner, state_problem
 from spikeforge.model.namespace import caller_namespace, user_namespace
 from spikeforge.model.variables import (
@@ -48,6 +48,7 @@ from spikeforge.model.variables import (
     Variable,
     check_assigned_units,
     check_dimension,
+    linked_subexpressions,
 )
 from spikeforge.runtime import containers
 from spikeforge.runtime.driver import run_deferred
@@ -106,7 +107,7 @@ class SynapseScope(GroupScope):
         found = self._neuron_variable(name)
         if found is not None:
             group, variable, index = found
-            if not variable.has_storage:
+            if not (variable.has_storage or variable.linked):
                 raise ExpressionError(
                     f"{name!r} is a subexpression of {group.name!r}; use it in the group's "
                     "equations, not in synaptic code"
@@ -332,6 +333,8 @@ class Synapses(Group):
         or a dict ``{pathway name: event}`` (pathways not named get ``'spike'``).
     method
         Integration method for clock-driven equations.
+    method_options
+        As for :class:`NeuronGroup`.
     """
 
     code_kind = "syn"
@@ -367,6 +370,10 @@ class Synapses(Group):
         self.target = target
         self.namespace = namespace
         self.method = method
+        try:
+            self.method_options = check_method_options(method, method_options)
+        except IntegrationError as error:
+            raise error.with_context(owner) from None
         self.method_used = None
         self._time = 0.0
         self._run_namespace = {}
@@ -483,6 +490,10 @@ class Synapses(Group):
                 raise NotImplementedError(
                     f"Synapses {self.name!r}: shared synaptic variables are not supported yet"
                 )
+            elif "linked" in equation.flags:  # values in another group: see linked_var
+                self.variables[equation.name] = Variable(
+                    equation.name, equation.dimension, None, equation.var_type, linked=True
+                )
             else:
                 self._dynamic(
                     equation.name,
@@ -543,12 +554,12 @@ class Synapses(Group):
                 pathway = SynapticPathway(
                     self, name, prepost, code, value, per_synapse=name == "pre", event=event
                 )
-                for statement in pathway.statements:
-                    self._check_statement(statement, f"{owner}, on_{prepost}")
+                self._check_code(pathway.statements, f"on_{prepost}")
                 self.pathways.append(pathway)
 
-    def _check_statement(self, statement: Statement, where: str) -> None:
-        target = statement.target
+    def _assigned_variable(self, target: str) -> Variable | None:
+        """The variable an assignment to ``target`` writes: synaptic, ``x_pre``, ``x_post`` or
+        a bare postsynaptic name; None for a temporary."""
         variable = self.variables.get(target)
         if variable is None:
             for suffix, group in (("_pre", self.source), ("_post", self.target)):
@@ -556,18 +567,24 @@ class Synapses(Group):
                     variable = group.variables[target[: -len(suffix)]]
             if variable is None and target in self.target.variables:
                 variable = self.target.variables[target]
-        if variable is None:
+        return variable
+
+    def _is_temporary(self, name: str) -> bool:
+        return self._assigned_variable(name) is None
+
+    def _unknown_target(self, target: str) -> str:
+        return (
+            f"assignment to {target!r}, which is neither a synaptic variable nor a variable "
+            "of the source (x_pre) or target (x_post)"
+        )
+
+    def _check_target(self, statement: Statement, where: str) -> None:
+        variable = self._assigned_variable(statement.target)
+        if not (variable.has_storage or variable.linked) or variable.read_only or variable.constant:
             raise ExpressionError(
-                f"assignment to {target!r}, which is neither a synaptic variable nor a variable "
-                "of the source (x_pre) or target (x_post)",
+                f"{statement.target!r} cannot be assigned to",
                 statement.text,
-                f"{where} line {statement.line_number}",
-            )
-        if not variable.has_storage or variable.read_only or variable.constant:
-            raise ExpressionError(
-                f"{target!r} cannot be assigned to",
-                statement.text,
-                f"{where} line {statement.line_number}",
+                f"Synapses {self.name!r}, {where} line {statement.line_number}",
             )
 
     # size --------------------------------------------------------------------------------------
@@ -601,7 +618,7 @@ class Synapses(Group):
         return lines
 
     def _substitute(self, expr):
-        return self.equations.substituted(expr)
+        return linked_subexpressions(self, self.equations.substituted(expr))
 
     # connect -----------------------------------------------------------------------------------
     def connect(
@@ -1108,7 +1125,13 @@ class Synapses(Group):
         return expr
 
     def _check_units(self, scope, owner: str) -> None:
-        self.equations.check_units(scope.dimensions(), owner)
+        dims = scope.dimensions()
+        # noise (xi) in clock-driven equations, and named noise (xi_1) in their subexpressions
+        for equation in self.clock_driven + list(self.equations.subexpressions):
+            for name in equation.expression.free_symbols:
+                if is_noise(name.name):
+                    dims[name.name] = NOISE_DIMENSION
+        self.equations.check_units(dims, owner)
 
     def _event_driven_updates(self, owner: str):
         if not self.event_driven:

@@ -8,7 +8,7 @@ import numpy as np
 import sympy
 
 from spikeforge import units
-from spikeforge.codegen.expressions import ExpressionError, UserFunction, dimension_of
+from spikeforge.codegen.expressions import ExpressionError, UserFunction, dimension_of, symbol
 from spikeforge.codegen.printer import _float
 from spikeforge.codegen.translate import Resolved, Scope
 from spikeforge.model.namespace import DEFAULT_NAMESPACE
@@ -17,6 +17,10 @@ from spikeforge.runtime.driver import run_deferred
 from spikeforge.units import DIMENSIONLESS, Dimension, Quantity, get_dimensions
 
 SECOND = units.second.dim
+NOISE_OUTSIDE_EQUATIONS = (
+    "the noise term {name!r} is only defined in differential equations; a subexpression that "
+    "uses it can only be used by them (not by a threshold, reset, monitor or other code)"
+)
 DTYPES = {"float": np.float64, "integer": np.int32, "boolean": np.bool_}
 
 
@@ -37,6 +41,9 @@ class Variable:
     shared: bool = False
     expression: sympy.Expr | None = None
     dynamic: object = None
+    #: For a ``(linked)`` parameter: True, and the :class:`Link` once ``linked_var`` set it.
+    linked: bool = False
+    link: Link | None = None
 
     @property
     def array(self) -> np.ndarray | None:
@@ -54,6 +61,181 @@ class Variable:
     @property
     def has_storage(self) -> bool:
         return self.storage is not None or self.dynamic is not None
+
+
+@dataclass
+class Link:
+    """Where a linked variable's values live: ``variable`` of ``group``, at ``index``.
+
+    ``index`` is None (element ``i`` reads element ``i``), ``"single"`` (all read element 0),
+    an int32 array (element ``i`` reads ``index[i]``, a module argument) or the name of an
+    integer variable of the linking group (whose values are the indices)."""
+
+    group: object
+    variable: Variable
+    index: object = None
+
+
+class LinkedVariable:
+    """What :func:`linked_var` returns: assign it to a ``(linked)`` parameter."""
+
+    def __init__(self, group, name: str, index=None):
+        self.group = group
+        self.name = name
+        self.index = index
+
+    def __repr__(self) -> str:
+        return f"linked_var({self.group.name!r}, {self.name!r})"
+
+
+def linked_var(group_or_variable, name: str | None = None, index=None) -> LinkedVariable:
+    """A link to another group's variable, for a parameter flagged ``(linked)``:
+    ``G.x = linked_var(H.y)`` or ``linked_var(H, 'y')``.
+
+    Element ``i`` of ``G.x`` then reads and writes element ``i`` of ``H.y`` (same sizes),
+    element 0 (``H`` of size 1, or a shared variable), or ``index[i]`` when ``index`` is given:
+    an integer array of ``G``'s size, or the name of an integer variable of ``G`` whose values
+    are the indices.  Nothing is copied: generated code uses ``H``'s array."""
+    if isinstance(group_or_variable, VariableView):
+        if name is not None:
+            raise ValueError(
+                f"linked_var({group_or_variable.group.name}.{group_or_variable.variable.name}, "
+                f"{name!r}): give a variable (H.y) or a group and a name (H, 'y'), not both"
+            )
+        return LinkedVariable(group_or_variable.group, group_or_variable.variable.name, index)
+    if name is None or not hasattr(group_or_variable, "variables"):
+        raise ValueError(
+            "linked_var needs a variable (linked_var(H.y)) or a group and the name of one of "
+            f"its variables (linked_var(H, 'y')), got {group_or_variable!r}"
+        )
+    return LinkedVariable(group_or_variable, name, index)
+
+
+def link_variable(group, variable: Variable, linked: LinkedVariable) -> None:
+    """Check ``linked`` and make it the link of ``variable`` (``G.x = linked_var(...)``)."""
+    owner = f"{type(group).__name__} {group.name!r}"
+    if not variable.linked:
+        raise TypeError(
+            f"{owner}: {variable.name!r} is not flagged (linked), so it cannot be linked "
+            f"(declare it as '{variable.name} : <unit> (linked)')"
+        )
+    source = linked.group
+    where = f"{owner}: linking {variable.name!r} to {source.name}.{linked.name}"
+    if hasattr(source, "synapse_indices"):
+        raise NotImplementedError(f"{where}: linking to a synaptic variable is not supported")
+    target = source.variables.get(linked.name)
+    if target is None:
+        raise ValueError(f"{where}: {source.name!r} has no variable {linked.name!r}")
+    if not target.has_storage and not target.linked:
+        used = target.expression.free_symbols if target.expression is not None else set()
+        if any(s.name == "N" or s.name.startswith(LINKED_PREFIX) for s in used) or any(
+            source.variables.get(s.name) is not None and source.variables[s.name].linked
+            for s in source._substitute(symbol(target.name)).free_symbols
+        ):
+            raise NotImplementedError(
+                f"{where}: linking to a subexpression that uses N or a linked variable is not "
+                "supported"
+            )
+    if target.dimension != variable.dimension:
+        raise units.DimensionMismatchError(
+            f"{where}: {variable.name} has units of {variable.dimension}, "
+            f"{linked.name} has {target.dimension}",
+            variable.dimension,
+            target.dimension,
+        )
+    index = linked.index
+    if hasattr(group, "synapse_indices") and not (
+        source.N == 1 or target.shared or isinstance(index, str)
+    ):
+        raise NotImplementedError(
+            f"{where}: a synaptic variable can only be linked to a single value (a group of "
+            "size 1 or a shared variable) or through index='name of an integer synaptic "
+            "variable' (the number of synapses changes)"
+        )
+    if index is None:
+        if source.N == group.N and not target.shared:
+            pass
+        elif source.N == 1 or target.shared:
+            index = "single"
+        else:
+            raise ValueError(
+                f"{where}: the groups have sizes {group.N} and {source.N}; give index= "
+                "(an array or the name of an integer variable) to say which element each reads"
+            )
+    elif isinstance(index, str):
+        index_variable = group.variables.get(index)
+        if (
+            index_variable is None
+            or index_variable.var_type != "integer"
+            or (not index_variable.has_storage)
+        ):
+            raise TypeError(f"{where}: index {index!r} is not an integer variable of {owner}")
+    else:
+        values = np.asarray(index)
+        if values.dtype.kind not in "iu":
+            raise TypeError(f"{where}: the index must be an integer array, got {values.dtype}")
+        if values.shape != (group.N,):
+            raise TypeError(
+                f"{where}: the index must be one-dimensional with {group.N} elements, "
+                f"got shape {values.shape}"
+            )
+        if len(values) and (values.min() < 0 or values.max() >= source.N):
+            raise ValueError(
+                f"{where}: the index has values outside 0 to {source.N - 1} "
+                f"({values.min()} to {values.max()})"
+            )
+        index = np.ascontiguousarray(values, dtype=np.int32)
+    variable.link = Link(source, target, index)
+
+
+#: Names in code for the variables of a linked subexpression: ``link__x__v`` is ``v`` of the
+#: group that ``x`` links to, at ``x``'s index (users cannot write ``__`` in names).
+LINKED_PREFIX = "link__"
+
+
+def linked_subexpressions(group, expr):
+    """``expr`` with each linked variable of ``group`` that links to a subexpression replaced by
+    the subexpression, whose variables become ``link__x__v`` names (see :data:`LINKED_PREFIX`)."""
+    replacements = {}
+    for name, variable in group.variables.items():
+        link = variable.link
+        if (
+            link is None
+            or link.variable.has_storage
+            or link.variable.linked
+            or symbol(name) not in expr.free_symbols
+        ):
+            continue
+        source_expr = link.group._substitute(symbol(link.variable.name))
+        renames = {
+            s: symbol(f"{LINKED_PREFIX}{name}__{s.name}")
+            for s in source_expr.free_symbols
+            if s.name in link.group.variables
+        }
+        replacements[symbol(name)] = source_expr.xreplace(renames)
+    return expr.xreplace(replacements) if replacements else expr
+
+
+def checked_link(group, variable: Variable) -> Link:
+    """The link of a linked variable; an error if ``linked_var`` has not been assigned yet."""
+    if variable.link is None:
+        raise ExpressionError(
+            f"the linked variable {variable.name!r} of {type(group).__name__} {group.name!r} "
+            f"has not been linked (assign {group.name}.{variable.name} = linked_var(...))"
+        )
+    return variable.link
+
+
+def link_indices(group, variable: Variable) -> np.ndarray:
+    """For each element of ``group``, the index of the linked element in the link's group."""
+    link = checked_link(group, variable)
+    if link.index is None:
+        return np.arange(group.N)
+    if isinstance(link.index, np.ndarray):
+        return link.index.astype(np.intp)
+    if link.index == "single":
+        return np.zeros(group.N, dtype=np.intp)
+    return np.asarray(VariableView(group, group.variables[link.index])[:]).astype(np.intp)
 
 
 class DeferredArray:
@@ -191,7 +373,7 @@ class GroupScope(Scope):
             return self.internal[name]
         group, context = self.group, self.context
         variable = group.variables.get(name)
-        if variable is not None and variable.has_storage:
+        if variable is not None and (variable.has_storage or variable.linked):
             return self.element(group, variable, name, "0" if variable.shared else self.index)
         if variable is not None:
             raise ExpressionError(f"internal error: subexpression {name!r} was not substituted")
@@ -203,6 +385,13 @@ class GroupScope(Scope):
             return Resolved("scalar")
         if name == "t_in_timesteps":
             return Resolved("index", literal="_step")
+        if name == "xi" or name.startswith("xi_"):
+            raise ExpressionError(NOISE_OUTSIDE_EQUATIONS.format(name=name))
+        if name.startswith(LINKED_PREFIX):
+            linked, inner = self._linked_subexpression_variable(name)
+            link = linked.link
+            index = "0" if inner.shared else self._linked_index(group, linked, self.index)
+            return self.element(link.group, inner, name, index)
         value = self.lookup_external(name)
         if isinstance(value, UserFunction):  # Function, TimedArray: support code and arguments
             return value.resolve_call(name, context, group)
@@ -221,10 +410,45 @@ class GroupScope(Scope):
         return Resolved("scalar", static=static, local_type=local_type)
 
     def element(self, group, variable: Variable, name: str, index: str) -> Resolved:
-        """An element of ``variable`` of ``group`` at ``index``, as a module argument."""
+        """An element of ``variable`` of ``group`` at ``index``, as a module argument (for a
+        linked variable: the linked group's array, at the link's index)."""
+        if variable.linked:
+            link = checked_link(group, variable)
+            if not (link.variable.has_storage or link.variable.linked):
+                raise ExpressionError(
+                    f"{variable.name!r} is linked to the subexpression "
+                    f"{link.group.name}.{link.variable.name} and cannot be assigned to"
+                )
+            index = "0" if link.variable.shared else self._linked_index(group, variable, index)
+            return self.element(link.group, link.variable, name, index)
         self.context.touched.add(state_key(group, variable.name))
         static = self.context.array(group, variable.name, lambda: variable.array, variable.dtype)
         return Resolved("element", variable.dtype, static, index)
+
+    def _linked_index(self, group, variable: Variable, index: str) -> str:
+        """The index into the linked group of the element at ``index`` of ``group``."""
+        link = checked_link(group, variable)
+        if isinstance(link.index, str) and link.index == "single":
+            return "0"
+        if isinstance(link.index, str):  # the name of an integer variable of the group
+            index_variable = group.variables[link.index]
+            self.context.touched.add(state_key(group, index_variable.name))
+            static = self.context.array(
+                group, index_variable.name, lambda: index_variable.array, index_variable.dtype
+            )
+            return f"{static}[{index}]"
+        if link.index is not None:
+            static = self.context.array(
+                group, f"{variable.name}_link", lambda: variable.link.index, np.int32
+            )
+            return f"{static}[{index}]"
+        return index
+
+    def _linked_subexpression_variable(self, name: str):
+        """For ``link__x__v``: the linked variable ``x`` and the variable ``v`` of its link."""
+        linked_name, inner = name[len(LINKED_PREFIX) :].split("__", 1)
+        variable = self.group.variables[linked_name]
+        return variable, checked_link(self.group, variable).group.variables[inner]
 
     def _current(self, name):
         return external_value(name, self.lookup_external(name))
@@ -243,6 +467,10 @@ class GroupScope(Scope):
             return SECOND
         if name in self.internal:
             return self.internal_dimensions.get(name, DIMENSIONLESS)
+        if name == "xi" or name.startswith("xi_"):
+            raise ExpressionError(NOISE_OUTSIDE_EQUATIONS.format(name=name))
+        if name.startswith(LINKED_PREFIX):
+            return self._linked_subexpression_variable(name)[1].dimension
         value = self.lookup_external(name)
         if isinstance(value, UserFunction):
             return value  # not a dimension: dimension_of() asks it about each call
@@ -311,6 +539,13 @@ class VariableView:
         code whose names string expressions may use."""
         run_deferred(state_key(self.group, self.variable.name))
         variable = self.variable
+        if variable.linked:
+            link = checked_link(self.group, variable)
+            values = np.asarray(VariableView(link.group, link.variable).get_item(slice(None)))
+            if isinstance(link.index, str) and link.index == "single" or link.variable.shared:
+                return self._wrap(values.reshape(-1)[0].copy())  # one value, as for shared
+            values = values[link_indices(self.group, variable)]
+            return self._wrap(values[self._indices(item, level + 1)])
         if not variable.has_storage:
             values = self.group._evaluate_subexpression(variable, level + 1)
             return self._wrap(values[self._indices(item, level + 1)])
@@ -383,10 +618,21 @@ class VariableView:
     def set_item(self, item, value, level=0):
         """Assign ``value`` to the elements ``item`` (``slice(None)`` for all)."""
         group, variable = self.group, self.variable
+        if isinstance(value, LinkedVariable):
+            if not (isinstance(item, slice) and item == slice(None)):
+                raise TypeError(f"{group.name}.{variable.name}: link the whole variable")
+            link_variable(group, variable, value)
+            return
+        if variable.linked and not isinstance(value, str) and not isinstance(item, str):
+            link = checked_link(group, variable)
+            check_assigned_units(group, variable, value)
+            indices = link_indices(group, variable)[self._indices(item)]
+            VariableView(link.group, link.variable).set_item(indices, value, level=level + 1)
+            return
         if not isinstance(value, str) or isinstance(item, tuple):
             # string assignments to this variable first (another string one may wait its turn)
             run_deferred(state_key(group, variable.name))
-        if variable.read_only or not variable.has_storage:
+        if variable.read_only or not (variable.has_storage or variable.linked):
             raise TypeError(
                 f"{type(group).__name__} {group.name!r}: the variable {variable.name!r} "
                 "cannot be assigned to"
@@ -438,7 +684,15 @@ def _check_integers(group, variable: Variable, values: np.ndarray) -> None:
 
 
 def check_assigned_units(group, variable: Variable, value) -> None:
-    """Raise DimensionMismatchError if ``value`` does not have the units of ``variable``."""
+    """Raise DimensionMismatchError if ``value`` does not have the units of ``variable``
+    (a plain number or NumPy array of zeros fits any units, as in Brian2)."""
+    if (
+        isinstance(value, (int, float, np.number, np.ndarray))
+        and not isinstance(value, Quantity)
+        and np.size(value)
+        and not np.any(np.asarray(value) != 0)
+    ):
+        return
     if get_dimensions(value) != variable.dimension:
         raise units.DimensionMismatchError(
             f"{type(group).__name__} {group.name!r}: {variable.name} has units of "

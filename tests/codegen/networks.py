@@ -5,7 +5,7 @@
 generated is deliberate (and is measured with benchmarks/run.py).
 """
 
-from spikeforge import *
+from spikeforge.only import *
 
 
 def lif_network():

@@ -99,6 +99,7 @@ __all__ = [
     "cobahh",
     "brunel_ai",
     "brunel_sr",
+    "linked_regularly",
     "MODELS",
     "EXPLICIT_METHODS",
     "STATISTICAL",
@@ -1514,6 +1515,74 @@ SEED_SPREAD: dict[str, tuple[int, ...]] = {
 
 
 #: name -> model function; the reference file is ``data/<name>.npz``.
+
+
+def linked_regularly(sim) -> dict[str, np.ndarray]:
+    """Linked variables, ``run_regularly`` and temporaries, in slots shared with monitors.
+
+    The schedule decides the values.
+
+    ``src`` (3 neurons): ``dx/dt = (1 - x)/tau_x`` (exact, tau_x = 2 ms), ``x = '0.1*i'``.
+    ``linking`` (6 neurons): ``y : 1 (linked)`` to ``src.x`` at the index ``[2, 2, 1, 1, 0,
+    0]``, ``dv/dt = (y - v)/tau_v`` (exact, tau_v = 1 ms), ``c : 1``; threshold ``v > 0.3``,
+    reset ``jump = 0.5*v`` / ``v = jump - 0.1*int(jump > 0.2)`` / ``c += jump`` (a temporary);
+    ``linking.run_regularly('v = v + 0.05*(i % 3)', dt=0.5*ms)`` in its default slot
+    ``start``, which it shares with the StateMonitor: ``linking_run_regularly`` runs before
+    ``statemonitor`` (ties are broken by name), so the recorded ``v`` at multiples of 0.5 ms
+    already has the kick.  A second run_regularly on the synapses ``S`` (``src`` ->
+    ``linking``, ``j == 2*i``; ``src``'s threshold ``x > 2`` never holds) ``'w = w + x_pre'`` with
+    ``dt=1*ms, when='end'`` sums ``x`` of the source at the end of the steps at 0, 1, 2 ...
+    ms.  dt = 0.1 ms, 5 ms.
+
+    Keys: ``t`` (s), ``v``, ``y``, ``c`` (shape (6, n_t)), ``w`` (shape (3, n_t)),
+    ``spike_i``, ``spike_t``, ``dt``, ``duration``.
+    """
+    sim.start_scope()
+    sim.defaultclock.dt = 0.1 * sim.ms
+    duration = 5 * sim.ms
+    tau_x = 2 * sim.ms  # noqa: F841 (used by the equations)
+    tau_v = 1 * sim.ms  # noqa: F841
+    src = sim.NeuronGroup(
+        3, "dx/dt = (1 - x)/tau_x : 1", threshold="x > 2", method="exact", name="src"
+    )
+    src.x = "0.1*i"
+    linking = sim.NeuronGroup(
+        6,
+        """
+        y : 1 (linked)
+        dv/dt = (y - v)/tau_v : 1
+        c : 1
+        """,
+        threshold="v > 0.3",
+        reset="""
+        jump = 0.5*v
+        v = jump - 0.1*int(jump > 0.2)
+        c += jump
+        """,
+        method="exact",
+        name="linking",
+    )
+    linking.y = sim.linked_var(src, "x", index=np.array([2, 2, 1, 1, 0, 0]))
+    linking.run_regularly("v = v + 0.05*(i % 3)", dt=0.5 * sim.ms)
+    synapses = sim.Synapses(src, linking, "w : 1", on_pre="c_post += 0", name="S")
+    synapses.connect("j == 2*i")
+    synapses.run_regularly("w = w + x_pre", dt=1 * sim.ms, when="end")
+    mon = sim.StateMonitor(linking, ["v", "y", "c"], record=True, name="statemonitor")
+    wmon = sim.StateMonitor(synapses, "w", record=True, name="statemonitor_w")
+    spikes = sim.SpikeMonitor(linking, name="spikemonitor")
+    sim.run(duration)
+    return {
+        "t": np.asarray(mon.t),
+        "v": np.asarray(mon.v),
+        "y": np.asarray(mon.y),
+        "c": np.asarray(mon.c),
+        "w": np.asarray(wmon.w),
+        **_spikes(spikes),
+        "dt": np.asarray(sim.defaultclock.dt),
+        "duration": np.asarray(duration),
+    }
+
+
 MODELS = {
     "lif_fi_curve": lif_fi_curve,
     "hh_neuron": hh_neuron,
@@ -1532,4 +1601,5 @@ MODELS = {
     "cobahh": cobahh,
     "brunel_ai": brunel_ai,
     "brunel_sr": brunel_sr,
+    "linked_regularly": linked_regularly,
 }
