@@ -29,6 +29,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -54,6 +55,10 @@ def run_script(python: str, simulator: str, script: Path, results: Path, timeout
     """Run one script under one simulator; its report (status, error, monitors) and arrays."""
     prefix = results / f"{simulator}-{_key(script)}"
     with tempfile.TemporaryDirectory(prefix="brian2-example-") as work:
+        # beside copies of the files of the script's folder (parameters, style files it reads)
+        for neighbour in script.parent.iterdir():
+            if neighbour.is_file():
+                shutil.copy(neighbour, work)
         environment = dict(os.environ, MPLBACKEND="Agg", PYTHONSAFEPATH="1")
         environment.pop("VIRTUAL_ENV", None)
         try:

@@ -20,6 +20,7 @@ import os
 import sys
 import time
 import traceback
+import types
 
 import numpy as np
 
@@ -97,7 +98,12 @@ def main() -> int:
     source = open(script, encoding="utf-8").read()
     report: dict = {"simulator": simulator, "script": script, "status": "ran", "monitors": []}
     started = time.perf_counter()
-    namespace = {"__name__": "__main__", "__file__": script}
+    # the script runs as the module __main__, so that what it defines can be pickled
+    # (multiprocessing pools look functions up there)
+    main_module = types.ModuleType("__main__")
+    main_module.__file__ = script
+    sys.modules["__main__"] = main_module
+    namespace = main_module.__dict__
     sys.path.insert(0, os.path.dirname(os.path.abspath(script)))  # as `python script.py` does
     try:
         code = compile(rewrite_imports(source, simulator), script, "exec")

@@ -15,6 +15,7 @@ from spikeforge.codegen.stateupdaters import IntegrationError
 from spikeforge.model.clock import Clock, defaultclock
 from spikeforge.model.functions import Function, TimedArray, declare_types, implementation
 from spikeforge.model.groups import NeuronGroup
+from spikeforge.model.logging import BrianLogger, get_logger
 from spikeforge.model.inputs import PoissonGroup, PoissonInput, SpikeGeneratorGroup
 from spikeforge.model.monitors import (
     EventMonitor,
@@ -62,6 +63,8 @@ milstein = "milstein"
 
 __all__ = [
     "NeuronGroup",
+    "BrianLogger",
+    "get_logger",
     "PoissonGroup",
     "SpikeGeneratorGroup",
     "PoissonInput",

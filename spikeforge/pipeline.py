@@ -65,6 +65,7 @@ class Clocked(Protocol):
 
     name: str
     dt_: float
+    t_: float
 
 
 class Simulated(Protocol):
@@ -266,6 +267,8 @@ class NetworkRun:
     steps_done: int = 0
     interrupted: bool = False
     stopped: bool = False
+    #: The clocks of the objects of the run (their time is set for network operations).
+    clocks: list = field(default_factory=list)
 
     @property
     def source_path(self) -> Path | None:
@@ -303,6 +306,7 @@ def run_network(
     """
     started = time.perf_counter()
     run = prepare_network(objects, namespace, dt, end_step - start_step)
+    run.clocks = list({id(obj.clock): obj.clock for obj in objects}.values())
     prepared = time.perf_counter()
     # The source depends on the model, not on the values of its state (those are module
     # arguments), so the module compiles while deferred string assignments and connect()
@@ -410,6 +414,8 @@ def run_split_step(run: NetworkRun, step: int) -> tuple:
         call_run_roles(module, collected, step, dt, done, position)
         done = position
         assert role.operation is not None  # only roles with an operation are listed here
+        for clock in run.clocks:
+            clock.t_ = step * dt  # operations read the time of the step (defaultclock.t)
         role.operation(step * dt)
         run_deferred()  # string assignments the operation made
         collected = context.arguments.collect()  # the operation may have changed arrays

@@ -115,3 +115,46 @@ def test_run_accepts_profile_and_reports_timings():
     lines = profiling_summary().splitlines()
     assert [line.split(":")[0] for line in lines] == ["preparation", "build", "loop", "total"]
     assert all(float(line.split(":")[1].split()[0]) >= 0 for line in lines)
+
+
+def test_clock_time_follows_the_run():
+    """defaultclock.t is the time of the step a network operation runs in, and the end of the
+    last run afterwards (Brian2's network_operation_stop example reads it)."""
+    seen = []
+    G = NeuronGroup(1, "v : 1")
+
+    @network_operation(dt=1 * ms)
+    def look():
+        seen.append(float(defaultclock.t / ms))
+
+    run(3 * ms)
+    assert seen == pytest.approx([0.0, 1.0, 2.0])
+    assert defaultclock.t == 3 * ms and defaultclock.timestep == 30
+    start_scope()
+    assert defaultclock.t == 0 * ms
+
+
+def test_smaller_brian2_habits():
+    """NeuronGroup(10.0), names with a double underscore, 0 with any unit inside clip(),
+    range() as values, S[i, :] for synapse indices, BrianLogger, zeros beside quantities."""
+    G = NeuronGroup(
+        10.0,
+        "dtheta/dt = (a*clip(v - v_i, 0*mV, inf*mV) - theta)/(5*ms) : volt\n"
+        "v : volt\nv_i : volt\nU_0__star : 1",
+        method="euler",
+    )
+    assert G.N == 10
+    G.v = 2 * mV
+    G.U_0__star = range(10)
+    a = 1
+    run(0.1 * ms)
+    assert list(G.U_0__star[:]) == list(range(10))
+    assert float(G.theta[0]) == pytest.approx(float(2 * mV) * 0.1 / 5)
+    S = Synapses(G, G, "w : 1")
+    S.connect()
+    assert list(S[3, :]) == [k for k, i in enumerate(S.i[:]) if i == 3]
+    BrianLogger.log_level_error()
+    stacked = np.vstack(([1, 2] * mV, np.zeros(2)))
+    assert stacked.dim == volt.dim and stacked[1, 0] == 0 * mV
+    with pytest.raises(ExpressionError, match="link__"):
+        NeuronGroup(1, "link__x : 1")

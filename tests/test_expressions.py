@@ -116,7 +116,7 @@ def test_invalid_statements(text):
     "name, problem",
     [
         ("_v", "underscore"),
-        ("a__b", "double underscore"),
+        ("link__b", "link__"),
         ("double", "reserved"),
         ("cdef", "reserved"),
         ("class", "reserved"),

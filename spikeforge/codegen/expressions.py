@@ -239,6 +239,11 @@ class UserFunctionError(ExpressionError):
     number of arguments, ...)."""
 
 
+#: Prefixes of names spikeforge makes up for model code (a variable of a linked
+#: subexpression: link__x__v); user names may not start with them.
+GENERATED_PREFIXES = ("link__",)
+
+
 def check_identifier(name: str, what: str = "variable") -> None:
     """Raise :class:`ExpressionError` if ``name`` may not be used as a model variable name."""
     if not name.isidentifier() or not name.isascii():
@@ -248,8 +253,8 @@ def check_identifier(name: str, what: str = "variable") -> None:
             f"{what} names may not start with an underscore ({name!r}): "
             "such names are reserved for generated code"
         )
-    if "__" in name:
-        raise ExpressionError(f"{what} names may not contain a double underscore ({name!r})")
+    if name.startswith(GENERATED_PREFIXES):
+        raise ExpressionError(f"{what} names may not start with {name.split('__')[0]}__ ({name!r})")
     if name in RESERVED_NAMES or name.startswith("xi_"):
         raise ExpressionError(f"{name!r} is a reserved word and cannot be a {what} name")
     if name in SPECIAL_NAMES or name in FUNCTIONS or name in RANDOM_FUNCTIONS:
@@ -297,8 +302,10 @@ class _Converter(ast.NodeVisitor):
     def visit_Name(self, node):
         if node.id in ("True", "False"):
             return sympy.true if node.id == "True" else sympy.false
-        if "__" in node.id or node.id.startswith("_"):
+        if node.id.startswith("_"):
             self.fail(f"names starting with an underscore are not allowed ({node.id!r})")
+        if node.id.startswith(GENERATED_PREFIXES):
+            self.fail(f"names starting with link__ are reserved ({node.id!r})")
         if node.id in FUNCTIONS or node.id in RANDOM_FUNCTIONS:
             self.fail(f"{node.id} is a function and needs to be called: {node.id}(...)")
         return symbol(node.id)
@@ -399,7 +406,7 @@ class _Converter(ast.NodeVisitor):
 
     def _check_user_function_name(self, name: str) -> None:
         """Reject calls that cannot be of a user function, before looking at the arguments."""
-        if name.startswith("_") or "__" in name:
+        if name.startswith("_"):
             self.fail(
                 f"unknown function {name}(): names starting with an underscore are not allowed"
             )
@@ -487,7 +494,7 @@ def _parse_statement(text: str, line_number: int) -> Statement:
         target = head.strip()
         if not target.isidentifier():
             raise ExpressionError(f"cannot assign to {target!r}", text)
-        if target.startswith("_") or "__" in target:
+        if target.startswith("_") or target.startswith(GENERATED_PREFIXES):
             raise ExpressionError(
                 f"names starting with an underscore are reserved ({target!r})", text
             )
@@ -588,7 +595,12 @@ def dimension_of(expr, dimensions: dict[str, Dimension], text: str | None = None
             name = _function_name(node)
             if name is None:
                 raise ExpressionError(f"unsupported function {node.func}", text)
-            return FUNCTIONS[name][1]([of(arg) for arg in node.args], text)
+            dims = [of(arg) for arg in node.args]
+            # 0 goes with any unit (clip(x, 0*mV, inf*mV): sympy has made 0*mV a plain 0)
+            known = next((d for d, a in zip(dims, node.args) if not a.is_zero), None)
+            if known is not None:
+                dims = [known if a.is_zero else d for d, a in zip(dims, node.args)]
+            return FUNCTIONS[name][1](dims, text)
         raise ExpressionError(f"unsupported expression {node}", text)
 
     def user_call_dimension(node, dims) -> Dimension:

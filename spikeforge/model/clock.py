@@ -16,6 +16,20 @@ class Clock:
     def __init__(self, dt=0.1e-3 * second, name: str = "defaultclock"):
         self.name = name
         self.dt = dt
+        #: The time of the step being run (during a run, as network operations see it), or
+        #: the end of the last run, in seconds.
+        self.t_ = 0.0
+
+    @property
+    def t(self) -> Quantity:
+        """The current time: of the step being run, or the end of the last run (Brian2's
+        ``Clock.t``)."""
+        return Quantity(self.t_, dim=second.dim)
+
+    @property
+    def timestep(self) -> int:
+        """The current time in steps of this clock."""
+        return steps_until(self.t_, self.dt_)
 
     @property
     def dt(self) -> Quantity:

@@ -87,7 +87,10 @@ class Group(SpikeforgeObject):
     _frozen = False
 
     def __init__(self, N: int, name: str, when: str = "groups", order: int = 0, namespace=None):
-        if isinstance(N, bool) or not isinstance(N, (int, np.integer)) or N < 1:
+        whole = isinstance(N, (int, np.integer)) or (
+            isinstance(N, (float, np.floating)) and float(N).is_integer()
+        )
+        if isinstance(N, bool) or not whole or N < 1:  # 10000.0 is fine, as in Brian2
             raise ValueError(f"the number of elements must be a positive integer, got {N!r}")
         super().__init__(name, when, order)
         self.N = int(N)

@@ -166,6 +166,7 @@ class Network:
             self.t_ = max(self.t_, (start_step + self.last_run.steps_done) * dt)
             for obj in objects:
                 obj._time = self.t_
+                obj.clock.t_ = self.t_
             raise KeyboardInterrupt(
                 f"{self.name!r}: run interrupted at t = {self.t} ({self.last_run.steps_done} of "
                 f"{end_step - start_step} steps); time, state and monitors are consistent, and "
@@ -179,6 +180,7 @@ class Network:
             self.t_ += duration_
         for obj in objects:
             obj._time = self.t_  # string assignments after the run see this time
+            obj.clock.t_ = self.t_
         timings = self.last_run.timings
         reporter.finish(timings["loop"])
         self.last_run_statistics = {**timings, "total": time.perf_counter() - started}
@@ -402,6 +404,7 @@ def start_scope() -> None:
     run_deferred()  # their random draws belong to the stream before this point
     base.new_scope()
     magic_network.reset()
+    defaultclock.t_ = 0.0
 
 
 def store(name: str = "default", filename=None) -> None:

@@ -171,6 +171,8 @@ def apply_snapshot(network, state: dict, restore_random_state: bool = False) -> 
             clock.dt_ = float(state[CLOCKS_KEY][clock.name])
     for obj in objects:
         obj._time = t
+        if getattr(obj, "clock", None) is not None:
+            obj.clock.t_ = t
     if restore_random_state:
         _set_random_state(state[RANDOM_KEY])
 

@@ -935,6 +935,12 @@ class Synapses(Group):
                 return group.variables[name[: -len(suffix)]]
         return self.target.variables.get(name)
 
+    def __getitem__(self, item) -> np.ndarray:
+        """Synapse indices, as ``S.indices[item]`` (``S[i, j]``, ``S['condition']``...); Brian2
+        gives a subgroup of synapses, which spikeforge uses where indices are asked for (a
+        StateMonitor's ``record=``)."""
+        return self.indices[item]
+
     @property
     def indices(self) -> "SynapseIndexing":
         """Synapse indices: ``S.indices[i, j]`` (presynaptic and postsynaptic indices, each an

@@ -446,7 +446,10 @@ class GroupScope(Scope):
 
     def _linked_subexpression_variable(self, name: str):
         """For ``link__x__v``: the linked variable ``x`` and the variable ``v`` of its link."""
-        linked_name, inner = name[len(LINKED_PREFIX) :].split("__", 1)
+        rest = name[len(LINKED_PREFIX) :]
+        # the linked variable's own name may contain "__": the longest one that fits
+        linked_name = max((n for n in self.group.variables if rest.startswith(n + "__")), key=len)
+        inner = rest[len(linked_name) + 2 :]
         variable = self.group.variables[linked_name]
         return variable, checked_link(self.group, variable).group.variables[inner]
 

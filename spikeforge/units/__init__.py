@@ -235,12 +235,24 @@ class DimensionMismatchError(Exception):
 
 def _sequence_dims(seq):
     dims = {get_dimensions(x) for x in seq}
+    if len(dims) > 1 and DIMENSIONLESS in dims:  # plain zeros go with any unit (Brian2)
+        dims = {get_dimensions(x) for x in seq if not _plain_zeros(x)}
     if len(dims) > 1:
         labels = ", ".join(sorted(d._label for d in dims))
         raise DimensionMismatchError(
             f"Sequence mixes values of different dimensions ({labels})", *dims
         )
     return dims.pop() if dims else DIMENSIONLESS
+
+
+def _plain_zeros(x) -> bool:
+    if isinstance(x, Quantity):
+        return False
+    try:
+        values = np.asarray(x)
+    except (TypeError, ValueError):
+        return False
+    return values.dtype.kind in "biuf" and not np.any(values)
 
 
 def get_dimensions(obj):
@@ -261,6 +273,8 @@ def get_dimensions(obj):
         return DIMENSIONLESS
     if isinstance(obj, (list, tuple)):
         return _sequence_dims(obj)
+    if isinstance(obj, range):
+        return DIMENSIONLESS
     raise TypeError(f"Object of type {type(obj).__name__} has no physical dimensions")
 
 
