@@ -17,6 +17,7 @@ import ast
 import builtins
 import itertools
 import keyword
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import sympy
@@ -116,29 +117,85 @@ def _timestep_rule(dims, text):
     return DIMENSIONLESS
 
 
-FUNCTIONS: dict[str, tuple] = {
-    "exp": (sympy.exp, _dimensionless_function("exp")),
-    "log": (sympy.log, _dimensionless_function("log")),
-    "log10": (lambda x: sympy.log(x, 10), _dimensionless_function("log10")),
-    "exprel": (exprel, _dimensionless_function("exprel")),
-    "sqrt": (sympy.sqrt, _sqrt_rule),
-    "sin": (sympy.sin, _dimensionless_function("sin")),
-    "cos": (sympy.cos, _dimensionless_function("cos")),
-    "tan": (sympy.tan, _dimensionless_function("tan")),
-    "arcsin": (sympy.asin, _dimensionless_function("arcsin")),
-    "arccos": (sympy.acos, _dimensionless_function("arccos")),
-    "arctan": (sympy.atan, _dimensionless_function("arctan")),
-    "sinh": (sympy.sinh, _dimensionless_function("sinh")),
-    "cosh": (sympy.cosh, _dimensionless_function("cosh")),
-    "tanh": (sympy.tanh, _dimensionless_function("tanh")),
-    "abs": (sympy.Abs, _same_as_first("abs")),
-    "clip": (clip, _same_as_first("clip")),
-    "floor": (sympy.floor, _same_as_first("floor")),
-    "ceil": (sympy.ceiling, _same_as_first("ceil")),
-    "sign": (sympy.sign, _any_to_dimensionless),
-    "int": (int_, _any_to_dimensionless),
-    "timestep": (timestep, _timestep_rule),
-}
+@dataclass(frozen=True)
+class BuiltinFunction:
+    """A function of model code: the one table row from which parsing, unit checks, printing
+    and the generated module's declarations are derived.
+
+    ``build`` makes the sympy expression of a call; ``form`` is the sympy function it is
+    printed back from (None: it prints through other forms, as ``log10`` and ``sqrt`` do);
+    ``dimensions`` maps the arguments' dimensions to the result's, or raises; ``c_name`` is the
+    function generated code calls; ``declaration`` its Cython declaration, when spikeforge
+    defines it in ``runtime/functions.h`` (C's math functions need none).
+    """
+
+    name: str
+    build: Callable
+    form: object
+    dimensions: Callable
+    c_name: str = ""
+    declaration: str = ""
+
+
+_D = _dimensionless_function
+#: The built-in functions of model code.  Adding one: a row here, and its C++ definition in
+#: ``runtime/functions.h`` when C's math library has none.
+BUILTIN_FUNCTIONS = (
+    BuiltinFunction("exp", sympy.exp, sympy.exp, _D("exp"), "exp"),
+    BuiltinFunction("log", sympy.log, sympy.log, _D("log"), "log"),
+    BuiltinFunction("log10", lambda x: sympy.log(x, 10), None, _D("log10")),
+    BuiltinFunction(
+        "sign",
+        sympy.sign,
+        sympy.sign,
+        _any_to_dimensionless,
+        "spikeforge_sign",
+        "double spikeforge_sign(double) noexcept",
+    ),
+    BuiltinFunction(
+        "clip",
+        clip,
+        clip,
+        _same_as_first("clip"),
+        "spikeforge_clip",
+        "double spikeforge_clip(double, double, double) noexcept",
+    ),
+    BuiltinFunction(
+        "exprel",
+        exprel,
+        exprel,
+        _D("exprel"),
+        "spikeforge_exprel",
+        "double spikeforge_exprel(double) noexcept",
+    ),
+    BuiltinFunction(
+        "timestep",
+        timestep,
+        timestep,
+        _timestep_rule,
+        "spikeforge_timestep",
+        "int64_t spikeforge_timestep(double, double) noexcept",
+    ),
+    BuiltinFunction("sqrt", sympy.sqrt, None, _sqrt_rule),
+    BuiltinFunction("sin", sympy.sin, sympy.sin, _D("sin"), "sin"),
+    BuiltinFunction("cos", sympy.cos, sympy.cos, _D("cos"), "cos"),
+    BuiltinFunction("tan", sympy.tan, sympy.tan, _D("tan"), "tan"),
+    BuiltinFunction("arcsin", sympy.asin, sympy.asin, _D("arcsin"), "asin"),
+    BuiltinFunction("arccos", sympy.acos, sympy.acos, _D("arccos"), "acos"),
+    BuiltinFunction("arctan", sympy.atan, sympy.atan, _D("arctan"), "atan"),
+    BuiltinFunction("sinh", sympy.sinh, sympy.sinh, _D("sinh"), "sinh"),
+    BuiltinFunction("cosh", sympy.cosh, sympy.cosh, _D("cosh"), "cosh"),
+    BuiltinFunction("tanh", sympy.tanh, sympy.tanh, _D("tanh"), "tanh"),
+    BuiltinFunction("abs", sympy.Abs, sympy.Abs, _same_as_first("abs"), "fabs"),
+    BuiltinFunction("floor", sympy.floor, sympy.floor, _same_as_first("floor"), "floor"),
+    BuiltinFunction("ceil", sympy.ceiling, sympy.ceiling, _same_as_first("ceil"), "ceil"),
+    # int() is printed as a cast by the printer
+    BuiltinFunction("int", int_, int_, _any_to_dimensionless),
+)
+#: name -> (sympy constructor, dimension rule), derived from :data:`BUILTIN_FUNCTIONS`.
+FUNCTIONS: dict[str, tuple] = {f.name: (f.build, f.dimensions) for f in BUILTIN_FUNCTIONS}
+#: The Cython declarations of the functions spikeforge defines (for generated modules).
+FUNCTION_DECLARATIONS = tuple(f.declaration for f in BUILTIN_FUNCTIONS if f.declaration)
 #: Functions without arguments that draw random numbers.
 RANDOM_FUNCTIONS = {"rand": rand, "randn": randn}
 
@@ -625,27 +682,7 @@ def dimension_of(expr, dimensions: dict[str, Dimension], text: str | None = None
         raise ExpressionError(str(error), text) from None
 
 
-_SYMPY_TO_NAME = {
-    sympy.exp: "exp",
-    sympy.log: "log",
-    exprel: "exprel",
-    sympy.sin: "sin",
-    sympy.cos: "cos",
-    sympy.tan: "tan",
-    sympy.asin: "arcsin",
-    sympy.acos: "arccos",
-    sympy.atan: "arctan",
-    sympy.sinh: "sinh",
-    sympy.cosh: "cosh",
-    sympy.tanh: "tanh",
-    sympy.Abs: "abs",
-    clip: "clip",
-    sympy.floor: "floor",
-    sympy.ceiling: "ceil",
-    sympy.sign: "sign",
-    int_: "int",
-    timestep: "timestep",
-}
+_SYMPY_TO_NAME = {f.form: f.name for f in BUILTIN_FUNCTIONS if f.form is not None}
 
 
 def _function_name(node) -> str | None:

@@ -164,26 +164,7 @@ class CythonPrinter:
         return f"({self.print(value)} if {self.print(condition)} else {self.print(otherwise)})"
 
     # -- functions ----------------------------------------------------------------------------
-    _C_FUNCTIONS = {
-        "exp": "exp",
-        "log": "log",
-        "sin": "sin",
-        "cos": "cos",
-        "tan": "tan",
-        "arcsin": "asin",
-        "arccos": "acos",
-        "arctan": "atan",
-        "sinh": "sinh",
-        "cosh": "cosh",
-        "tanh": "tanh",
-        "abs": "fabs",
-        "floor": "floor",
-        "ceil": "ceil",
-        "sign": "spikeforge_sign",
-        "clip": "spikeforge_clip",
-        "exprel": "spikeforge_exprel",
-        "timestep": "spikeforge_timestep",
-    }
+    _C_FUNCTIONS = {f.name: f.c_name for f in ex.BUILTIN_FUNCTIONS if f.c_name}
 
     def _function(self, expr) -> str:
         if isinstance(expr, ex.rand):

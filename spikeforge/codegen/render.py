@@ -11,6 +11,7 @@ from pathlib import Path
 
 import jinja2
 
+from spikeforge.codegen.expressions import FUNCTION_DECLARATIONS
 from spikeforge.codegen.translate import ModuleArguments, TranslatedRole
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
@@ -145,5 +146,9 @@ def render_module(
         role.rendered = render_role(role)
     template = environment().get_template("network.pyx.j2")
     return template.render(
-        description=description, roles=roles, arguments=arguments, support_code=support_code
+        description=description,
+        roles=roles,
+        arguments=arguments,
+        support_code=support_code,
+        function_declarations=FUNCTION_DECLARATIONS,
     )
