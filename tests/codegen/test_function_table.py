@@ -38,7 +38,5 @@ def test_functions_spikeforge_defines_are_declared_in_every_module():
     assert {f.name for f in declared} == {"sign", "clip", "exprel", "timestep"}
     for function in declared:
         assert function.declaration in source
-        header = (
-            __import__("spikeforge.runtime", fromlist=["RUNTIME_DIR"]).RUNTIME_DIR / "functions.h"
-        ).read_text()
+        header = (RUNTIME_DIR / "functions.h").read_text()
         assert f" {function.c_name}(" in header  # and defined in the runtime header
