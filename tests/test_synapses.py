@@ -407,3 +407,17 @@ def test_indices_and_monitors_of_neuron_variables_through_synapses():
     np.testing.assert_array_equal(mon.w[:, 0], 10 * i + j)
     with pytest.raises(KeyError, match="has no variable 'u'"):
         StateMonitor(S, "u", record=0)
+
+
+def test_neuron_variables_read_through_synapses():
+    """S.x_pre and S.y_post read the neurons' values at each synapse's i and j (Brian2)."""
+    G = NeuronGroup(3, "x : volt")
+    G.x = [1, 2, 3] * mV
+    H = NeuronGroup(2, "z : 1")
+    H.z = [10, 20]
+    S = Synapses(G, H, "w : 1")
+    S.connect()
+    np.testing.assert_array_equal(S.x_pre, G.x[S.i[:]])
+    np.testing.assert_array_equal(S.z_post, H.z[S.j[:]])
+    with pytest.raises(AttributeError, match="no variable 'nothing'"):
+        _ = S.nothing

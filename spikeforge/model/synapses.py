@@ -52,7 +52,7 @@ from spikeforge.model.variables import (
 )
 from spikeforge.runtime import containers
 from spikeforge.runtime.driver import run_deferred
-from spikeforge.units import DIMENSIONLESS, get_dimensions
+from spikeforge.units import DIMENSIONLESS, Quantity, get_dimensions
 
 
 def _spiking(group, role: str) -> None:
@@ -290,6 +290,23 @@ class SynapseIndexing:
 
     def __init__(self, synapses):
         self.synapses = synapses
+
+    def __getattr__(self, name: str):
+        try:
+            return super().__getattr__(name)
+        except AttributeError:
+            if name.startswith("_") or "variables" not in self.__dict__:
+                raise
+            entry = self._state_entries().get(name)  # x_pre, x_post: the neurons' values
+            if entry is None or not entry.per_element:
+                raise
+            run_deferred()  # connect() may still be queued
+            values = entry.read(1)
+            return (
+                values
+                if entry.dimension.is_dimensionless
+                else Quantity(values, dim=entry.dimension)
+            )
 
     def __getitem__(self, item) -> np.ndarray:
         synapses = self.synapses
@@ -934,6 +951,23 @@ class Synapses(Group):
             if name.endswith(suffix) and name[: -len(suffix)] in group.variables:
                 return group.variables[name[: -len(suffix)]]
         return self.target.variables.get(name)
+
+    def __getattr__(self, name: str):
+        try:
+            return super().__getattr__(name)
+        except AttributeError:
+            if name.startswith("_") or "variables" not in self.__dict__:
+                raise
+            entry = self._state_entries().get(name)  # x_pre, x_post: the neurons' values
+            if entry is None or not entry.per_element:
+                raise
+            run_deferred()  # connect() may still be queued
+            values = entry.read(1)
+            return (
+                values
+                if entry.dimension.is_dimensionless
+                else Quantity(values, dim=entry.dimension)
+            )
 
     def __getitem__(self, item) -> np.ndarray:
         """Synapse indices, as ``S.indices[item]`` (``S[i, j]``, ``S['condition']``...); Brian2
