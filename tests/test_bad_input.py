@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from spikeforge.only import *
-from spikeforge.codegen.expressions import parse_expression
+from spikeforge.codegen.expressions import ExpressionError, parse_expression
 from spikeforge.model.state import read_snapshot_file
 
 
@@ -51,6 +51,15 @@ CASES = [
         "PoissonGroup 'q'.*rates must be finite and not negative",
     ),
     ("NaN duration", lambda G: run(np.nan * ms), ValueError, "finite, non-negative duration"),
+    (
+        "integer overflow in model code",
+        lambda G: (
+            NeuronGroup(1, "k : integer", threshold="True", reset="k = 3000000000", name="w"),
+            run(0.1 * ms),
+        ),
+        ExpressionError,
+        "NeuronGroup 'w', reset line 1.*32-bit integer variable and cannot hold 3000000000",
+    ),
     (
         "two objects, one name",
         lambda G: (NeuronGroup(1, "v : 1", name="cells"), run(1 * ms)),

@@ -370,6 +370,7 @@ class Group(SpikeforgeObject):
                 expected = None if temporary else scope.dimension(target)
                 check_dimension(expr.xreplace(values), scope, expected, statement.text, target)
                 self._check_linked_target(target)
+                self._check_integer_value(target, expr, temporary)
             except ExpressionError as error:
                 raise error.with_context(
                     f"{type(self).__name__} {self.name!r}, {where} line {statement.line_number}"
@@ -382,6 +383,17 @@ class Group(SpikeforgeObject):
                 target = f"_temp_{target}"
             checked.append((target, expr))
         return checked
+
+    def _check_integer_value(self, target: str, expr, temporary: bool) -> None:
+        """Refuse a number that a 32-bit integer variable cannot hold (it would wrap)."""
+        variable = None if temporary else self.variables.get(target)
+        if variable is None or variable.var_type != "integer" or not expr.is_number:
+            return
+        value = float(expr)
+        if not (np.isfinite(value) and -(2**31) <= value <= 2**31 - 1):
+            raise ExpressionError(
+                f"{target} is a 32-bit integer variable and cannot hold {expr}", str(expr)
+            )
 
     # code for string assignments ---------------------------------------------------------------
     def _substitute(self, expr):
