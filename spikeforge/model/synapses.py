@@ -291,23 +291,6 @@ class SynapseIndexing:
     def __init__(self, synapses):
         self.synapses = synapses
 
-    def __getattr__(self, name: str):
-        try:
-            return super().__getattr__(name)
-        except AttributeError:
-            if name.startswith("_") or "variables" not in self.__dict__:
-                raise
-            entry = self._state_entries().get(name)  # x_pre, x_post: the neurons' values
-            if entry is None or not entry.per_element:
-                raise
-            run_deferred()  # connect() may still be queued
-            values = entry.read(1)
-            return (
-                values
-                if entry.dimension.is_dimensionless
-                else Quantity(values, dim=entry.dimension)
-            )
-
     def __getitem__(self, item) -> np.ndarray:
         synapses = self.synapses
         if isinstance(item, str):
