@@ -331,7 +331,7 @@ def run_network(
 
 #: The loop returns to Python after chunks of steps that take about this long (seconds), so
 #: that progress reports and Ctrl-C are felt promptly; chunks grow from one step.
-CHUNK_SECONDS = (0.05, 0.4)
+CHUNK_SECONDS = (0.1, 0.5)
 
 
 def run_steps(
