@@ -158,3 +158,12 @@ def test_smaller_brian2_habits():
     assert stacked.dim == volt.dim and stacked[1, 0] == 0 * mV
     with pytest.raises(ExpressionError, match="link__"):
         NeuronGroup(1, "link__x : 1")
+
+
+def test_one_element_of_a_state_monitor():
+    G = NeuronGroup(2, "dv/dt = -v/(10*ms) : 1", method="exact")
+    G.v = [1, 2]
+    mon = StateMonitor(G, "v", record=True)
+    run(1 * ms)
+    assert np.array_equal(mon[1].t, mon.t) and len(mon[1].t) == 10
+    assert np.array_equal(mon[1].v, mon.v[1]) and np.array_equal(mon[1].v_, mon.v_[1])

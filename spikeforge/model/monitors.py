@@ -517,12 +517,16 @@ class StateMonitor(Monitor):
 
 
 class _SingleNeuronRecord:
+    """``mon[i]``: the recorded variables of one element; ``t`` is the monitor's own."""
+
     def __init__(self, monitor: StateMonitor, position: int):
         self._monitor = monitor
         self._position = position
 
     def __getattr__(self, name):
-        return getattr(self._monitor, name)[self._position]
+        values = getattr(self._monitor, name)
+        recorded = name.rstrip("_") in self._monitor.record_variables
+        return values[self._position] if recorded and name not in ("t", "t_") else values
 
 
 class PopulationRateMonitor(Monitor):
