@@ -421,3 +421,17 @@ def test_neuron_variables_read_through_synapses():
     np.testing.assert_array_equal(S.z_post, H.z[S.j[:]])
     with pytest.raises(AttributeError, match="no variable 'nothing'"):
         _ = S.nothing
+
+
+def test_neuron_subexpressions_in_synaptic_code():
+    """F_pre, F_post and a bare postsynaptic F stand for the neurons' subexpressions, their
+    variables read at the synapse's neurons (Brian2 substitutes them the same way)."""
+    offset = 1.0
+    G = NeuronGroup(2, "v : 1\nF = 2*v + offset : 1")
+    G.v = [1, 3]
+    H = NeuronGroup(2, "u : 1\nF = 10*u : 1")
+    H.u = [5, 7]
+    S = Synapses(G, H, "x : 1\ny : 1", on_pre="y = F_post - F_pre")
+    S.connect(j="i")
+    S.x = "F_pre + F"
+    np.testing.assert_array_equal(S.x[:], [3 + 50, 7 + 70])

@@ -618,7 +618,38 @@ class Synapses(Group):
         return lines
 
     def _substitute(self, expr):
-        return linked_subexpressions(self, self.equations.substituted(expr))
+        expr = linked_subexpressions(self, self.equations.substituted(expr))
+        return self._neuron_subexpressions(expr)
+
+    def _neuron_subexpressions(self, expr, depth: int = 0):
+        """``x_post`` (or ``x_pre``, or a bare postsynaptic ``x``) where ``x`` is a subexpression
+        of the neurons: its definition, with the neurons' names it uses read at the synapse's
+        neuron (``v`` becomes ``v_post``), as in Brian2."""
+        replacements = {}
+        for s in expr.free_symbols:
+            name = s.name
+            if name in self.variables:
+                continue
+            for suffix, group in (("_pre", self.source), ("_post", self.target), ("", self.target)):
+                if suffix and not name.endswith(suffix):
+                    continue
+                base = name[: -len(suffix)] if suffix else name
+                variable = group.variables.get(base)
+                if variable is None or variable.has_storage or variable.expression is None:
+                    continue
+                definition = group._substitute(symbol(base))
+                renamed = {
+                    t: symbol(t.name + (suffix or "_post"))
+                    for t in definition.free_symbols
+                    if t.name in group.variables
+                }
+                replacements[s] = definition.xreplace(renamed)
+                break
+        if not replacements:
+            return expr
+        if depth > 20:
+            raise ExpressionError("neuron subexpressions refer to each other in a circle")
+        return self._neuron_subexpressions(expr.xreplace(replacements), depth + 1)
 
     # connect -----------------------------------------------------------------------------------
     def connect(
