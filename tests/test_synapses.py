@@ -435,3 +435,13 @@ def test_neuron_subexpressions_in_synaptic_code():
     S.connect(j="i")
     S.x = "F_pre + F"
     np.testing.assert_array_equal(S.x[:], [3 + 50, 7 + 70])
+
+
+def test_conditional_target_expression():
+    """connect(j='i if i < 3'): a target only where the condition holds (Brian2's syntax,
+    used by Stimberg et al. 2018); the excluded sources may have targets out of range."""
+    G = NeuronGroup(5, "v : 1")
+    H = NeuronGroup(3, "v : 1")
+    S = Synapses(G, H, "w : 1")
+    S.connect(j="i if i < N_post")
+    assert list(zip(S.i[:], S.j[:])) == [(0, 0), (1, 1), (2, 2)]

@@ -877,7 +877,18 @@ class Synapses(Group):
         return [sympy.StrictLessThan(parse_expression("rand()"), probability)]
 
     def _parse_targets(self, text: str, scope):
-        """``j=`` strings: a generator expression over range()/sample(), or one expression."""
+        """``j=`` strings: a generator expression over range()/sample(), one expression, or an
+        expression with a condition (``'i if i < 10'``: Brian2's syntax for a target that
+        exists only where the condition holds)."""
+        conditional = re.fullmatch(r"(.+?)\s+if\s+(.+)", text.strip(), re.S)
+        if conditional and " for " not in text and " else " not in text:
+            target = parse_expression(conditional.group(1))
+            condition = parse_expression(conditional.group(2))
+            check_dimension(target, scope, DIMENSIONLESS, text, "j")
+            check_dimension(condition, scope, None, text, "the condition")
+            if not is_boolean(condition):
+                raise ExpressionError("the part after 'if' must be a condition", text)
+            return "expression", [("_target", target)], [condition]
         try:
             tree = ast.parse(f"({text.strip()})", mode="eval").body
         except SyntaxError as error:
