@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import concurrent.futures
 import datetime
 import hashlib
 import json
@@ -153,6 +154,7 @@ def main(argv=None) -> int:
     parser.add_argument("--brian2-python", required=True, help="a Python with brian2 installed")
     parser.add_argument("--spikeforge-python", default=sys.executable)
     parser.add_argument("--timeout", type=float, default=300)
+    parser.add_argument("--jobs", type=int, default=1, help="scripts run at the same time")
     parser.add_argument("--only", nargs="*", default=[], help="parts of script paths to run")
     parser.add_argument("--results", type=Path, default=HERE / "results" / "brian2_examples")
     parser.add_argument("--rerun-brian2", action="store_true")
@@ -162,8 +164,8 @@ def main(argv=None) -> int:
     scripts = sorted(p for p in args.examples.rglob("*.py") if not p.name.startswith("_"))
     if args.only:
         scripts = [p for p in scripts if any(part in str(p) for part in args.only)]
-    rows = []
-    for script in scripts:
+
+    def one(script: Path) -> dict:
         relative = script.relative_to(args.examples).as_posix()
         cached = args.results / f"brian2-{_key(script)}.result.json"
         if cached.exists() and not args.rerun_brian2:
@@ -176,19 +178,23 @@ def main(argv=None) -> int:
         agreement = []
         if brian2["status"] == "ran" and ours["status"] == "ran":
             agreement = compare(brian2, ours, random)
-        rows.append(
-            {
-                "script": relative,
-                "brian2": brian2["status"],
-                "spikeforge": ours["status"],
-                "error": ours.get("error", ""),
-                "where": ours.get("where", ""),
-                "random": random,
-                "agreement": agreement,
-                "seconds": {"brian2": brian2.get("seconds"), "spikeforge": ours.get("seconds")},
-            }
-        )
-        print(_row_line(rows[-1]), flush=True)
+        row = {
+            "script": relative,
+            "brian2": brian2["status"],
+            "spikeforge": ours["status"],
+            "error": ours.get("error", ""),
+            "where": ours.get("where", ""),
+            "random": random,
+            "agreement": agreement,
+            "seconds": {"brian2": brian2.get("seconds"), "spikeforge": ours.get("seconds")},
+        }
+        print(_row_line(row), flush=True)
+        return row
+
+    # scripts in parallel processes (each simulator run is a subprocess); --jobs 1 on a
+    # machine that is also measuring anything else
+    with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as pool:
+        rows = list(pool.map(one, scripts))
     (args.results / "summary.json").write_text(json.dumps(rows, indent=1))
     report = markdown(rows, argv if argv is not None else sys.argv[1:])
     print(report)
