@@ -118,3 +118,11 @@ def test_bad_slices_name_the_group(item, error, message):
     G = _group()
     with pytest.raises(error, match=f"NeuronGroup 'cells'.*{message}"):
         G[item]
+
+
+def test_run_regularly_on_a_subgroup():
+    """Only the subgroup's elements change, with i counted from its start."""
+    G = NeuronGroup(6, "v : 1")
+    G[2:5].run_regularly("v += i + 1", dt=1 * ms)
+    run(2 * ms)  # two ticks: t = 0 and 1 ms
+    np.testing.assert_array_equal(G.v[:], [0, 0, 2, 4, 6, 0])
