@@ -15,6 +15,7 @@ out of the loop only if all its arguments are the same for all elements and the 
 from __future__ import annotations
 
 from collections import Counter
+import re
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -123,6 +124,8 @@ class TranslatedRole:
     store_lines: list[str]  # at the end of each iteration
     pointers: list[str]  # cdef lines aliasing module pointers as locals
     condition: str | None = None  # for threshold-like roles: the printed condition
+    #: The index locals the element loads and stores use (see :class:`Locals`).
+    indices: frozenset[str] = frozenset()
 
 
 def _converted(printed: str, target: Resolved | None, expr) -> str:
@@ -202,11 +205,37 @@ def translate(
 ) -> TranslatedRole:
     """Print a role: ``statements`` run for each element (after ``condition`` held, if given).
 
-    Loop invariants are hoisted into locals named ``hoisted_prefix`` + a number: two pieces
-    of code printed into one function need different prefixes.
+    The passes, each a function of its own: resolve every name through the scope, check the
+    targets, hoist loop invariants (into locals named ``hoisted_prefix`` + a number: two
+    pieces of code printed into one function need different prefixes), declare the locals and
+    the loads and stores of elements, print.
 
     Raises :class:`ExpressionError` for a name the scope does not know.
     """
+    resolution = resolve_names(statements, scope, condition, extra_reads)
+    check_targets(resolution)
+    scalar_statements, vector_statements = hoist_invariants(statements, resolution, hoisted_prefix)
+    declared = declare_locals(resolution, scalar_statements, vector_statements)
+    return print_code(resolution, declared, scalar_statements, vector_statements, condition)
+
+
+@dataclass
+class Resolution:
+    """The result of :func:`resolve_names`: what each name of the code stands for."""
+
+    targets: set[str]
+    resolved: dict[str, Resolved]
+    functions: dict[str, Resolved]
+
+
+def resolve_names(
+    statements: list[tuple[str, sympy.Expr]],
+    scope: Scope,
+    condition: sympy.Expr | None = None,
+    extra_reads: tuple[str, ...] = (),
+) -> Resolution:
+    """Pass 1: resolve every name the code reads or writes (locals starting with ``_`` that the
+    scope does not know are the code's own temporaries), and every user function it calls."""
     targets = {target for target, _ in statements}
     used: set[str] = set(extra_reads)
     for _, expr in statements:
@@ -221,23 +250,60 @@ def translate(
         if resolved[name].kind == "function":
             raise ExpressionError(f"{name} is a function and needs to be called: {name}(...)")
     functions = _resolve_functions(statements, condition, scope)
-    for name in targets - temporaries:
-        if resolved[name].kind == "literal" or (
-            resolved[name].kind == "scalar" and not resolved[name].static
-        ):
+    return Resolution(targets - temporaries, resolved, functions)
+
+
+def check_targets(resolution: Resolution) -> None:
+    """Pass 2: every target is something the code may store into."""
+    for name in resolution.targets:
+        target = resolution.resolved[name]
+        if target.kind == "literal" or (target.kind == "scalar" and not target.static):
             raise ExpressionError(f"cannot assign to {name!r}: it is not a variable of the model")
 
-    scalar_names = {n for n, r in resolved.items() if r.kind in ("scalar", "literal")}
-    impure = frozenset(name for name, r in functions.items() if not r.pure)
-    scalar_statements, vector_statements = _hoist(statements, scalar_names, impure, hoisted_prefix)
 
+def hoist_invariants(
+    statements: list[tuple[str, sympy.Expr]], resolution: Resolution, prefix: str = "_lio_"
+) -> tuple[list[tuple[str, sympy.Expr]], list[tuple[str, sympy.Expr]]]:
+    """Pass 3: ``(per-call statements, per-element statements)``; what is the same for all
+    elements moves out of the loop."""
+    resolved = resolution.resolved
+    scalar_names = {n for n, r in resolved.items() if r.kind in ("scalar", "literal")}
+    impure = frozenset(name for name, r in resolution.functions.items() if not r.pure)
+    return _hoist(statements, scalar_names, impure, prefix)
+
+
+@dataclass
+class Locals:
+    """The result of :func:`declare_locals`."""
+
+    names: dict[str, str]  # name in the code -> how it is printed
+    declarations: list[str]
+    pointers: list[str]
+    load_lines: list[str]
+    store_lines: list[str]
+    #: The index locals the loads and stores use (``_idx``, ``_pre_idx``...): the template
+    #: binds those, and only those, per element.
+    indices: frozenset[str]
+
+
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def declare_locals(
+    resolution: Resolution,
+    scalar_statements: list[tuple[str, sympy.Expr]],
+    vector_statements: list[tuple[str, sympy.Expr]],
+) -> Locals:
+    """Pass 4: a local per name, pointers to module arrays, the loads of elements at their
+    index and the stores of the targets."""
     names: dict[str, str] = {}
     declarations, pointers, load_lines, store_lines = [], [], [], []
-    for name, r in resolved.items():
-        if r.kind == "literal":
+    indices: set[str] = set()
+    for name, r in resolution.resolved.items():
+        if r.kind in ("literal", "index"):
             names[name] = r.literal
-        elif r.kind == "index":
-            names[name] = r.literal
+            if r.kind == "index":
+                indices.add(r.literal)
         elif r.kind == "scalar":
             names[name] = name
             if r.static:  # otherwise a parameter of every role function (t, dt)
@@ -249,21 +315,35 @@ def translate(
             pointers.append(f"cdef {ctype}* {pointer} = {r.static}")
             declarations.append(f"cdef {local_type} {name}")
             load_lines.append(f"{name} = {pointer}[{r.index}]")
-            if name in targets:
+            # the index the scope gave (a local, or an index array at a local): its names
+            indices |= set(_IDENTIFIER.findall(r.index))
+            if name in resolution.targets:
                 store_lines.append(f"{pointer}[{r.index}] = {name}")
     for target, expr in scalar_statements + vector_statements:
         if target.startswith("_") and target not in names:
             names[target] = target
             local_type = "bint" if is_boolean(expr) else "double"
             declarations.append(f"cdef {local_type} {target}")
-    for name, r in functions.items():
+    for name, r in resolution.functions.items():
         if r.literal in names:
             raise ExpressionError(
                 f"the Cython function {r.literal!r} that implements {name}() has the name of a "
                 "variable of this code; rename it (implementation(..., name=...))"
             )
-    calls = {n: r.call for n, r in functions.items() if r.call is not None}
-    printer = CythonPrinter(names, functions=calls)
+    return Locals(names, declarations, pointers, load_lines, store_lines, frozenset(indices))
+
+
+def print_code(
+    resolution: Resolution,
+    declared: Locals,
+    scalar_statements: list[tuple[str, sympy.Expr]],
+    vector_statements: list[tuple[str, sympy.Expr]],
+    condition: sympy.Expr | None = None,
+) -> TranslatedRole:
+    """Pass 5: the Cython lines, each value converted to its target's type."""
+    calls = {n: r.call for n, r in resolution.functions.items() if r.call is not None}
+    printer = CythonPrinter(declared.names, functions=calls)
+    resolved = resolution.resolved
     try:
         scalar_lines = [f"{t} = {printer(e)}" for t, e in scalar_statements]
         vector_lines = [
@@ -273,13 +353,14 @@ def translate(
     except PrinterError as error:
         raise ExpressionError(str(error)) from None
     return TranslatedRole(
-        declarations,
+        declared.declarations,
         scalar_lines,
-        load_lines,
+        declared.load_lines,
         vector_lines,
-        store_lines,
-        pointers,
+        declared.store_lines,
+        declared.pointers,
         printed_condition,
+        declared.indices,
     )
 
 

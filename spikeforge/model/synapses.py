@@ -602,15 +602,11 @@ class Synapses(Group):
 
     def _index_lines(self, context: BuildContext, code=None, needed=()) -> list[str]:
         # An index the code does not use is no module argument: then `i` need not be stored
-        # per synapse (see PresynapticIndices), and the loop loads nothing it drops.
-        text = None
-        if code is not None:
-            text = "\n".join(
-                code.scalar_lines + code.load_lines + code.vector_lines + code.store_lines
-            )
+        # per synapse (see PresynapticIndices), and the loop loads nothing it drops.  Which
+        # indices the code uses comes from translation (TranslatedRole.indices).
         lines = []
         for local, name in (("_pre_idx", "i"), ("_post_idx", "j")):
-            if text is None or local in needed or re.search(rf"\b{local}\b", text):
+            if code is None or local in needed or local in code.indices:
                 static = context.array(
                     self, name, lambda name=name: self.variables[name].array, np.int32
                 )
