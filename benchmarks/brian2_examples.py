@@ -39,6 +39,8 @@ from pathlib import Path
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from brian2_examples_bootstrap import rewrite_imports  # noqa: E402
 BOOTSTRAP = HERE / "brian2_examples_bootstrap.py"
 DOCS = HERE.parent / "docs" / "brian2_examples.md"
 RANDOM = re.compile(
@@ -58,7 +60,10 @@ def run_script(python: str, simulator: str, script: Path, results: Path, timeout
     with tempfile.TemporaryDirectory(prefix="brian2-example-") as work:
         # beside copies of the files of the script's folder (parameters, style files it reads)
         for neighbour in script.parent.iterdir():
-            if neighbour.is_file():
+            if neighbour.suffix == ".py" and neighbour != script:  # a module the script imports
+                source = neighbour.read_text(encoding="utf-8")
+                (Path(work) / neighbour.name).write_text(rewrite_imports(source, simulator))
+            elif neighbour.is_file():
                 shutil.copy(neighbour, work)
         environment = dict(os.environ, MPLBACKEND="Agg", PYTHONSAFEPATH="1")
         environment.pop("VIRTUAL_ENV", None)
