@@ -62,7 +62,11 @@ def run_script(python: str, simulator: str, script: Path, results: Path, timeout
         for neighbour in script.parent.iterdir():
             if neighbour.suffix == ".py" and neighbour != script:  # a module the script imports
                 source = neighbour.read_text(encoding="utf-8")
-                (Path(work) / neighbour.name).write_text(rewrite_imports(source, simulator))
+                try:
+                    source = rewrite_imports(source, simulator)
+                except SyntaxError:
+                    pass  # not Python this version reads: copied as it is
+                (Path(work) / neighbour.name).write_text(source)
             elif neighbour.is_file():
                 shutil.copy(neighbour, work)
         environment = dict(os.environ, MPLBACKEND="Agg", PYTHONSAFEPATH="1")
