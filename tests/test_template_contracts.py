@@ -8,6 +8,7 @@ from spikeforge.codegen.render import (
     TEMPLATE_DIR,
     Role,
     check_contract,
+    render_role,
     template_contract,
 )
 from spikeforge.codegen.translate import TranslatedRole
@@ -46,3 +47,31 @@ def test_a_role_that_breaks_its_contract_is_an_internal_error():
     check_contract(_role("summed_variable.pyx.j2", summed, ["_summed_value = x"]))
     with pytest.raises(RuntimeError, match="does not assign \\['_summed_value'\\]"):
         check_contract(_role("summed_variable.pyx.j2", summed, ["_other = x"]))
+
+
+SPECIAL = {
+    "kind": "all_pairs",
+    "range_code": TranslatedRole([], [], [], [], [], []),
+    "records": ["_rec0"],
+    "refractory": True,
+    "record": True,
+    "skip_if_invalid": False,
+    "source_condition": False,
+    "target_type": "double",
+}
+
+
+@pytest.mark.parametrize("name", ROLE_TEMPLATES)
+def test_every_role_template_renders(name):
+    """Each template renders with what its contract declares (placeholders for the values),
+    into a function of the role's name that reads every declared value."""
+    contract = template_contract(name)
+    extra = {key: SPECIAL.get(key, f"_arg_{key}") for key in contract.extra}
+    lines = [f"{local} = 1" for local in contract.code]
+    role = _role(name, extra, lines)
+    text = render_role(role)
+    assert text.startswith("cdef void r0(")
+    conditional = {"probability"}  # read only for kind='sampled'
+    for key, value in extra.items():
+        if isinstance(value, str) and value.startswith("_arg_") and key not in conditional:
+            assert value in text, key
