@@ -41,6 +41,7 @@ import numpy as np
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from brian2_examples_bootstrap import rewrite_imports  # noqa: E402
+
 BOOTSTRAP = HERE / "brian2_examples_bootstrap.py"
 DOCS = HERE.parent / "docs" / "brian2_examples.md"
 RANDOM = re.compile(
