@@ -445,3 +445,20 @@ def test_conditional_target_expression():
     S = Synapses(G, H, "w : 1")
     S.connect(j="i if i < N_post")
     assert list(zip(S.i[:], S.j[:])) == [(0, 0), (1, 1), (2, 2)]
+
+
+def test_shared_synaptic_variables():
+    """A (shared) synaptic parameter is one value for all synapses, readable, writable and
+    used by every synapse's code (Brian2's learning-rate idiom)."""
+    G = NeuronGroup(3, "v : 1", threshold="True")
+    H = NeuronGroup(3, "v : 1")
+    S = Synapses(G, H, "w : 1\nrate : 1 (shared)", on_pre="w += rate; v_post += rate")
+    S.connect(j="i")
+    S.rate = 0.5
+    run(0.3 * ms)  # three steps, a spike each
+    np.testing.assert_allclose(S.w[:], 1.5)
+    np.testing.assert_allclose(H.v[:], 1.5)
+    assert S.get_states(["rate"])["rate"] == 0.5
+    S.rate = 2
+    run(0.1 * ms)
+    np.testing.assert_allclose(S.w[:], 3.5)

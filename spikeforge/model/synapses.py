@@ -48,6 +48,7 @@ from spikeforge.model.variables import (
     Variable,
     check_assigned_units,
     check_dimension,
+    make_variable,
     linked_subexpressions,
 )
 from spikeforge.runtime import containers
@@ -486,9 +487,14 @@ class Synapses(Group):
                 )
                 variable.expression_text = equation.expression_text
                 self.variables[equation.name] = variable
-            elif "shared" in equation.flags:
-                raise NotImplementedError(
-                    f"Synapses {self.name!r}: shared synaptic variables are not supported yet"
+            elif "shared" in equation.flags:  # one value for all synapses
+                self.variables[equation.name] = make_variable(
+                    equation.name,
+                    equation.dimension,
+                    1,
+                    equation.var_type,
+                    constant="constant" in equation.flags,
+                    shared=True,
                 )
             elif "linked" in equation.flags:  # values in another group: see linked_var
                 self.variables[equation.name] = Variable(
