@@ -106,11 +106,20 @@ def _load(report: dict) -> dict:
 def compare(brian2: dict, spikeforge: dict, random: bool) -> list[str]:
     """One line per monitor of Brian2's: ``name: agrees`` or what differs."""
     ours_by_name = {(m["kind"], m["name"]): k for k, m in enumerate(spikeforge["monitors"])}
+    ours_by_kind = collections.defaultdict(list)  # names can differ (numbering of old objects)
+    for k, m in enumerate(spikeforge["monitors"]):
+        ours_by_kind[m["kind"]].append(k)
+    theirs_by_kind = collections.defaultdict(list)
+    for k, m in enumerate(brian2["monitors"]):
+        theirs_by_kind[m["kind"]].append(k)
     theirs, ours = _load(brian2), _load(spikeforge)
     lines = []
     for k, monitor in enumerate(brian2["monitors"]):
         label = f"{monitor['kind']} {monitor['name']}"
         j = ours_by_name.get((monitor["kind"], monitor["name"]))
+        same_kind = ours_by_kind[monitor["kind"]]
+        if j is None and len(same_kind) == len(theirs_by_kind[monitor["kind"]]):
+            j = same_kind[theirs_by_kind[monitor["kind"]].index(k)]
         if j is None:
             lines.append(f"{label}: missing")
             continue

@@ -20,7 +20,6 @@ from spikeforge.model.state import Entry, state_problem
 _instances: list[weakref.ref] = []
 _scope_counter = itertools.count()
 _current_scope = next(_scope_counter)
-_name_counters: dict[str, itertools.count] = {}
 
 
 def new_scope() -> None:
@@ -130,10 +129,13 @@ def _unique_name(name: str) -> str:
         )
     if not name.endswith("*"):
         return name
+    # the first of base, base_1, base_2... that no existing object has (Brian2's rule: the name
+    # of an object that is gone can be taken again)
     base = name[:-1]
-    counter = _name_counters.setdefault(base, itertools.count())
-    number = next(counter)
-    return base if number == 0 else f"{base}_{number}"
+    taken = {obj.name for obj in (ref() for ref in _instances) if obj is not None}
+    if base not in taken:
+        return base
+    return next(f"{base}_{k}" for k in itertools.count(1) if f"{base}_{k}" not in taken)
 
 
 def with_context(error: ExpressionError, obj: SpikeforgeObject, what: str) -> ExpressionError:
