@@ -104,7 +104,9 @@ def main() -> int:
     main_module.__file__ = script
     sys.modules["__main__"] = main_module
     namespace = main_module.__dict__
-    sys.path.insert(0, os.path.dirname(os.path.abspath(script)))  # as `python script.py` does
+    # the working directory holds copies of the script's neighbours (imports rewritten alike),
+    # standing for its own folder, which `python script.py` puts first on sys.path
+    sys.path.insert(0, os.getcwd())
     try:
         code = compile(rewrite_imports(source, simulator), script, "exec")
         import matplotlib
