@@ -45,6 +45,8 @@ from spikeforge.devices import (
 )
 from spikeforge.model.operations import NetworkOperation, network_operation
 from spikeforge.model.preferences import brian_prefs, prefs
+from spikeforge.model.morphology import Cylinder, Morphology, Section, Soma
+from spikeforge.model.spatialneuron import SpatialNeuron, SpatialSubgroup
 from spikeforge.model.synapses import Synapses
 from spikeforge.model.variables import linked_var
 from spikeforge.runtime.driver import seed
@@ -69,6 +71,12 @@ __all__ = [
     "SpikeGeneratorGroup",
     "PoissonInput",
     "Synapses",
+    "SpatialNeuron",
+    "SpatialSubgroup",
+    "Morphology",
+    "Soma",
+    "Section",
+    "Cylinder",
     "linked_var",
     "SpikeMonitor",
     "EventMonitor",

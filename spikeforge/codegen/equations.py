@@ -42,12 +42,14 @@ PARAMETER = "parameter"
 #: Flags each kind of equation accepts (neuron groups and synapses; each object checks which of
 #: them apply to it).
 ALLOWED_FLAGS = {
-    DIFFERENTIAL: {"unless refractory", "event-driven", "clock-driven"},
-    SUBEXPRESSION: {"shared", "constant over dt", "summed"},
-    PARAMETER: {"constant", "shared", "linked"},
+    DIFFERENTIAL: {"unless refractory", "event-driven", "clock-driven", "point current"},
+    SUBEXPRESSION: {"shared", "constant over dt", "summed", "point current"},
+    PARAMETER: {"constant", "shared", "linked", "point current"},
 }
 #: Flags that only synapses accept.
 SYNAPTIC_FLAGS = {"event-driven", "clock-driven", "summed"}
+#: Flags that only spatial neurons accept (a current in amp added to the membrane current).
+SPATIAL_FLAGS = {"point current"}
 
 _DIFFERENTIAL_LINE = re.compile(r"^d([A-Za-z_][A-Za-z0-9_]*)\s*/\s*dt\s*=(.*)$", re.S)
 _SUBEXPRESSION_LINE = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\s*=(?!=)(.*)$", re.S)

@@ -9,6 +9,7 @@ from spikeforge import units
 from spikeforge.codegen.equations import (
     DIFFERENTIAL,
     SUBEXPRESSION,
+    SPATIAL_FLAGS,
     SYNAPTIC_FLAGS,
     EquationError,
     Equations,
@@ -611,6 +612,12 @@ class NeuronGroup(Group):
             if misplaced:
                 raise EquationError(
                     f"the flag {sorted(misplaced)[0]!r} is only for synapses",
+                    equation.text,
+                    f"NeuronGroup {self.name!r}",
+                )
+            if equation.flags & SPATIAL_FLAGS:
+                raise EquationError(
+                    "the flag 'point current' is only for a SpatialNeuron's equations",
                     equation.text,
                     f"NeuronGroup {self.name!r}",
                 )

@@ -572,6 +572,11 @@ class VariableView:
     def __len__(self):
         return self.group.N
 
+    @property
+    def dim(self):
+        """The variable's physical dimension (so that arithmetic with quantities keeps it)."""
+        return self.variable.dimension
+
     def __repr__(self):
         return f"<{self.group.name}.{self.variable.name}: {self.get_item(slice(None), level=1)!r}>"
 

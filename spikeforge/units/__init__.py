@@ -684,7 +684,8 @@ def _operand_dim(x):
             return _sequence_dims(x)
         except TypeError:
             return DIMENSIONLESS
-    return DIMENSIONLESS
+    dim = getattr(x, "dim", None)  # array-likes with units (a group's variable)
+    return dim if isinstance(dim, Dimension) else DIMENSIONLESS
 
 
 def _wrap_keep(scalar, dim):
