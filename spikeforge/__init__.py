@@ -50,7 +50,9 @@ def __getattr__(name: str):
     """``__all__`` (asked for by ``from spikeforge import *``) and pylab's names, loaded on
     first use; spikeforge's own names take precedence over pylab's."""
     if name == "__all__":
-        own = [*_only.__all__, "np", "numpy"]
+        # codegen: Brian2's star import binds its subpackage of that name, and old scripts set
+        # codegen.target = 'numpy' (no effect there either); ours is bound the same way
+        own = [*_only.__all__, "np", "numpy", "codegen"]
         names = own + sorted(set(_pylab()) - set(own))
         globals()["__all__"] = names
         return names

@@ -41,7 +41,10 @@ def test_matches_brian2(name):
             np.testing.assert_array_equal(actual, expected, err_msg=key)
         else:
             scale = np.max(np.abs(expected)) if expected.size else 1.0
-            np.testing.assert_allclose(actual, expected, rtol=0, atol=1e-10 * scale, err_msg=key)
+            tolerance = models.TOLERANCES.get((name, key), 1e-10)
+            np.testing.assert_allclose(
+                actual, expected, rtol=0, atol=tolerance * scale, err_msg=key
+            )
 
 
 def same_mean(ours, theirs, floor):

@@ -23,7 +23,7 @@ from spikeforge.model.state import (
     restore_record,
     state_problem,
 )
-from spikeforge.model.variables import GroupScope
+from spikeforge.model.variables import GroupScope, compartment_indices, has_compartment_indices
 from spikeforge.runtime import containers
 from spikeforge.units import DIMENSIONLESS, Quantity, hertz, second
 
@@ -416,6 +416,8 @@ class StateMonitor(Monitor):
             if variable is None:
                 raise KeyError(f"StateMonitor: {source.name!r} has no variable {name_!r}")
             self._variables[name_] = variable
+        if has_compartment_indices(record):
+            record = compartment_indices(record, source)
         if record is True:
             indices = np.arange(source.N)
         elif record is False or record is None:
@@ -495,7 +497,10 @@ class StateMonitor(Monitor):
         raise AttributeError(f"StateMonitor {self.name!r} does not record {name!r}")
 
     def __getitem__(self, neuron: int):
-        """The recordings of one neuron: ``mon[5].v``."""
+        """The recordings of one neuron: ``mon[5].v`` (or of a compartment of a spatial
+        neuron: ``mon[morpho.axon[-1]].v``)."""
+        if has_compartment_indices(neuron):
+            neuron = compartment_indices(neuron, self.source)
         positions = np.flatnonzero(self._indices == neuron)
         if not len(positions):
             raise IndexError(f"StateMonitor {self.name!r} does not record neuron {neuron}")

@@ -35,7 +35,7 @@ from spikeforge.codegen.expressions import (
 from spikeforge.codegen.render import Role
 from spikeforge.codegen.stateupdaters import DT, IntegrationError, check_method_options, integrate
 from spikeforge.codegen.translate import Resolved, translate
-from spikeforge.pipeline import BuildContext, run_once
+from spikeforge.pipeline import BuildContext, run_once, schedule_position
 from spikeforge.model.base import SpikeforgeObject, choose_clock
 from spikeforge.model.clock import defaultclock, steps_until
 from spikeforge.model.groups import NOISE_DIMENSION, Group, is_noise
@@ -48,6 +48,8 @@ from spikeforge.model.variables import (
     Variable,
     check_assigned_units,
     check_dimension,
+    compartment_indices,
+    has_compartment_indices,
     make_variable,
     linked_subexpressions,
 )
@@ -311,6 +313,29 @@ class SynapseIndexing:
         return self[slice(None) if item is None else item]
 
 
+class SummedUpdater:
+    """The schedule of one summed variable of a :class:`Synapses` (Brian2's
+    ``S.summed_updaters['v_post']``): ``when`` (default ``'groups'``) and ``order`` (default:
+    one before the target group's)."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self._when = "groups"
+        self.order: int | None = None
+
+    @property
+    def when(self) -> str:
+        return self._when
+
+    @when.setter
+    def when(self, value: str) -> None:
+        schedule_position(value)  # an error for an unknown slot
+        self._when = value
+
+    def __repr__(self) -> str:
+        return f"<summed variable {self.name!r}: when={self.when!r}, order={self.order!r}>"
+
+
 class Synapses(Group):
     """Synapses between a source and a target group (Brian2's ``Synapses``).
 
@@ -433,6 +458,7 @@ class Synapses(Group):
         self.event_driven = [eq for eq in self.equations.differential if "event-driven" in eq.flags]
         self.clock_driven = [eq for eq in self.equations.differential if "clock-driven" in eq.flags]
         self.summed = [eq for eq in self.equations.subexpressions if "summed" in eq.flags]
+        self._summed_updaters = {eq.name: SummedUpdater(eq.name) for eq in self.summed}
 
     def _summed_target(self, name: str):
         if name.endswith("_post"):
@@ -679,6 +705,10 @@ class Synapses(Group):
         namespace = namespace if namespace is not None else self.namespace
         if namespace is None:
             namespace = caller_namespace(level)
+        if has_compartment_indices(i):  # compartments of a SpatialNeuron: morpho.axon[-1]
+            i = compartment_indices(i, self.source)
+        if has_compartment_indices(j):
+            j = compartment_indices(j, self.target)
         if isinstance(j, str):
             if i is not None:
                 raise NotImplementedError(f"{owner}: i= together with a string j= is not supported")
@@ -1227,13 +1257,14 @@ class Synapses(Group):
         target = context.array(group, target_name, lambda: variable.array, variable.dtype)
         target_size = context.scalar(group, "N", lambda: group.N, "int64_t")
         target_index = "_post_idx" if group is self.target else "_pre_idx"
+        updater = self._summed_updaters[equation.name]
         return Role(
             f"{prefix}_summed_{equation.name}",
             "summed_variable.pyx.j2",
             "summed variable",
             code,
-            "groups",
-            group.order - 1,
+            updater.when,
+            group.order - 1 if updater.order is None else updater.order,
             {
                 "size": size,
                 "target": target,
@@ -1243,6 +1274,13 @@ class Synapses(Group):
             },
             index_lines=self._index_lines(context, code, needed=(target_index,)),
         )
+
+    @property
+    def summed_updaters(self) -> dict[str, SummedUpdater]:
+        """When each summed variable is computed, by its name (``'v_post'``): set ``when``
+        and ``order`` to move it in the schedule (by default just before the target group's
+        state update)."""
+        return dict(self._summed_updaters)
 
     def __repr__(self) -> str:
         return (

@@ -88,6 +88,17 @@ class LinkedVariable:
         return f"linked_var({self.group.name!r}, {self.name!r})"
 
 
+def has_compartment_indices(item) -> bool:
+    """Whether ``item`` names compartments of a morphology (``morpho.axon[10*um]``)."""
+    return hasattr(item, "_indices") and not hasattr(item, "variables")
+
+
+def compartment_indices(item, group) -> np.ndarray | int:
+    """The compartments ``item`` names (absolute indices in the morphology), relative to
+    ``group`` (a spatial neuron or a part of it)."""
+    return item._indices() - getattr(group, "start", 0)
+
+
 def linked_var(group_or_variable, name: str | None = None, index=None) -> LinkedVariable:
     """A link to another group's variable, for a parameter flagged ``(linked)``:
     ``G.x = linked_var(H.y)`` or ``linked_var(H, 'y')``.
@@ -559,6 +570,8 @@ class VariableView:
     def _indices(self, item, level: int = 0):
         if isinstance(item, str):
             return self.group._indices_for_condition(item, level=level + 1)
+        if has_compartment_indices(item):
+            return compartment_indices(item, self.group)
         if isinstance(item, tuple) and hasattr(self.group, "synapse_indices"):
             if len(item) != 2:
                 raise IndexError("index synapses by [i, j]: presynaptic and postsynaptic indices")
@@ -626,6 +639,8 @@ class VariableView:
     def set_item(self, item, value, level=0):
         """Assign ``value`` to the elements ``item`` (``slice(None)`` for all)."""
         group, variable = self.group, self.variable
+        if has_compartment_indices(item):
+            item = compartment_indices(item, group)
         if isinstance(value, LinkedVariable):
             if not (isinstance(item, slice) and item == slice(None)):
                 raise TypeError(f"{group.name}.{variable.name}: link the whole variable")

@@ -100,7 +100,10 @@ __all__ = [
     "brunel_ai",
     "brunel_sr",
     "linked_regularly",
+    "spatial_passive_tree",
+    "spatial_hh_axon",
     "MODELS",
+    "TOLERANCES",
     "EXPLICIT_METHODS",
     "STATISTICAL",
     "SEED_SPREAD",
@@ -1583,6 +1586,137 @@ def linked_regularly(sim) -> dict[str, np.ndarray]:
     }
 
 
+def _spatial_tree(sim):
+    """A branched morphology: a soma, a dendrite with two children (a cylinder and a tapering
+    section), and a thick cylinder."""
+    morpho = sim.Soma(30 * sim.um)
+    morpho.L = sim.Cylinder(diameter=1 * sim.um, length=100 * sim.um, n=20)
+    morpho.L.L = sim.Cylinder(diameter=0.5 * sim.um, length=50 * sim.um, n=7)
+    morpho.L.R = sim.Section(
+        diameter=[1, 0.8, 0.6, 0.5] * sim.um, length=[10, 20, 30] * sim.um, n=3
+    )
+    morpho.R = sim.Cylinder(diameter=2 * sim.um, length=200 * sim.um, n=30)
+    return morpho
+
+
+def spatial_passive_tree(sim) -> dict[str, np.ndarray]:
+    """A SpatialNeuron on a branched tree (``_spatial_tree``: 61 compartments) with a leak, a
+    slow subthreshold sodium-like current, and point currents at the soma (0.1 nA) and at the
+    tip of ``L.L`` (0.05 nA); Cm = 1 uF/cm2, Ri = 150 ohm cm, exponential Euler, dt = 0.01 ms,
+    20 ms.  Nothing spikes.
+
+    Keys: ``t``, ``v`` and ``Ic`` at compartments 0, 10, 25, 30, 40 (shape (5, n_t)); ``v_end``
+    (all compartments), ``distance``, ``area``, ``space_constant``, ``length``, ``diameter``.
+    """
+    sim.start_scope()
+    sim.defaultclock.dt = 0.01 * sim.ms
+    morpho = _spatial_tree(sim)
+    gL = 1e-4 * sim.siemens / sim.cm**2  # noqa: F841 (used by the equations)
+    EL = -70 * sim.mV
+    eqs = """
+    Im = gL * (EL - v) + gNa*m**3*(50*mV - v) : amp/meter**2
+    dm/dt = (1/(1 + exp(-(v + 40*mV)/(6*mV))) - m)/(0.5*ms) : 1
+    gNa : siemens/meter**2
+    I : amp (point current)
+    """
+    neuron = sim.SpatialNeuron(
+        morphology=morpho,
+        model=eqs,
+        Cm=1 * sim.uF / sim.cm**2,
+        Ri=150 * sim.ohm * sim.cm,
+        method="exponential_euler",
+        name="neuron",
+    )
+    neuron.v = EL
+    neuron.gNa = 20 * gL
+    neuron.I[0] = 0.1 * sim.nA
+    neuron.I[morpho.L.L[-1]] = 0.05 * sim.nA
+    mon = sim.StateMonitor(neuron, ("v", "Ic"), record=[0, 10, 25, 30, 40], name="statemonitor")
+    sim.run(20 * sim.ms)
+    space_constant = neuron.space_constant[:]
+    return {
+        "t": _f(mon.t),
+        "v": _f(mon.v),
+        "Ic": _f(mon.Ic),
+        "v_end": _f(neuron.v[:]),
+        "distance": _f(neuron.distance[:]),
+        "area": _f(neuron.area[:]),
+        "length": _f(neuron.length[:]),
+        "diameter": _f(neuron.diameter[:]),
+        "space_constant": _f(space_constant),
+    }
+
+
+def spatial_hh_axon(sim) -> dict[str, np.ndarray]:
+    """Hodgkin and Huxley's squid axon as a SpatialNeuron (Brian2's example
+    ``hh_with_spikes``, shortened): a 2 cm cylinder of 238 um radius in 200 compartments, a
+    1 uA current for 1 ms at one end, dt = 0.01 ms, 10 ms; threshold ``m > 0.5`` with
+    refractoriness ``m > 0.4``, so each compartment spikes once as the action potential
+    passes.
+
+    Keys: ``spike_i``, ``spike_t``, ``spike_count``; ``t`` and ``v`` at every 20th
+    compartment.
+    """
+    sim.start_scope()
+    sim.defaultclock.dt = 0.01 * sim.ms
+    morpho = sim.Cylinder(length=2 * sim.cm, diameter=2 * 238 * sim.um, n=200, type="axon")
+    El = 10.613 * sim.mV  # noqa: F841 (used by the equations)
+    ENa = 115 * sim.mV  # noqa: F841
+    EK = -12 * sim.mV  # noqa: F841
+    gl = 0.3 * sim.msiemens / sim.cm**2  # noqa: F841
+    gK = 36 * sim.msiemens / sim.cm**2  # noqa: F841
+    eqs = """
+    Im = gl * (El-v) + gNa * m**3 * h * (ENa-v) + gK * n**4 * (EK-v) : amp/meter**2
+    I : amp (point current)
+    dm/dt = alpham * (1-m) - betam * m : 1
+    dn/dt = alphan * (1-n) - betan * n : 1
+    dh/dt = alphah * (1-h) - betah * h : 1
+    alpham = (0.1/mV) * 10*mV/exprel((-v+25*mV)/(10*mV))/ms : Hz
+    betam = 4 * exp(-v/(18*mV))/ms : Hz
+    alphah = 0.07 * exp(-v/(20*mV))/ms : Hz
+    betah = 1/(exp((-v+30*mV) / (10*mV)) + 1)/ms : Hz
+    alphan = (0.01/mV) * 10*mV/exprel((-v+10*mV)/(10*mV))/ms : Hz
+    betan = 0.125*exp(-v/(80*mV))/ms : Hz
+    gNa : siemens/meter**2
+    """
+    neuron = sim.SpatialNeuron(
+        morphology=morpho,
+        model=eqs,
+        method="exponential_euler",
+        refractory="m > 0.4",
+        threshold="m > 0.5",
+        Cm=1 * sim.uF / sim.cm**2,
+        Ri=35.4 * sim.ohm * sim.cm,
+        name="neuron",
+    )
+    neuron.v = 0 * sim.mV
+    neuron.h = 1
+    neuron.m = 0
+    neuron.n = 0.5
+    neuron.gNa = 120 * sim.msiemens / sim.cm**2
+    mon = sim.StateMonitor(neuron, "v", record=np.arange(0, 200, 20), name="statemonitor")
+    spikes = sim.SpikeMonitor(neuron, name="spikemonitor")
+    sim.run(1 * sim.ms)
+    neuron.I[0] = 1 * sim.uA
+    sim.run(1 * sim.ms)
+    neuron.I = 0 * sim.amp
+    sim.run(8 * sim.ms)
+    return {"t": _f(mon.t), "v": _f(mon.v), **_spikes(spikes)}
+
+
+#: Relative tolerances (of the largest value) for keys that are not compared to rounding
+#: error.  A soma's axial conductance (Brian2's fixed r_length of 1 m: about 0.7 S here) is
+#: some 1e8 times a dendritic compartment's, so the cable's linear system is ill-conditioned:
+#: solved in float64, v carries errors of about 1e-9 V against an 80-bit solve of the same
+#: steps (spikeforge; Brian2's per-section elimination rounds differently), and
+#: ``Ic = Cm*(v_new - v_old)/dt`` shows them divided by dt.  Without the soma the two
+#: simulators agree to 1e-14.
+TOLERANCES = {
+    ("spatial_passive_tree", "v"): 1e-6,
+    ("spatial_passive_tree", "v_end"): 1e-6,
+    ("spatial_passive_tree", "Ic"): 1e-5,
+}
+
 MODELS = {
     "lif_fi_curve": lif_fi_curve,
     "hh_neuron": hh_neuron,
@@ -1602,4 +1736,6 @@ MODELS = {
     "brunel_ai": brunel_ai,
     "brunel_sr": brunel_sr,
     "linked_regularly": linked_regularly,
+    "spatial_passive_tree": spatial_passive_tree,
+    "spatial_hh_axon": spatial_hh_axon,
 }
