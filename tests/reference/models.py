@@ -1650,9 +1650,9 @@ def spatial_passive_tree(sim) -> dict[str, np.ndarray]:
 def spatial_hh_axon(sim) -> dict[str, np.ndarray]:
     """Hodgkin and Huxley's squid axon as a SpatialNeuron (Brian2's example
     ``hh_with_spikes``, shortened): a 2 cm cylinder of 238 um radius in 200 compartments, a
-    1 uA current for 1 ms at one end, dt = 0.01 ms, 10 ms; threshold ``m > 0.5`` with
-    refractoriness ``m > 0.4``, so each compartment spikes once as the action potential
-    passes.
+    resting state (m, h, n = 0.0529, 0.5961, 0.3177) for 2 ms, then a 1 uA current for 3 ms
+    at one end, then 5 ms more; dt = 0.01 ms.  Threshold ``m > 0.5`` with refractoriness
+    ``m > 0.4``: each compartment spikes once as the action potential passes.
 
     Keys: ``spike_i``, ``spike_t``, ``spike_count``; ``t`` and ``v`` at every 20th
     compartment.
@@ -1690,17 +1690,17 @@ def spatial_hh_axon(sim) -> dict[str, np.ndarray]:
         name="neuron",
     )
     neuron.v = 0 * sim.mV
-    neuron.h = 1
-    neuron.m = 0
-    neuron.n = 0.5
+    neuron.m = 0.0529
+    neuron.h = 0.5961
+    neuron.n = 0.3177
     neuron.gNa = 120 * sim.msiemens / sim.cm**2
     mon = sim.StateMonitor(neuron, "v", record=np.arange(0, 200, 20), name="statemonitor")
     spikes = sim.SpikeMonitor(neuron, name="spikemonitor")
-    sim.run(1 * sim.ms)
+    sim.run(2 * sim.ms)
     neuron.I[0] = 1 * sim.uA
-    sim.run(1 * sim.ms)
+    sim.run(3 * sim.ms)
     neuron.I = 0 * sim.amp
-    sim.run(8 * sim.ms)
+    sim.run(5 * sim.ms)
     return {"t": _f(mon.t), "v": _f(mon.v), **_spikes(spikes)}
 
 
