@@ -76,6 +76,7 @@ MODEL_SPECS = {
         ModelSpec("cobahh", "cobahh.py", "COBAHH", [1.0]),
         ModelSpec("brunel", "brunel.py", "Brunel with delays", [1.0]),
         ModelSpec("stdp", "stdp.py", "STDP", [10.0]),
+        ModelSpec("compartmental", "compartmental.py", "Compartmental neuron", [1.0]),
         ModelSpec(
             "cuba_scaled",
             "cuba.py",

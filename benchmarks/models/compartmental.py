@@ -1,0 +1,103 @@
+"""Compartmental benchmark: one branched neuron with Hodgkin-Huxley channels everywhere.
+
+A soma (30 um) with an axon (1 um x 500 um, 100 compartments) and four dendrites (2 um x 200
+um, 40 compartments each), each of which branches into two thinner ones (1 um x 150 um, 30
+compartments each): 501 compartments.  Every compartment has Hodgkin and Huxley's squid
+channels (as in Brian2's ``examples/compartmental/hh_with_spikes.py``), with a tenth of the
+sodium density in the dendrites; 1 ms current pulses into the soma at 50 Hz make it fire 50
+times a second, and a ``SpikeMonitor`` counts the spikes at the soma (``threshold_location``).
+The cable takes Brian2's implicit step (the same in both simulators); the channels exponential
+Euler.  dt = 0.025 ms.
+
+See ``cuba.py`` for how the script is run and ``docs/benchmarks.md`` for the figures.
+
+    python benchmarks/models/compartmental.py --simulator spikeforge --duration 1 --json
+"""
+
+import time
+
+_SCRIPT_STARTED = time.perf_counter()  # "total" is measured from here
+
+import _harness  # noqa: E402
+
+EQUATIONS = """
+Im = gl * (El-v) + gNa * m**3 * h * (ENa-v) + gK * n**4 * (EK-v) : amp/meter**2
+I = Istim * int((t % (20*ms)) < 1*ms) : amp (point current)
+Istim : amp
+dm/dt = alpham * (1-m) - betam * m : 1
+dn/dt = alphan * (1-n) - betan * n : 1
+dh/dt = alphah * (1-h) - betah * h : 1
+alpham = (0.1/mV) * 10*mV/exprel((-v+25*mV)/(10*mV))/ms : Hz
+betam = 4 * exp(-v/(18*mV))/ms : Hz
+alphah = 0.07 * exp(-v/(20*mV))/ms : Hz
+betah = 1/(exp((-v+30*mV) / (10*mV)) + 1)/ms : Hz
+alphan = (0.01/mV) * 10*mV/exprel((-v+10*mV)/(10*mV))/ms : Hz
+betan = 0.125*exp(-v/(80*mV))/ms : Hz
+gNa : siemens/meter**2
+"""
+
+
+def morphology(sim):
+    um = sim.um
+    morpho = sim.Soma(30 * um)
+    morpho.axon = sim.Cylinder(diameter=1 * um, length=500 * um, n=100)
+    for k in range(1, 5):
+        dendrite = sim.Cylinder(diameter=2 * um, length=200 * um, n=40)
+        morpho[f"dend{k}"] = dendrite
+        dendrite.L = sim.Cylinder(diameter=1 * um, length=150 * um, n=30)
+        dendrite.R = sim.Cylinder(diameter=1 * um, length=150 * um, n=30)
+    return morpho
+
+
+def compartmental(sim, params):
+    """Build the neuron with simulator module ``sim``, run it, and return its figures."""
+    ms, mV = sim.ms, sim.mV
+    sim.defaultclock.dt = 0.025 * ms
+    morpho = morphology(sim)
+    namespace = {
+        "El": 10.613 * mV,
+        "ENa": 115 * mV,
+        "EK": -12 * mV,
+        "gl": 0.3 * sim.msiemens / sim.cm**2,
+        "gK": 36 * sim.msiemens / sim.cm**2,
+    }
+    neuron = sim.SpatialNeuron(
+        morphology=morpho,
+        model=EQUATIONS,
+        method="exponential_euler",
+        threshold="v > 50*mV",
+        threshold_location=0,
+        refractory="v > 40*mV",
+        Cm=1 * sim.uF / sim.cm**2,
+        Ri=100 * sim.ohm * sim.cm,
+        namespace=namespace,
+    )
+    neuron.v = 0 * mV
+    neuron.m = 0.0529
+    neuron.h = 0.5961
+    neuron.n = 0.3177
+    neuron.gNa = 120 * sim.msiemens / sim.cm**2
+    for k in range(1, 5):
+        getattr(neuron, f"dend{k}").gNa = 12 * sim.msiemens / sim.cm**2
+    neuron.Istim[0] = 2 * sim.nA
+    spikes = sim.SpikeMonitor(neuron, record=params.record_spikes)
+    network = sim.Network(neuron, spikes)
+    started = time.perf_counter()
+    network.run(params.duration * sim.second, report=None, namespace=namespace)
+    return {
+        "run_s": time.perf_counter() - started,
+        "network": network,
+        "synapses": 0,
+        "spikes": int(spikes.num_spikes),
+        "compartments": int(neuron.N),
+    }
+
+
+MODEL = _harness.Model(
+    name="compartmental",
+    model=compartmental,
+    neurons=lambda params: 1,
+)
+
+if __name__ == "__main__":
+    _harness.main(MODEL, _SCRIPT_STARTED)
