@@ -207,6 +207,21 @@ class Morphology:
             root = root._parent
         return root
 
+    def _path(self) -> str:
+        """The section's name in its tree (``'dend.L'``; ``''`` for the root)."""
+        names = []
+        section = self
+        while section._parent is not None:
+            names.append(section._parent.children.name(section) or "?")
+            section = section._parent
+        return ".".join(reversed(names))
+
+    def _label(self) -> str:
+        """The section for messages: ``section 'dend.L' (Cylinder, 30 compartments)``."""
+        path = self._path()
+        where = f"section {path!r}" if path else "the root section"
+        return f"{where} ({type(self).__name__}, {self.n} compartment{'s' * (self.n != 1)})"
+
     def _start_index(self) -> int:
         """The absolute index of this section's first compartment (depth-first numbering from
         the root of its tree)."""
@@ -273,7 +288,7 @@ class Morphology:
         """``(i, j)``: the compartments ``i..j-1`` of this section that ``item`` selects."""
         ends = np.cumsum(self._length_)  # end of each compartment along the section
         total = ends[-1]
-        what = f"{type(self).__name__} with {self.n} compartments"
+        what = self._label()
         if isinstance(item, slice):
             if item.step not in (None, 1):
                 raise TypeError(f"{what}: a slice of compartments cannot have a step")
@@ -321,7 +336,7 @@ class Morphology:
             position = float(item)
             if position < 0 or position > (1 + 1e-12) * total:
                 raise IndexError(
-                    f"{what}: the position {item!r} is outside the section (0 m to {total} m)"
+                    f"{what}: the position {item} is outside the section (0 to {total * meter})"
                 )
             points = np.concatenate([[0.0], ends])
             near = np.abs(position - points)
