@@ -63,7 +63,11 @@ RUNTIME_DIR = Path(__file__).resolve().parent.parent / "runtime"
 
 #: Optimisation and language flags for every generated module.  ``-O3`` with the machine's own
 #: instruction set vectorises the element loops (twice as fast a CUBA loop as ``-O2``, measured);
-#: ``-fno-math-errno`` lets the compiler inline ``sqrt``.  No ``-ffast-math`` and no fused
+#: ``-fno-math-errno`` lets the compiler inline ``sqrt``; ``-fno-trapping-math`` (floating-point
+#: operations raise no traps, which is already so: spikeforge never enables them) lets it compute
+#: both sides of a condition without branching, which changes no value (bitwise identical
+#: results, measured) and makes the CUBA loop 25% and a compartmental one 15% faster.  No
+#: ``-ffast-math`` and no fused
 #: multiply-add contraction (``-ffp-contract=off``): results stay those of the equations as
 #: written, the same on every machine.
 DEFAULT_CXX_FLAGS = (
@@ -71,6 +75,7 @@ DEFAULT_CXX_FLAGS = (
     "-std=c++17",
     "-fPIC",
     "-fno-math-errno",
+    "-fno-trapping-math",
     "-ffp-contract=off",
     "-DNDEBUG",
     "-w",
