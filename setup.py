@@ -29,4 +29,11 @@ extension = Extension(
     define_macros=[("SPIKEFORGE_SOURCES_HASH", f'"{containers_sources_hash()}"')],
 )
 
-setup(ext_modules=cythonize([extension], compiler_directives={"language_level": 3}, quiet=True))
+setup(
+    ext_modules=cythonize(
+        [extension],
+        compiler_directives={"language_level": 3},
+        include_path=[str(RUNTIME)],  # cpp_containers.pxd, as for generated modules
+        quiet=True,
+    )
+)

@@ -40,7 +40,7 @@ import numpy as np
 from spikeforge.codegen import cache
 from spikeforge.codegen.render import Role, render_module
 from spikeforge.codegen.translate import C_TYPES, Argument, ModuleArguments
-from spikeforge.runtime import CAPSULE_TYPES
+from spikeforge.runtime.registry import CAPSULE_TYPES
 from spikeforge.runtime.driver import call_run_roles, call_run_steps, defer, run_deferred
 
 #: The slots of a time step, in order (Brian2's default schedule).
@@ -102,6 +102,9 @@ class BuildContext:
     support_code: list[str] = field(default_factory=list)
     #: ``(id(group), variable name)`` of every variable the code reads or writes.
     touched: set = field(default_factory=set)
+    #: The module's name for each clock slower than the loop's, by ``id(clock)``: positional
+    #: (``_clock_0``, ...), not the clock's name, which comes from a per-process counter.
+    clock_keys: dict[int, str] = field(default_factory=dict)
     n_steps: int = 0
 
     def add_support_code(self, code: str) -> None:
@@ -221,7 +224,7 @@ def attach_clock(role: Role, base_dt: float, context: BuildContext) -> None:
     clock = role.clock
     if clock.dt_ == base_dt:
         return
-    key = f"_clock_{clock.name}"
+    key = context.clock_keys.setdefault(id(clock), f"_clock_{len(context.clock_keys)}")
     role.every = context.arguments.add(
         Argument("scalar", f"{key}_every", "int64_t", lambda: int(round(clock.dt_ / base_dt)))
     )

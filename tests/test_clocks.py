@@ -21,6 +21,28 @@ def test_objects_on_slower_and_faster_clocks():
     np.testing.assert_allclose(record.v[0], [2.0, 2.4, 2.8], atol=1e-12)
 
 
+def test_a_monitor_clock_does_not_make_the_same_network_compile_again():
+    # StateMonitor(dt=) makes a Clock whose default name counts clocks made in this process;
+    # the generated code names clocks by position, so the same network is the same module
+    from spikeforge.codegen import cache  # the compile counter; only this test reads it
+
+    def build_and_run():
+        start_scope()
+        G = NeuronGroup(2, "dv/dt = 1/ms : 1", method="euler")
+        mon = StateMonitor(G, "v", record=0, dt=0.3 * ms)
+        run(1 * ms)
+        return mon
+
+    first = build_and_run()
+    unrelated = Clock(dt=0.2 * ms)  # moves the counter of default clock names
+    compiled = len(cache.statistics.compiled)
+    second = build_and_run()
+    assert len(cache.statistics.compiled) == compiled
+    assert second.clock.name != first.clock.name and unrelated.name
+    np.testing.assert_allclose(second.t / ms, [0, 0.3, 0.6, 0.9], atol=1e-12)
+    np.testing.assert_allclose(second.v[0], first.v[0], atol=0)
+
+
 def test_state_monitor_with_its_own_dt():
     G = NeuronGroup(1, "dv/dt = 1/ms : 1", method="euler")
     every = StateMonitor(G, "v", record=0)

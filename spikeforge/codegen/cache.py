@@ -195,8 +195,8 @@ def toolchain_description(optimize: bool = True) -> dict:
             ).stdout.splitlines()[:1]
         except OSError as error:
             version = [f"unavailable: {error}"]
-        headers = hashlib.sha256()
-        for header in sorted(RUNTIME_DIR.glob("*.h")):
+        headers = hashlib.sha256()  # the C++ headers and the .pxd that generated code cimports
+        for header in sorted([*RUNTIME_DIR.glob("*.h"), *RUNTIME_DIR.glob("*.pxd")]):
             headers.update(header.name.encode() + b"\0" + header.read_bytes())
         _toolchain_fields = {
             "cython": Cython.__version__,

@@ -20,14 +20,6 @@ from spikeforge.runtime import sources
 
 RUNTIME_DIR = Path(__file__).resolve().parent
 
-#: The Cython type and capsule name of each kind of runtime container, by the ``dtype`` its
-#: owner reports (``"queue"`` for spike queues).
-CAPSULE_TYPES = {
-    "float64": ("vector[double]", "spikeforge.vector<double>"),
-    "int32": ("vector[int32_t]", "spikeforge.vector<int32_t>"),
-    "queue": ("SpikeQueue", "spikeforge.SpikeQueue"),
-    "2d": ("DynamicArray2D", "spikeforge.DynamicArray2D"),
-}
 #: The background build of the owners: its thread, then its module.
 _background: dict = {}
 

@@ -11,9 +11,12 @@ from cpython.memoryview cimport PyMemoryView_FromMemory
 from cpython.buffer cimport PyBUF_WRITE
 from libc.stdint cimport int32_t, int64_t, uintptr_t
 from libc.string cimport memcpy
-from libcpp.vector cimport vector
+from cpp_containers cimport (vector, DynamicArray2D as CppDynamicArray2D,
+                             SpikeQueue as CppSpikeQueue)
 
 import numpy as np
+
+from spikeforge.runtime.registry import CONTAINERS
 
 cdef extern from *:
     """
@@ -27,8 +30,11 @@ cdef extern from *:
 #: when it is built by the package's installation; empty when built through the cache.
 SOURCES_HASH = SPIKEFORGE_SOURCES_HASH.decode()
 
-#: Capsule names per element type; generated code asks for the same names.
-CAPSULE_NAMES = {"float64": b"spikeforge.vector<double>", "int32": b"spikeforge.vector<int32_t>"}
+#: Capsule names per container kind (registry.CONTAINERS); generated code asks for the same
+#: names.  Kept here as bytes for the life of the module: a capsule holds a pointer to its name.
+CAPSULE_NAMES = {kind: container.capsule_name.encode() for kind, container in CONTAINERS.items()}
+#: The name of a SpikeQueue capsule.
+SPIKEQUEUE_CAPSULE_NAME = CAPSULE_NAMES["queue"]
 
 
 cdef class DynamicArray1D:
@@ -104,26 +110,18 @@ cdef class DynamicArray1D:
 
     def append_array(self, values):
         """Append the elements of a NumPy array (used when restoring a monitor)."""
-        cdef Py_ssize_t k
-        values = np.ascontiguousarray(values, dtype=self.dtype)
+        cdef Py_ssize_t old = len(self), n
+        values = np.ascontiguousarray(values, dtype=self.dtype).reshape(-1)
+        n = values.shape[0]
+        if n == 0:
+            return
+        self.resize(old + n)
         if self._doubles != NULL:
-            for k in range(values.shape[0]):
-                self._doubles.push_back(values[k])
+            memcpy(self._doubles.data() + old, <void*><uintptr_t>values.ctypes.data,
+                   n * sizeof(double))
         else:
-            for k in range(values.shape[0]):
-                self._ints.push_back(values[k])
-
-
-# The C++ spike queue (spikequeue.h).  Generated modules declare their own copy of this.
-cdef extern from "dynamic_array.h" namespace "spikeforge" nogil:
-    cdef cppclass CppDynamicArray2D "spikeforge::DynamicArray2D":
-        CppDynamicArray2D(int64_t columns)
-        double* append_row()
-        int64_t rows()
-        int64_t columns()
-        double* data()
-        void resize_rows(int64_t rows) except +
-        void reserve_rows(int64_t rows) except +
+            memcpy(self._ints.data() + old, <void*><uintptr_t>values.ctypes.data,
+                   n * sizeof(int32_t))
 
 
 cdef class DynamicArray2D:
@@ -145,7 +143,7 @@ cdef class DynamicArray2D:
 
     def capsule(self):
         """A PyCapsule with the address of the C++ array (valid while this owner lives)."""
-        return PyCapsule_New(<void*>self._array, b"spikeforge.DynamicArray2D", NULL)
+        return PyCapsule_New(<void*>self._array, CAPSULE_NAMES["2d"], NULL)
 
     @property
     def shape(self):
@@ -185,35 +183,6 @@ cdef class DynamicArray2D:
         self._array.resize_rows(old + n)
         memcpy(self._array.data() + old * columns, <void*><uintptr_t>array.ctypes.data,
                n * columns * sizeof(double))
-
-
-cdef extern from "spikequeue.h" namespace "spikeforge" nogil:
-    cdef cppclass CppSpikeQueue "spikeforge::SpikeQueue":
-        CppSpikeQueue() except +
-        void prepare(const int32_t* delay_steps, int64_t n_synapses,
-                     const int32_t* synapse_offsets_by_source, int64_t n_sources,
-                     const int32_t* synapses_by_source) except +
-        void prepare_from_sources(const int32_t* sources, int64_t n_synapses, int64_t n_sources,
-                                  const double* delay_seconds, double uniform_delay_seconds,
-                                  double dt) except +
-        void prepare_grouped(const int32_t* source_offsets, int64_t n_sources,
-                             const double* delay_seconds, double uniform_delay_seconds,
-                             double dt) except +
-        bint stores_synapse_order() noexcept
-        void push(const int32_t* spiking_sources, int64_t n_spikes) noexcept
-        vector[int32_t]* peek() noexcept
-        void advance() noexcept
-        void clear() noexcept
-        int64_t n_slots() noexcept
-        int64_t n_sources() noexcept
-        int64_t n_synapses() noexcept
-        bint is_homogeneous() noexcept
-        int64_t n_pending() noexcept
-        vector[int32_t]* slot_after(int64_t k) noexcept
-        void reserve_slots(int64_t n) except +
-
-#: The name of a SpikeQueue capsule; generated code asks for the same name.
-SPIKEQUEUE_CAPSULE_NAME = b"spikeforge.SpikeQueue"
 
 
 cdef inline const int32_t* _int32_pointer(array):
@@ -357,7 +326,7 @@ cdef class SpikeQueue:
 
         Valid while this owner lives.
         """
-        return PyCapsule_New(<void*>self._queue, b"spikeforge.SpikeQueue", NULL)
+        return PyCapsule_New(<void*>self._queue, CAPSULE_NAMES["queue"], NULL)
 
     @property
     def n_slots(self) -> int:

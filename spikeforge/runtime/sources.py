@@ -13,8 +13,15 @@ RUNTIME_DIR = Path(__file__).resolve().parent
 
 
 def containers_sources_hash(directory: Path = RUNTIME_DIR) -> str:
-    """A hash of ``containers.pyx`` and every runtime header (the ones it includes among them)."""
+    """A hash of ``containers.pyx``, every runtime header (the ones it includes among them) and
+    the Cython declarations it cimports (``*.pxd``)."""
     digest = hashlib.sha256()
-    for path in [directory / "containers.pyx", *sorted(directory.glob("*.h"))]:
+    for path in [directory / "containers.pyx", *runtime_declarations(directory)]:
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()[:32]
+
+
+def runtime_declarations(directory: Path = RUNTIME_DIR) -> list[Path]:
+    """The C++ headers and Cython declarations of the runtime, which generated modules and the
+    container owners are compiled with (a change to one changes what they compile to)."""
+    return sorted([*directory.glob("*.h"), *directory.glob("*.pxd")])

@@ -11,22 +11,8 @@ from libc.math cimport (exp, log, sqrt, sin, cos, tan, asin, acos, atan, sinh, c
                         fabs, floor, ceil, pow, log1p, INFINITY, NAN)
 from cpython.pycapsule cimport PyCapsule_GetPointer
 
-cdef extern from "<vector>" namespace "std" nogil:
-    cdef cppclass vector[T]:
-        void push_back(const T&) noexcept
-        void reserve(size_t) noexcept
-        size_t size() noexcept
-        T* data() noexcept
-
-cdef extern from "dynamic_array.h" namespace "spikeforge" nogil:
-    cdef cppclass DynamicArray2D:
-        double* append_row() noexcept
-
-cdef extern from "spikequeue.h" namespace "spikeforge" nogil:
-    cdef cppclass SpikeQueue:
-        void push(const int32_t*, int64_t) noexcept
-        vector[int32_t]* peek() noexcept
-        void advance() noexcept
+# The runtime's C++ containers, declared once for this module and their owners.
+from cpp_containers cimport vector, DynamicArray2D, SpikeQueue
 
 cdef extern from "functions.h" nogil:
     double spikeforge_mod(double, double) noexcept
