@@ -105,12 +105,27 @@ class BuildContext:
     #: The module's name for each clock slower than the loop's, by ``id(clock)``: positional
     #: (``_clock_0``, ...), not the clock's name, which comes from a per-process counter.
     clock_keys: dict[int, str] = field(default_factory=dict)
+    #: The message of each fault the module may meet; a fault's code is its position + 1.
+    fault_messages: list[str] = field(default_factory=list)
     n_steps: int = 0
 
     def add_support_code(self, code: str) -> None:
         """Add a module-level block (ignored if the same block is already there)."""
         if code not in self.support_code:
             self.support_code.append(code)
+
+    def fault_site(self, message: str) -> int:
+        """Register a fault the generated code may meet (its message names the object and
+        the statement); returns the code the module reports it with."""
+        if message not in self.fault_messages:
+            self.fault_messages.append(message)
+        return self.fault_messages.index(message) + 1
+
+    def fault(self, code: int) -> str:
+        """The message of the fault the module reported with ``code``."""
+        if 1 <= code <= len(self.fault_messages):
+            return self.fault_messages[code - 1]
+        return f"internal error: the generated module reported an unknown fault {code}"
 
     def prefix(self, obj) -> str:
         """The positional name of ``obj`` (anything with a ``code_kind``) in generated code."""
@@ -147,6 +162,13 @@ class BuildContext:
         return self.arguments.add(Argument("capsule", static, ctype, owner.capsule, capsule_name))
 
 
+class ModelFault(ArithmeticError):
+    """The generated code met a value it cannot use (a NaN, infinite or out-of-range value
+    assigned to an integer variable: an integer division or modulo by zero, an overflow).  The
+    message names the object and the statement; a network run stops after that time step, with
+    time, state and monitors consistent."""
+
+
 # one-off modules -------------------------------------------------------------------------------
 def run_once(
     name: str,
@@ -176,11 +198,13 @@ def run_once(
         module = build.result()
         if before is not None:
             before()
-        call_run_steps(module, context.arguments.collect(), step, step + 1, context.dt)
+        _, fault = call_run_steps(module, context.arguments.collect(), step, step + 1, context.dt)
+        if fault:
+            raise ModelFault(context.fault(fault))
         if after is not None:
             after()
 
-    if deferred:
+    if deferred and not context.fault_messages:  # code that may fault runs now: see above
         defer(call, touches=None if touches is None else frozenset(touches))
     else:
         run_deferred()  # earlier calls first: this one may read what they write
@@ -270,6 +294,8 @@ class NetworkRun:
     steps_done: int = 0
     interrupted: bool = False
     stopped: bool = False
+    #: The message of a fault that stopped the loop after its step (see :class:`ModelFault`).
+    fault: str | None = None
     #: The clocks of the objects of the run (their time is set for network operations).
     clocks: list = field(default_factory=list)
 
@@ -361,11 +387,16 @@ def run_steps(
                 collected = run_split_step(run, step)
                 step += 1
                 run.steps_done = step - start_step
+                if run.fault:
+                    break
                 continue
             chunk_started = time.perf_counter()
-            call_run_steps(module, collected, step, stop, dt)
-            step = stop
+            reached, fault = call_run_steps(module, collected, step, stop, dt)
+            step = reached
             run.steps_done = step - start_step
+            if fault:
+                run.fault = context.fault(fault)
+                break
             elapsed = time.perf_counter() - chunk_started
             if elapsed < CHUNK_SECONDS[0]:
                 chunk = min(chunk * 4, 1 << 30)
@@ -414,7 +445,9 @@ def run_split_step(run: NetworkRun, step: int) -> tuple:
     for position, role in run.operations:
         if step % role.operation_every:
             continue
-        call_run_roles(module, collected, step, dt, done, position)
+        fault = call_run_roles(module, collected, step, dt, done, position)
+        if fault:
+            run.fault = run.fault or context.fault(fault)
         done = position
         assert role.operation is not None  # only roles with an operation are listed here
         for clock in run.clocks:
@@ -422,5 +455,7 @@ def run_split_step(run: NetworkRun, step: int) -> tuple:
         role.operation(step * dt)
         run_deferred()  # string assignments the operation made
         collected = context.arguments.collect()  # the operation may have changed arrays
-    call_run_roles(module, collected, step, dt, done, len(run.roles))
+    fault = call_run_roles(module, collected, step, dt, done, len(run.roles))
+    if fault:
+        run.fault = run.fault or context.fault(fault)
     return collected

@@ -8,6 +8,7 @@ import pytest
 from spikeforge.only import *
 from spikeforge.codegen.expressions import ExpressionError, parse_expression
 from spikeforge.model.state import read_snapshot_file
+from spikeforge.pipeline import ModelFault
 
 
 def _group():
@@ -61,6 +62,12 @@ CASES = [
         "NeuronGroup 'w', reset line 1.*32-bit integer variable and cannot hold 3000000000",
     ),
     (
+        "a literal division by zero",
+        lambda G: (G.run_regularly("v = v/0"), run(0.1 * ms)),
+        ExpressionError,
+        "NeuronGroup 'cells', run_regularly.*'v = v/0'.*division by zero",
+    ),
+    (
         "two objects, one name",
         lambda G: (NeuronGroup(1, "v : 1", name="cells"), run(1 * ms)),
         ValueError,
@@ -76,6 +83,42 @@ def test_bad_input_is_refused_with_a_message(what, call, error, message):
     with pytest.raises(error, match=message):
         call(G)
     assert G.N == 3 and np.all(G.v[:] == 0.5) and np.all(G.k[:] == 0)
+
+
+@pytest.mark.parametrize(
+    "code",
+    ["k = k // n", "k = k % n", "k = 1e12*v", "k = k / (n - 0*v)"],
+)
+def test_a_value_an_integer_variable_cannot_hold_stops_the_run(code):
+    """NaN, infinities and values out of range used to become INT_MIN without a word.  (An
+    overflow inside integer arithmetic, before the value is stored, wraps as in C and Brian2.)"""
+    start_scope()
+    G = NeuronGroup(3, "v : 1\nk : integer\nn : integer", name="counts")
+    G.v = 1
+    G.k = 7
+    G.n = [1, 0, 2]
+    G.run_regularly(code, dt=1 * ms, when="end")
+    mon = StateMonitor(G, "k", record=True)
+    with pytest.raises(ModelFault, match="NeuronGroup 'counts'.*integer variable 'k'.*t = "):
+        run(2 * ms)
+    # time, state and monitors agree: the run ended after the step of the fault (step 0)
+    assert defaultclock.t == 0.1 * ms
+    assert len(mon.t) == 1
+    assert 0 in G.k[:].tolist()  # a faulty element stores 0, never INT_MIN
+    assert min(G.k[:]) >= 0
+
+
+def test_a_string_assignment_that_faults_raises_at_the_assignment():
+    start_scope()
+    G = NeuronGroup(3, "k : integer\nn : integer", name="counts")
+    G.k = 7
+    G.n = [1, 0, 2]
+    with pytest.raises(ModelFault, match="NeuronGroup 'counts'.*'k'"):
+        G.k = "k // n"
+    assert G.k[:].tolist() == [7, 0, 3]  # elements assign independently; the faulty one is 0
+    G.n = 1
+    G.k = "k // n"  # the same code, no fault: no error
+    assert G.k[:].tolist() == [7, 0, 3]
 
 
 def test_integer_variables_take_fractions_as_brian2_does():

@@ -2,8 +2,9 @@
 source as before those features existed (so their compiled modules, and their speed, are the
 same).  The hashes were taken from the source rendered before the features were added; a
 deliberate change of the generated code updates them (print ``network_source_hash(...)``).
-Changed deliberately once since: the container declarations became one ``cimport`` of
-``runtime/cpp_containers.pxd`` (no other line changed; see the golden files' history)."""
+Changed deliberately twice since (see the golden files' history): the container declarations
+became one ``cimport`` of ``runtime/cpp_containers.pxd``, and the loop checks for a fault after
+each step (``spikeforge_fault``), returning the step it reached."""
 
 import hashlib
 
@@ -93,8 +94,8 @@ def stdp_network():
 
 
 EXPECTED = {
-    "cuba": "936cd92c4b73facc5c80f4946008f95e4fef8a7aa69ebdcf0efc3602b383fe65",
-    "stdp": "7a275253b8e7fa2392ee60de654419cf17654c89d94fdb5f4c2096277112d723",
+    "cuba": "518478002f0b36f996d89ccc05898091ef0f9b50b1a62e9c0db26492ef5eeed8",
+    "stdp": "367de2ef13ed479f5b729562de94a5c58aba903b42b6bd9da2548cc3edcc4552",
 }
 
 

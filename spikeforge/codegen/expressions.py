@@ -658,6 +658,8 @@ def dimension_of(expr, dimensions: dict[str, Dimension], text: str | None = None
             if known is not None:
                 dims = [known if a.is_zero else d for d, a in zip(dims, node.args)]
             return FUNCTIONS[name][1](dims, text)
+        if node in (sympy.zoo, sympy.nan):  # what x/0 and 0/0 become
+            raise ExpressionError("a division by zero (the value is infinite or undefined)", text)
         raise ExpressionError(f"unsupported expression {node}", text)
 
     def user_call_dimension(node, dims) -> Dimension:

@@ -29,7 +29,7 @@ from spikeforge.codegen.expressions import (
     random_calls,
     user_function_names,
 )
-from spikeforge.codegen.printer import CythonPrinter, PrinterError
+from spikeforge.codegen.printer import CythonPrinter, PrinterError, _float
 
 #: C types of NumPy dtypes used for state and the Cython type of a local holding one element.
 C_TYPES = {
@@ -128,12 +128,22 @@ class TranslatedRole:
     indices: frozenset[str] = frozenset()
 
 
-def _converted(printed: str, target: Resolved | None, expr) -> str:
-    """Convert a value for the target's type: truncation for integers, ``!= 0`` for booleans."""
+def _converted(printed: str, target: Resolved | None, expr, site: int = 0) -> str:
+    """Convert a value for the target's type: truncation for integers, ``!= 0`` for booleans.
+
+    With a fault ``site``, an integer conversion is checked: a value the variable cannot hold
+    (NaN, infinite, out of range) becomes 0 and a fault that stops the loop (functions.h).
+    """
     if target is None or target.kind != "element":
         return printed
     if target.dtype in (np.dtype(np.int32), np.dtype(np.int64)):
-        return f"<{C_TYPES[target.dtype][0]}>({printed})"
+        ctype = C_TYPES[target.dtype][0]
+        if site:
+            info = np.iinfo(target.dtype)
+            low, high = _float(float(info.min)), _float(float(info.max))
+            checked = f"spikeforge_to_integer(<double>({printed}), {low}, {high}, {site})"
+            return f"<{ctype}>({checked})"
+        return f"<{ctype}>({printed})"
     if target.dtype == np.dtype(np.bool_) and not is_boolean(expr):
         return f"(({printed}) != 0)"
     return printed
@@ -226,6 +236,9 @@ class Resolution:
     targets: set[str]
     resolved: dict[str, Resolved]
     functions: dict[str, Resolved]
+    #: Registers a fault the code may meet and returns its code (see ``_converted``); None for
+    #: scopes that cannot report faults (the code is then unchecked).
+    fault_site: Callable[[str], int] | None = None
 
 
 def resolve_names(
@@ -250,7 +263,8 @@ def resolve_names(
         if resolved[name].kind == "function":
             raise ExpressionError(f"{name} is a function and needs to be called: {name}(...)")
     functions = _resolve_functions(statements, condition, scope)
-    return Resolution(targets - temporaries, resolved, functions)
+    fault_site = getattr(scope, "fault_site", None)
+    return Resolution(targets - temporaries, resolved, functions, fault_site)
 
 
 def check_targets(resolution: Resolution) -> None:
@@ -333,6 +347,19 @@ def declare_locals(
     return Locals(names, declarations, pointers, load_lines, store_lines, frozenset(indices))
 
 
+def _site(resolution: Resolution, target: str, expr) -> int:
+    """The fault code of a store of ``expr`` into the integer variable ``target`` (0: none)."""
+    resolved = resolution.resolved.get(target)
+    if resolution.fault_site is None or resolved is None or resolved.kind != "element":
+        return 0
+    if resolved.dtype not in (np.dtype(np.int32), np.dtype(np.int64)):
+        return 0
+    return resolution.fault_site(
+        f"the value assigned to the integer variable {target!r} ({target} = {expr}) is NaN, "
+        "infinite or out of its range (an integer division or modulo by zero, or an overflow)"
+    )
+
+
 def print_code(
     resolution: Resolution,
     declared: Locals,
@@ -347,7 +374,8 @@ def print_code(
     try:
         scalar_lines = [f"{t} = {printer(e)}" for t, e in scalar_statements]
         vector_lines = [
-            f"{t} = {_converted(printer(e), resolved.get(t), e)}" for t, e in vector_statements
+            f"{t} = {_converted(printer(e), resolved.get(t), e, _site(resolution, t, e))}"
+            for t, e in vector_statements
         ]
         printed_condition = printer(condition) if condition is not None else None
     except PrinterError as error:

@@ -172,6 +172,17 @@ class Network:
                 f"{end_step - start_step} steps); time, state and monitors are consistent, and "
                 "another run() continues from there"
             )
+        if self.last_run.fault is not None:
+            # the loop ended after the step of the fault: time goes there, as for Ctrl-C
+            self.t_ = max(self.t_, (start_step + self.last_run.steps_done) * dt)
+            for obj in objects:
+                obj._time = self.t_
+                obj.clock.t_ = self.t_
+            raise pipeline.ModelFault(
+                f"{self.last_run.fault}; the run stopped at t = {self.t}, after "
+                f"{self.last_run.steps_done} of {end_step - start_step} steps (the value stored "
+                "was 0)"
+            )
         if self.last_run.stopped:  # stop() from a network operation: time is where it stopped
             self.t_ = max(self.t_, (start_step + self.last_run.steps_done) * dt)
         else:

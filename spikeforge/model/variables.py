@@ -372,6 +372,10 @@ class GroupScope(Scope):
     def owner(self) -> str:
         return f"{type(self.group).__name__} {self.group.name!r}"
 
+    def fault_site(self, problem: str) -> int:
+        """A fault the code of this group may meet at run time (see the pipeline's faults)."""
+        return self.context.fault_site(f"{self.owner()}: {problem}")
+
     def lookup_external(self, name: str):
         if name in self.namespace:
             return self.namespace[name]

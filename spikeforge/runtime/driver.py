@@ -24,16 +24,20 @@ def seed(value: int | None = None) -> None:
     random_state[:] = words
 
 
-def call_run_steps(module, collected: tuple, start: int, end: int, dt: float) -> None:
-    """Run ``module.run_steps`` for the steps ``start`` to ``end`` (exclusive)."""
+def call_run_steps(module, collected: tuple, start: int, end: int, dt: float) -> tuple[int, int]:
+    """Run ``module.run_steps`` for the steps ``start`` to ``end`` (exclusive); returns the
+    step it stopped before and the code of the fault that stopped it early (0: none)."""
     arrays, scalars, capsules = collected
-    module.run_steps(arrays, scalars, capsules, random_state.ctypes.data, start, end, dt)
+    return module.run_steps(arrays, scalars, capsules, random_state.ctypes.data, start, end, dt)
 
 
-def call_run_roles(module, collected: tuple, step: int, dt: float, first: int, last: int) -> None:
-    """Run the roles ``first`` to ``last - 1`` of time step ``step`` (split steps)."""
+def call_run_roles(module, collected: tuple, step: int, dt: float, first: int, last: int) -> int:
+    """Run the roles ``first`` to ``last - 1`` of time step ``step`` (split steps); returns the
+    code of a fault (0: none)."""
     arrays, scalars, capsules = collected
-    module.run_roles(arrays, scalars, capsules, random_state.ctypes.data, step, dt, first, last)
+    return module.run_roles(
+        arrays, scalars, capsules, random_state.ctypes.data, step, dt, first, last
+    )
 
 
 #: Deferred calls, oldest first, each with the keys of the state it reads or writes (None: any).

@@ -6,6 +6,23 @@
 #include <math.h>
 #include <stdint.h>
 
+// A fault met inside the loop: 0 while there is none, else the code of the first one (a site
+// registered by the code generator, which knows the object and the statement).  The loop ends
+// at the end of the step in which it happened and Python raises the site's error.  One per
+// module (a static variable of the module's only translation unit).
+static int64_t spikeforge_fault = 0;
+
+// The integer a value assigned to an integer variable becomes (truncated toward zero, as in
+// Brian2), or 0 and a fault at `site` if it has none: NaN, an infinity, or out of the range of
+// the variable (`k // 0`, `k % 0`, an overflow), where the plain conversion is undefined.
+static inline int64_t spikeforge_to_integer(double x, double low, double high, int64_t site) {
+    if (!(x >= low && x < high + 1.0)) {  // NaN fails every comparison
+        if (spikeforge_fault == 0) spikeforge_fault = site;
+        return 0;
+    }
+    return (int64_t)x;
+}
+
 // Floored modulo, as Python's `%` (the result has the sign of the divisor).
 static inline double spikeforge_mod(double a, double b) {
     double r = fmod(a, b);

@@ -15,6 +15,8 @@ from cpython.pycapsule cimport PyCapsule_GetPointer
 from cpp_containers cimport vector, DynamicArray2D, SpikeQueue
 
 cdef extern from "functions.h" nogil:
+    int64_t spikeforge_fault
+    int64_t spikeforge_to_integer(double, double, double, int64_t) noexcept
     double spikeforge_mod(double, double) noexcept
     double spikeforge_sign(double) noexcept
     double spikeforge_clip(double, double, double) noexcept
@@ -234,8 +236,9 @@ cdef void ratemon0_record(int64_t _step, double t, double dt, uint64_t* _rng) no
     _record_rate.push_back(_in_range / dt / <double>(_ng0_N - 0))
 
 
-cdef void _run_loop(int64_t _start, int64_t _end, double dt) noexcept nogil:
-    # Every role in schedule order; a role on a slower clock runs when its clock ticks.
+cdef int64_t _run_loop(int64_t _start, int64_t _end, double dt) noexcept nogil:
+    # Every role in schedule order; a role on a slower clock runs when its clock ticks.  A fault
+    # (spikeforge_fault) ends the loop after its step; returns the step it stopped before.
     cdef int64_t _step
     cdef double t
     for _step in range(_start, _end):
@@ -249,7 +252,9 @@ cdef void _run_loop(int64_t _start, int64_t _end, double dt) noexcept nogil:
         syn1_pre(_step, t, dt, _rng_state)
         ng0_resetter(_step, t, dt, _rng_state)
         ratemon0_record(_step, t, dt, _rng_state)
-        pass
+        if spikeforge_fault != 0:
+            return _step + 1
+    return _end
 
 
 cdef void _run_roles(int64_t _step, double dt, int64_t _first, int64_t _last) noexcept nogil:
@@ -329,15 +334,27 @@ cdef void _set_state(tuple arrays, tuple scalars, tuple capsules, uintptr_t rng_
 
 def run_steps(tuple arrays, tuple scalars, tuple capsules, uintptr_t rng_address,
               int64_t start, int64_t end, double dt):
-    """Advance the network from time step ``start`` to ``end`` (exclusive) in native code."""
+    """Advance the network from time step ``start`` to ``end`` (exclusive) in native code.
+
+    Returns ``(step, fault)``: the step it stopped before (``end`` unless a fault stopped it
+    early) and the fault's code (0 for none).
+    """
+    global spikeforge_fault
+    cdef int64_t reached
     _set_state(arrays, scalars, capsules, rng_address)
+    spikeforge_fault = 0
     with nogil:
-        _run_loop(start, end, dt)
+        reached = _run_loop(start, end, dt)
+    return reached, spikeforge_fault
 
 
 def run_roles(tuple arrays, tuple scalars, tuple capsules, uintptr_t rng_address,
               int64_t step, double dt, int64_t first, int64_t last):
-    """Run the roles ``first`` to ``last - 1`` (in schedule order) of time step ``step``."""
+    """Run the roles ``first`` to ``last - 1`` (in schedule order) of time step ``step``;
+    returns the code of a fault (0 for none)."""
+    global spikeforge_fault
     _set_state(arrays, scalars, capsules, rng_address)
+    spikeforge_fault = 0
     with nogil:
         _run_roles(step, dt, first, last)
+    return spikeforge_fault
