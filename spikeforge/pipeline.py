@@ -84,6 +84,14 @@ class Simulated(Protocol):
     def after_run(self) -> None: ...
 
 
+class ModelFault(ArithmeticError):
+    """The generated code met a value it cannot use (a NaN, infinite or out-of-range value
+    assigned to an integer variable: an integer division or modulo by zero, an overflow).  The
+    message names the object and the statement; a network run stops after that time step, with
+    time, state and monitors consistent.  (A fault of memory, when a recording or a spike
+    queue cannot grow, is a ``MemoryError``, raised the same way.)"""
+
+
 @dataclass
 class BuildContext:
     """Everything one generated module is built from: its arguments and the run's namespace.
@@ -105,8 +113,9 @@ class BuildContext:
     #: The module's name for each clock slower than the loop's, by ``id(clock)``: positional
     #: (``_clock_0``, ...), not the clock's name, which comes from a per-process counter.
     clock_keys: dict[int, str] = field(default_factory=dict)
-    #: The message of each fault the module may meet; a fault's code is its position + 1.
-    fault_messages: list[str] = field(default_factory=list)
+    #: The message and exception class of each fault the module may meet; a fault's code is
+    #: its position + 1.
+    fault_messages: list[tuple[str, type[Exception]]] = field(default_factory=list)
     n_steps: int = 0
 
     def add_support_code(self, code: str) -> None:
@@ -114,18 +123,22 @@ class BuildContext:
         if code not in self.support_code:
             self.support_code.append(code)
 
-    def fault_site(self, message: str) -> int:
+    def fault_site(self, message: str, error: type[Exception] = ModelFault) -> int:
         """Register a fault the generated code may meet (its message names the object and
-        the statement); returns the code the module reports it with."""
-        if message not in self.fault_messages:
-            self.fault_messages.append(message)
-        return self.fault_messages.index(message) + 1
+        the problem; ``error`` is the exception it becomes); returns the code the module
+        reports it with."""
+        if (message, error) not in self.fault_messages:
+            self.fault_messages.append((message, error))
+        return self.fault_messages.index((message, error)) + 1
 
-    def fault(self, code: int) -> str:
-        """The message of the fault the module reported with ``code``."""
+    def fault(self, code: int) -> tuple[str, type[Exception]]:
+        """The message and exception class of the fault the module reported with ``code``."""
         if 1 <= code <= len(self.fault_messages):
             return self.fault_messages[code - 1]
-        return f"internal error: the generated module reported an unknown fault {code}"
+        return (
+            f"internal error: the generated module reported an unknown fault {code}",
+            RuntimeError,
+        )
 
     def prefix(self, obj) -> str:
         """The positional name of ``obj`` (anything with a ``code_kind``) in generated code."""
@@ -162,13 +175,6 @@ class BuildContext:
         return self.arguments.add(Argument("capsule", static, ctype, owner.capsule, capsule_name))
 
 
-class ModelFault(ArithmeticError):
-    """The generated code met a value it cannot use (a NaN, infinite or out-of-range value
-    assigned to an integer variable: an integer division or modulo by zero, an overflow).  The
-    message names the object and the statement; a network run stops after that time step, with
-    time, state and monitors consistent."""
-
-
 # one-off modules -------------------------------------------------------------------------------
 def run_once(
     name: str,
@@ -200,7 +206,8 @@ def run_once(
             before()
         _, fault = call_run_steps(module, context.arguments.collect(), step, step + 1, context.dt)
         if fault:
-            raise ModelFault(context.fault(fault))
+            message, error = context.fault(fault)
+            raise error(message)
         if after is not None:
             after()
 
@@ -294,8 +301,9 @@ class NetworkRun:
     steps_done: int = 0
     interrupted: bool = False
     stopped: bool = False
-    #: The message of a fault that stopped the loop after its step (see :class:`ModelFault`).
-    fault: str | None = None
+    #: The message and exception class of a fault that stopped the loop after its step (see
+    #: :class:`ModelFault`), or None.
+    fault: tuple[str, type[Exception]] | None = None
     #: The clocks of the objects of the run (their time is set for network operations).
     clocks: list = field(default_factory=list)
 

@@ -2,6 +2,9 @@
 object and the problem, and must leave the objects usable (issue: never crash, never silently
 wrong)."""
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -119,6 +122,45 @@ def test_a_string_assignment_that_faults_raises_at_the_assignment():
     G.n = 1
     G.k = "k // n"  # the same code, no fault: no error
     assert G.k[:].tolist() == [7, 0, 3]
+
+
+OUT_OF_MEMORY = """
+import resource
+from spikeforge.only import *
+G = NeuronGroup(10000, "v : 1", threshold="True", name="always")
+mon = SpikeMonitor(G, name="spikes")
+run(0.1 * ms)  # compile and import everything first
+with open("/proc/self/status") as status:
+    vm = next(int(line.split()[1]) * 1024 for line in status if line.startswith("VmSize"))
+resource.setrlimit(resource.RLIMIT_AS, (vm + 300 * 2**20, resource.RLIM_INFINITY))
+try:
+    run(100 * second)  # 10000 spikes a step: the recording outgrows the limit within 0.2 s
+except MemoryError as error:
+    print("MemoryError:", error)
+resource.setrlimit(resource.RLIMIT_AS, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+steps = round(float(defaultclock.t / defaultclock.dt))
+print("LENGTHS", len(mon.i), len(mon.t), steps)
+run(0.2 * ms)  # the network goes on from there
+print("CONTINUED", len(mon.t))
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="uses /proc and RLIMIT_AS")
+def test_a_recording_that_runs_out_of_memory_is_a_memory_error_naming_the_monitor():
+    """A monitor's C++ vector that cannot grow ended the process with std::bad_alloc
+    (SIGABRT); now the run stops after that step with a MemoryError."""
+    done = subprocess.run(
+        [sys.executable, "-c", OUT_OF_MEMORY], capture_output=True, text=True, timeout=600
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    out = done.stdout
+    assert "MemoryError: SpikeMonitor 'spikes': out of memory while recording spike" in out
+    assert "the run stopped at t = " in out
+    n_i, n_t, steps = (int(x) for x in out.split("LENGTHS ")[1].split()[:3])
+    # i and t have the same length: the steps before the fault, and part of its step
+    assert n_i == n_t and 10000 * (steps - 1) <= n_i < 10000 * steps
+    # and another run goes on from there: two more steps of 10000 spikes
+    assert int(out.split("CONTINUED ")[1]) == n_t + 20000
 
 
 def test_integer_variables_take_fractions_as_brian2_does():

@@ -4,7 +4,8 @@ same).  The hashes were taken from the source rendered before the features were 
 deliberate change of the generated code updates them (print ``network_source_hash(...)``).
 Changed deliberately twice since (see the golden files' history): the container declarations
 became one ``cimport`` of ``runtime/cpp_containers.pxd``, and the loop checks for a fault after
-each step (``spikeforge_fault``), returning the step it reached."""
+each step (``spikeforge_fault``: a value an integer cannot hold, a recording or spike queue out
+of memory), returning the step it reached."""
 
 import hashlib
 
@@ -94,8 +95,8 @@ def stdp_network():
 
 
 EXPECTED = {
-    "cuba": "518478002f0b36f996d89ccc05898091ef0f9b50b1a62e9c0db26492ef5eeed8",
-    "stdp": "367de2ef13ed479f5b729562de94a5c58aba903b42b6bd9da2548cc3edcc4552",
+    "cuba": "1737d6d7ae11451838d3263d10dff8710ed16f699a4a029ecf034ee0acf9cbfe",
+    "stdp": "c76e7bb65530384480c87ba48d3ec10a40264498bffd1875c6541e41a144f99d",
 }
 
 

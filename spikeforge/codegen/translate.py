@@ -356,7 +356,8 @@ def _site(resolution: Resolution, target: str, expr) -> int:
         return 0
     return resolution.fault_site(
         f"the value assigned to the integer variable {target!r} ({target} = {expr}) is NaN, "
-        "infinite or out of its range (an integer division or modulo by zero, or an overflow)"
+        "infinite or out of its range (an integer division or modulo by zero, or an overflow); "
+        "0 was stored instead"
     )
 
 

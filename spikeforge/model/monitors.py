@@ -28,6 +28,15 @@ from spikeforge.runtime import containers
 from spikeforge.units import DIMENSIONLESS, Quantity, hertz, second
 
 
+def _equal_lengths(records: list) -> None:
+    """Cut recordings made side by side to their common length: a step whose recording ran out
+    of memory (a fault that ends the run) may have appended to some of them only."""
+    shortest = min(len(record) for record in records)
+    for record in records:
+        if len(record) > shortest:
+            record.resize(shortest)
+
+
 def _typed(values: np.ndarray, variable) -> np.ndarray:
     """Recorded values (stored as float64) in the variable's own type."""
     if variable.var_type == "boolean":
@@ -224,6 +233,11 @@ class EventMonitor(Monitor):
             "start": 0,
             "stop": size,
             "record": self.record,
+            "fault": context.fault_site(
+                f"{type(self).__name__} {self.name!r}: out of memory while recording "
+                f"{self.event} events (what was recorded before is kept)",
+                MemoryError,
+            ),
         }
         return [
             Role(
@@ -237,6 +251,12 @@ class EventMonitor(Monitor):
                 index_lines=source._index_lines(context, code),
             )
         ]
+
+    def after_run(self) -> None:
+        super().after_run()
+        recorded = [self._i, self._t] if self.record else []  # record=False: variables only
+        if recorded or self._records:
+            _equal_lengths(recorded + list(self._records.values()))
 
     # reading ----------------------------------------------------------------------------------
     @property
@@ -546,6 +566,10 @@ class PopulationRateMonitor(Monitor):
         self._t = containers().DynamicArray1D("float64")
         self._rate = containers().DynamicArray1D("float64")
 
+    def after_run(self) -> None:
+        super().after_run()
+        _equal_lengths([self._t, self._rate])
+
     def roles(self, context: BuildContext) -> list[Role]:
         prefix = context.prefix(self)
         source = self.source
@@ -558,6 +582,9 @@ class PopulationRateMonitor(Monitor):
             "stop": size,
             "record_t": context.capsule(self, "t", self._t),
             "record_rate": context.capsule(self, "rate", self._rate),
+            "fault": context.fault_site(
+                f"PopulationRateMonitor {self.name!r}: out of memory while recording", MemoryError
+            ),
         }
         return [
             Role(

@@ -178,10 +178,10 @@ class Network:
             for obj in objects:
                 obj._time = self.t_
                 obj.clock.t_ = self.t_
-            raise pipeline.ModelFault(
-                f"{self.last_run.fault}; the run stopped at t = {self.t}, after "
-                f"{self.last_run.steps_done} of {end_step - start_step} steps (the value stored "
-                "was 0)"
+            message, error = self.last_run.fault
+            raise error(
+                f"{message}; the run stopped at t = {self.t}, after "
+                f"{self.last_run.steps_done} of {end_step - start_step} steps"
             )
         if self.last_run.stopped:  # stop() from a network operation: time is where it stopped
             self.t_ = max(self.t_, (start_step + self.last_run.steps_done) * dt)

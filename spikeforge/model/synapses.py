@@ -1189,7 +1189,16 @@ class Synapses(Group):
                     translate([], scope),
                     "synapses",
                     pathway.order,
-                    {"queue": queue, "spikes": spikes, "size": source_size},
+                    {
+                        "queue": queue,
+                        "spikes": spikes,
+                        "size": source_size,
+                        "fault": context.fault_site(
+                            f"Synapses {self.name!r}: out of memory while queueing the spikes "
+                            f"of the {pathway.name} pathway",
+                            MemoryError,
+                        ),
+                    },
                     clock=source.clock,
                 )
             )

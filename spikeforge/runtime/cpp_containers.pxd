@@ -43,7 +43,7 @@ cdef extern from "spikequeue.h" namespace "spikeforge" nogil:
                              const double* delay_seconds, double uniform_delay_seconds,
                              double dt) except +
         bint stores_synapse_order() noexcept
-        void push(const int32_t* spiking_sources, int64_t n_spikes) noexcept
+        bint push(const int32_t* spiking_sources, int64_t n_spikes) noexcept
         vector[int32_t]* peek() noexcept
         void advance() noexcept
         void clear() noexcept

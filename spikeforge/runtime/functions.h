@@ -12,12 +12,34 @@
 // module (a static variable of the module's only translation unit).
 static int64_t spikeforge_fault = 0;
 
+static inline void spikeforge_set_fault(int64_t site) {
+    if (spikeforge_fault == 0) spikeforge_fault = site;
+}
+
+#ifdef __cplusplus
+#include <new>
+#include <vector>
+// Appends x to a recording, or records a fault at `site` when memory runs out (std::bad_alloc
+// would otherwise end the process: generated loops cannot pass C++ exceptions on).  Returns
+// whether it was appended.
+template <class T>
+static inline bool spikeforge_push_back(std::vector<T>* v, T x, int64_t site) {
+    try {
+        v->push_back(x);
+        return true;
+    } catch (const std::bad_alloc&) {
+        spikeforge_set_fault(site);
+        return false;
+    }
+}
+#endif
+
 // The integer a value assigned to an integer variable becomes (truncated toward zero, as in
 // Brian2), or 0 and a fault at `site` if it has none: NaN, an infinity, or out of the range of
 // the variable (`k // 0`, `k % 0`, an overflow), where the plain conversion is undefined.
 static inline int64_t spikeforge_to_integer(double x, double low, double high, int64_t site) {
     if (!(x >= low && x < high + 1.0)) {  // NaN fails every comparison
-        if (spikeforge_fault == 0) spikeforge_fault = site;
+        spikeforge_set_fault(site);
         return 0;
     }
     return (int64_t)x;

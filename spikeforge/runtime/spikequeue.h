@@ -28,6 +28,7 @@
 #include <stdexcept>
 #include <string>
 #include <utility>
+#include <new>
 #include <vector>
 
 namespace spikeforge {
@@ -143,8 +144,19 @@ class SpikeQueue {
 
     // Put the synapses of each spiking source into the slot of its delay.  Every source must be
     // in 0 .. n_sources-1 of the last prepare() (not checked here: generated code passes the
-    // indices of a group's own neurons).
-    inline void push(const int32_t* spiking_sources, int64_t n_spikes) noexcept {
+    // indices of a group's own neurons).  Returns false if memory ran out (some of the spikes
+    // may then be queued): generated code reports it, it cannot pass a C++ exception on.
+    inline bool push(const int32_t* spiking_sources, int64_t n_spikes) noexcept {
+        try {
+            push_unchecked(spiking_sources, n_spikes);
+            return true;
+        } catch (const std::bad_alloc&) {
+            return false;
+        }
+    }
+
+  private:
+    inline void push_unchecked(const int32_t* spiking_sources, int64_t n_spikes) {
         const size_t n_slots = slots_.size();
         const int32_t* synapses = synapses_by_position_.empty() ? nullptr
                                                                 : synapses_by_position_.data();
@@ -178,6 +190,7 @@ class SpikeQueue {
         }
     }
 
+  public:
     // The synapse indices whose spikes arrive at the current step (valid until advance()).
     inline std::vector<int32_t>* peek() noexcept { return &slots_[current_]; }
 

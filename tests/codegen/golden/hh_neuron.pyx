@@ -16,6 +16,8 @@ from cpp_containers cimport vector, DynamicArray2D, SpikeQueue
 
 cdef extern from "functions.h" nogil:
     int64_t spikeforge_fault
+    void spikeforge_set_fault(int64_t) noexcept
+    bint spikeforge_push_back[T](vector[T]*, T, int64_t) noexcept
     int64_t spikeforge_to_integer(double, double, double, int64_t) noexcept
     double spikeforge_mod(double, double) noexcept
     double spikeforge_sign(double) noexcept

@@ -16,6 +16,8 @@ from cpp_containers cimport vector, DynamicArray2D, SpikeQueue
 
 cdef extern from "functions.h" nogil:
     int64_t spikeforge_fault
+    void spikeforge_set_fault(int64_t) noexcept
+    bint spikeforge_push_back[T](vector[T]*, T, int64_t) noexcept
     int64_t spikeforge_to_integer(double, double, double, int64_t) noexcept
     double spikeforge_mod(double, double) noexcept
     double spikeforge_sign(double) noexcept
@@ -136,7 +138,8 @@ cdef void spikemon0_record(int64_t _step, double t, double dt, uint64_t* _rng) n
     # spike monitor
     cdef int64_t _idx, _k, _pre_idx, _post_idx
     # The neurons with an event in this step (the indices, their count at [size]); each event's
-    # index, time and recorded variables are appended to C++ vectors reached through capsules.
+    # index, time and recorded variables are appended to C++ vectors reached through capsules
+    # (out of memory: a fault, and the rest of this step's events are not recorded).
     cdef int32_t* _events = _ng0_spikes
     cdef int64_t _count = _events[_ng0_N]
     cdef int32_t* _event_count = _spikemon0_count
@@ -146,8 +149,10 @@ cdef void spikemon0_record(int64_t _step, double t, double dt, uint64_t* _rng) n
         _idx = _events[_k]
         if _idx < 0 or _idx >= _ng0_N:
             continue
-        _record_i.push_back(<int32_t>(_idx - 0))
-        _record_t.push_back(t)
+        if not spikeforge_push_back(_record_i, <int32_t>(_idx - 0), 3):
+            return
+        if not spikeforge_push_back(_record_t, t, 3):
+            return
         _event_count[_idx - 0] += 1
 
 cdef void syn0_pre_push(int64_t _step, double t, double dt, uint64_t* _rng) noexcept nogil:
@@ -156,7 +161,8 @@ cdef void syn0_pre_push(int64_t _step, double t, double dt, uint64_t* _rng) noex
     # The queue is the C++ SpikeQueue owned by the pathway, reached through its capsule.
     cdef SpikeQueue* _queue = _syn0_queue_pre
     cdef int32_t* _spikes = _sub0_spikes
-    _queue.push(_spikes, _spikes[_sub0_N])
+    if not _queue.push(_spikes, _spikes[_sub0_N]):
+        spikeforge_set_fault(1)  # out of memory
 
 cdef void syn0_pre(int64_t _step, double t, double dt, uint64_t* _rng) noexcept nogil:
     # on_pre statements for arriving spikes
@@ -184,7 +190,8 @@ cdef void syn1_pre_push(int64_t _step, double t, double dt, uint64_t* _rng) noex
     # The queue is the C++ SpikeQueue owned by the pathway, reached through its capsule.
     cdef SpikeQueue* _queue = _syn1_queue_pre
     cdef int32_t* _spikes = _sub1_spikes
-    _queue.push(_spikes, _spikes[_sub1_N])
+    if not _queue.push(_spikes, _spikes[_sub1_N]):
+        spikeforge_set_fault(2)  # out of memory
 
 cdef void syn1_pre(int64_t _step, double t, double dt, uint64_t* _rng) noexcept nogil:
     # on_pre statements for arriving spikes
@@ -232,8 +239,8 @@ cdef void ratemon0_record(int64_t _step, double t, double dt, uint64_t* _rng) no
     for _k in range(_count):
         if _spikes[_k] >= 0 and _spikes[_k] < _ng0_N:
             _in_range += 1
-    _record_t.push_back(t)
-    _record_rate.push_back(_in_range / dt / <double>(_ng0_N - 0))
+    if spikeforge_push_back(_record_t, t, 4):
+        spikeforge_push_back(_record_rate, _in_range / dt / <double>(_ng0_N - 0), 4)
 
 
 cdef int64_t _run_loop(int64_t _start, int64_t _end, double dt) noexcept nogil:
