@@ -51,7 +51,7 @@ MIN_SYNAPSES_FOR_BYTES = 100_000
 #: Configurations whose memory runs can't count spikes without recording them (their spike
 #: recorders always record): without synapses their neurons fire several times more often, so
 #: the difference of the two peaks would mix the spikes' storage into the synapses' cost.
-ALWAYS_RECORD_SPIKES = ("nest", "annarchy")
+ALWAYS_RECORD_SPIKES = ("nest", "annarchy", "neuron")
 
 
 def markers(section: str) -> tuple[str, str]:
@@ -201,6 +201,13 @@ def parse_arguments(argv=None):
         default=None,
         metavar="PATH",
         help="Python interpreter with ANNarchy 5; ANNarchy is skipped without it",
+    )
+    parser.add_argument(
+        "--neuron-python",
+        default=None,
+        metavar="PATH",
+        help="Python interpreter with NEURON 9 (module neuron), for the compartmental model; "
+        "NEURON is skipped without it",
     )
     parser.add_argument("--skip-standalone", action="store_true", help="skip Brian2 cpp_standalone")
     parser.add_argument(
@@ -396,7 +403,10 @@ def configurations(args) -> list[Configuration]:
         "--annarchy-python",
         "__release__",  # the full version (5.0.4.1); __version__ is only "5.0"
     )
-    return [spikeforge, runtime, standalone, nest, annarchy]
+    neuron = optional_peer(
+        "neuron", "NEURON", "neuron", args.neuron_python, "neuron", 9, "--neuron-python"
+    )
+    return [spikeforge, runtime, standalone, nest, annarchy, neuron]
 
 
 def model_support(spec: ModelSpec) -> dict[str, bool]:
@@ -415,6 +425,7 @@ def model_support(spec: ModelSpec) -> dict[str, bool]:
         "brian2": True,
         "nest": model.nest_model is not None,
         "annarchy": model.annarchy_model is not None,
+        "neuron": getattr(model, "neuron_model", None) is not None,
     }
 
 
@@ -1020,6 +1031,7 @@ def redacted_command(args, argv) -> str:
         (args.brian2_python, "PYTHON_WITH_BRIAN2"),
         (args.nest_python, "PYTHON_WITH_NEST"),
         (args.annarchy_python, "PYTHON_WITH_ANNARCHY"),
+        (args.neuron_python, "PYTHON_WITH_NEURON"),
     ):
         if path:
             command = command.replace(path, name)

@@ -47,11 +47,12 @@ class Model:
     neurons: Callable  #: neurons(params) -> number of neurons (for the mean rate)
     nest_model: Callable | None = None  #: model(nest, params), or None: no NEST version
     annarchy_model: Callable | None = None  #: model(ann, params), or None: no ANNarchy version
+    neuron_model: Callable | None = None  #: model(h, params), or None: no NEURON version
     add_arguments: Callable | None = None  #: add_arguments(parser): the model's own options
     extra_names: tuple = ()  #: names of the model's own options, copied into Parameters.extra
 
 
-SIMULATORS = ("spikeforge", "brian2", "nest", "annarchy")
+SIMULATORS = ("spikeforge", "brian2", "nest", "annarchy", "neuron")
 
 
 def parse(model: Model, argv=None):
@@ -118,6 +119,7 @@ def main(model: Model, script_started: float, argv=None) -> None:
         "brian2": (_prepare_brian2, model.model, _brian2_figures),
         "nest": (_prepare_nest, model.nest_model, _nest_figures),
         "annarchy": (_prepare_annarchy, model.annarchy_model, _annarchy_figures),
+        "neuron": (_prepare_neuron, model.neuron_model, _neuron_figures),
     }[args.simulator]
     if run_model is None:
         sys.exit(f"the {model.name} benchmark has no {args.simulator} version")
@@ -324,6 +326,38 @@ def _prepare_nest(args):
     if args.seed is not None:
         nest.SetKernelStatus({"rng_seed": args.seed + 1})  # NEST wants a seed >= 1
     return nest, {}
+
+
+def _prepare_neuron(args):
+    """NEURON's ``h`` with the standard run system; one thread (NEURON's default)."""
+    from neuron import h
+
+    h.load_file("stdrun.hoc")
+    return h, {}
+
+
+def neuron_run(h, params, tstop_ms: float) -> dict:
+    """Initialise and run NEURON to ``tstop_ms``: ``run_s`` from ``finitialize`` on, the loop
+    being ``continuerun`` alone."""
+    started = time.perf_counter()
+    h.finitialize(h.v_init)
+    loop_started = time.perf_counter()
+    h.continuerun(tstop_ms)
+    finished = time.perf_counter()
+    return {"run_s": finished - started, "loop_s": finished - loop_started}
+
+
+def _neuron_figures(sim, state, args, result, network=None):
+    import neuron
+
+    return {
+        "loop_s": result.pop("loop_s", None),
+        "loop_source": "time of h.continuerun (after h.finitialize)",
+        "compile_s": 0.0,
+        "compile_source": "the model uses NEURON's built-in hh mechanism: nothing is compiled",
+        "modules_compiled": 0,
+        "neuron_version": neuron.__version__,
+    }
 
 
 def connect_excitatory_inhibitory(Ce, Ci, params, namespace):

@@ -9,6 +9,7 @@ times a second, and a ``SpikeMonitor`` counts the spikes at the soma (``threshol
 The cable takes Brian2's implicit step (the same in both simulators); the channels exponential
 Euler.  dt = 0.025 ms.
 
+:func:`compartmental_neuron` is the same neuron in NEURON (how it translates is in its text).
 See ``cuba.py`` for how the script is run and ``docs/benchmarks.md`` for the figures.
 
     python benchmarks/models/compartmental.py --simulator spikeforge --duration 1 --json
@@ -93,10 +94,69 @@ def compartmental(sim, params):
     }
 
 
+def compartmental_neuron(h, params):
+    """The same neuron in NEURON 9, with its built-in ``hh`` mechanism, which is these very
+    equations (Hodgkin & Huxley 1952) written with absolute potentials: NEURON's v is Brian2's
+    minus 65 mV, so E_L = 10.613 - 65 mV, E_Na = 50 mV, E_K = -77 mV, the threshold -15 mV;
+    at celsius = 6.3 its rates are Brian2's.  NEURON's default integration is the same scheme:
+    backward Euler for the cable (``secondorder = 0``), the gates exponentially (``cnexp``).
+
+    The geometry: the soma is a cylinder 30 um long and 30 um wide (the membrane area of
+    Brian2's 30 um sphere), one segment; each section has as many segments as Brian2's
+    compartments; children start at the soma's centre and at their parent's end.  The pulses
+    are 50 ``IClamp`` objects a second at the soma.  Spikes are counted at the soma by a
+    ``NetCon`` with threshold -15 mV.
+    """
+    h.celsius = 6.3
+    h.dt = 0.025
+    h.v_init = -65.0
+    h.secondorder = 0
+    soma = h.Section(name="soma")
+    soma.L = soma.diam = 30.0
+    sections = [soma]
+
+    def cylinder(name, length, diameter, n, parent, position):
+        section = h.Section(name=name)
+        section.L, section.diam, section.nseg = length, diameter, n
+        section.connect(parent(position), 0)
+        sections.append(section)
+        return section
+
+    cylinder("axon", 500.0, 1.0, 100, soma, 0.5)
+    for k in range(1, 5):
+        dendrite = cylinder(f"dend{k}", 200.0, 2.0, 40, soma, 0.5)
+        cylinder(f"dend{k}_L", 150.0, 1.0, 30, dendrite, 1.0)
+        cylinder(f"dend{k}_R", 150.0, 1.0, 30, dendrite, 1.0)
+    for section in sections:
+        section.Ra = 100.0
+        section.cm = 1.0
+        section.insert("hh")
+        section.gnabar_hh = 0.12 if not section.name().startswith("dend") else 0.012
+        section.gkbar_hh = 0.036
+        section.gl_hh = 0.0003
+        section.el_hh = 10.613 - 65.0
+        section.ena = 50.0
+        section.ek = -77.0
+    compartments = sum(section.nseg for section in sections)
+    duration_ms = params.duration * 1000.0
+    pulses = []
+    for k in range(int(duration_ms // 20.0) + 1):
+        pulse = h.IClamp(soma(0.5))
+        pulse.delay, pulse.dur, pulse.amp = 20.0 * k, 1.0, 2.0  # ms, ms, nA
+        pulses.append(pulse)
+    counter = h.NetCon(soma(0.5)._ref_v, None, sec=soma)
+    counter.threshold = -15.0
+    times = h.Vector()
+    counter.record(times)
+    result = _harness.neuron_run(h, params, duration_ms)
+    return {**result, "synapses": 0, "spikes": int(times.size()), "compartments": compartments}
+
+
 MODEL = _harness.Model(
     name="compartmental",
     model=compartmental,
     neurons=lambda params: 1,
+    neuron_model=compartmental_neuron,
 )
 
 if __name__ == "__main__":
