@@ -127,6 +127,36 @@ def test_coordinates_are_relative_to_the_end_of_the_parent():
     assert Cylinder(diameter=1 * um, length=10 * um).x is None
 
 
+def test_generated_coordinates_keep_the_geometry_and_join_the_sections():
+    morpho = tree()
+    morpho.R.x_given = Cylinder(diameter=1 * um, n=2, y=[0, 20] * um)
+    placed = morpho.generate_coordinates()
+    assert morpho.L.x is None  # the original is left as it was
+    for name in ("L", "LL", "R"):
+        section = placed[name]
+        np.testing.assert_allclose(np.asarray(section.length), np.asarray(morpho[name].length))
+        steps = np.sqrt(
+            np.diff(np.asarray(section.start_x)) ** 2 + np.diff(np.asarray(section.start_y)) ** 2
+        )
+        np.testing.assert_allclose(steps, np.asarray(section.length)[:-1], rtol=1e-12)
+    # a child starts where its parent ends; given coordinates are kept
+    np.testing.assert_allclose(np.asarray(placed.LL.start_x)[0], np.asarray(placed.L.end_x)[-1])
+    np.testing.assert_allclose(np.asarray(placed.LL.start_y)[0], np.asarray(placed.L.end_y)[-1])
+    np.testing.assert_allclose(
+        np.asarray(placed.R.x_given.y) - np.asarray(placed.R.end_y)[-1], [5e-6, 15e-6]
+    )
+    # deterministic without randomness, in the x-y plane; a neuron gets x, y, z
+    again = morpho.generate_coordinates()
+    np.testing.assert_array_equal(np.asarray(again.LL.x), np.asarray(placed.LL.x))
+    assert np.all(np.asarray(placed.L.z) == 0)
+    neuron = passive(placed)
+    np.testing.assert_allclose(np.asarray(neuron.x)[6:8], np.asarray(placed.LL.x))
+    turned = morpho.generate_coordinates(section_randomness=20, compartment_randomness=5)
+    np.testing.assert_allclose(np.asarray(turned.L.length), np.asarray(morpho.L.length))
+    with pytest.raises(ValueError, match="section_randomness"):
+        morpho.generate_coordinates(section_randomness=-1)
+
+
 @pytest.mark.parametrize(
     "build, error, words",
     [

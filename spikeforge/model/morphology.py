@@ -25,6 +25,7 @@ half (a cylinder: ``pi d**2 / (2 length)``).
 
 from __future__ import annotations
 
+import copy
 import numbers
 from pathlib import Path
 
@@ -367,11 +368,39 @@ class Morphology:
         """A printable picture of the tree (``print(morpho.topology())``)."""
         return Topology(self)
 
-    def generate_coordinates(self, *args, **kwargs):
-        raise NotImplementedError(
-            "generate_coordinates() is not supported yet by spikeforge (it only matters for "
-            "plotting; give the sections x/y/z points instead)"
+    def generate_coordinates(
+        self,
+        section_randomness: float = 0.0,
+        compartment_randomness: float = 0.0,
+        overwrite_existing: bool = False,
+    ) -> Morphology:
+        """A copy of this morphology with coordinates for the sections that have none (all of
+        them with ``overwrite_existing``), for plotting; the electrical properties stay.
+
+        The root starts at the origin along x; a soma's children leave it evenly spread in the
+        x-y plane, another section's children fan out within 45 degrees of their parent's
+        direction.  ``section_randomness`` and ``compartment_randomness`` (degrees) turn each
+        section, and each compartment within its section, away from that direction by an angle
+        drawn from an exponential distribution of that mean (NumPy's global generator), about a
+        random axis; 0 (the default) is deterministic and keeps everything in the x-y plane.
+        """
+        for name, value in (
+            ("section_randomness", section_randomness),
+            ("compartment_randomness", compartment_randomness),
+        ):
+            if not np.isfinite(value) or value < 0:
+                raise ValueError(f"{name} must be a non-negative angle in degrees, not {value!r}")
+        copy_ = copy.deepcopy(self)
+        object.__setattr__(copy_, "_parent", None)
+        _place(
+            copy_,
+            np.zeros(3),
+            np.array([1.0, 0.0, 0.0]),
+            np.radians(section_randomness),
+            np.radians(compartment_randomness),
+            overwrite_existing,
         )
+        return copy_
 
     # geometry -------------------------------------------------------------------------------------
     @property
@@ -868,7 +897,8 @@ class FlatMorphology:
         position = {unknown: p for p, unknown in enumerate(order)}
         self.order = np.array(order, dtype=np.int32)
         self.parent = np.array(
-            [position[parent_of[u]] if u in parent_of else -1 for u in order], dtype=np.int32
+            [position[parent_of[u]] if u in parent_of else -1 for u in order],
+            dtype=np.int32,
         )
         self.links = [link_of.get(u) for u in order]
 
@@ -887,6 +917,63 @@ class FlatMorphology:
             else:
                 g[p] = r2[k] / Ri
         return g
+
+
+# coordinates for plotting -------------------------------------------------------------------------
+def _turned(direction: np.ndarray, mean_angle: float) -> np.ndarray:
+    """``direction`` turned by an angle drawn from an exponential distribution of mean
+    ``mean_angle`` (radians), about a random axis perpendicular to it."""
+    if mean_angle <= 0:
+        return direction
+    angle = np.random.exponential(mean_angle)
+    axis = np.cross(direction, np.random.normal(size=3))
+    axis /= np.linalg.norm(axis)
+    return _rotated(direction, axis, angle)
+
+
+def _rotated(vector: np.ndarray, axis: np.ndarray, angle: float) -> np.ndarray:
+    """Rodrigues' rotation of ``vector`` about the unit ``axis``."""
+    return (
+        vector * np.cos(angle)
+        + np.cross(axis, vector) * np.sin(angle)
+        + axis * np.dot(axis, vector) * (1 - np.cos(angle))
+    )
+
+
+def _place(section, start, direction, section_turn, compartment_turn, overwrite) -> None:
+    """Give ``section`` (starting at ``start``, heading along ``direction``) and its subtree
+    coordinates where they have none (or all, with ``overwrite``)."""
+    if isinstance(section, Soma):
+        if section._xyz is None or overwrite:
+            object.__setattr__(section, "_xyz", list(map(float, start)))
+        end = np.array([section._points_(axis)[-1] for axis in range(3)])
+        children = list(section.children)
+        for k, child in enumerate(children):  # evenly around the soma, in the x-y plane
+            angle = 2 * np.pi * k / len(children)
+            heading = _rotated(direction, np.array([0.0, 0.0, 1.0]), angle)
+            _place(child, end, heading, section_turn, compartment_turn, overwrite)
+        return
+    if section._relative is None or overwrite:
+        heading = _turned(direction, section_turn)
+        steps = [_turned(heading, compartment_turn) * length for length in section._length_]
+        relative = np.vstack([np.zeros(3), np.cumsum(steps, axis=0)]).T
+        object.__setattr__(section, "_relative", relative)
+    else:
+        points = section._relative
+        heading = points[:, -1] - points[:, -2]
+        heading = heading / np.linalg.norm(heading)
+    end = start + section._relative[:, -1]
+    children = list(section.children)
+    for k, child in enumerate(children):  # fanned out within 45 degrees of the parent
+        angle = 0.0 if len(children) == 1 else np.radians(-45 + 90 * k / (len(children) - 1))
+        _place(
+            child,
+            end,
+            _rotated(heading, np.array([0.0, 0.0, 1.0]), angle),
+            section_turn,
+            compartment_turn,
+            overwrite,
+        )
 
 
 # SWC --------------------------------------------------------------------------------------------
