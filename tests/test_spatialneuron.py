@@ -9,6 +9,9 @@ electrotonic lengths is one cylinder.  One compartment under backward Euler rela
 (``spatial_*`` models).
 """
 
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -38,6 +41,9 @@ from spikeforge.only import (
     uF,
     um,
 )
+
+sys.path.insert(0, str(Path(__file__).parent / "reference"))
+import models  # noqa: E402  (the squid axon's equations, shared with the Brian2 references)
 
 gL = 1e-4 * siemens / cm**2
 EL = -70 * mV
@@ -314,22 +320,6 @@ def test_one_compartment_relaxes_by_the_backward_euler_factor_each_step():
     np.testing.assert_allclose(np.asarray(mon.v[0]), exact, atol=abs(v_inf - float(EL)) * 1e-2)
 
 
-HH = """
-Im = gl * (El-v) + gNa * m**3 * h * (ENa-v) + gK * n**4 * (EK-v) : amp/meter**2
-I : amp (point current)
-dm/dt = alpham * (1-m) - betam * m : 1
-dn/dt = alphan * (1-n) - betan * n : 1
-dh/dt = alphah * (1-h) - betah * h : 1
-alpham = (0.1/mV) * 10*mV/exprel((-v+25*mV)/(10*mV))/ms : Hz
-betam = 4 * exp(-v/(18*mV))/ms : Hz
-alphah = 0.07 * exp(-v/(20*mV))/ms : Hz
-betah = 1/(exp((-v+30*mV) / (10*mV)) + 1)/ms : Hz
-alphan = (0.01/mV) * 10*mV/exprel((-v+10*mV)/(10*mV))/ms : Hz
-betan = 0.125*exp(-v/(80*mV))/ms : Hz
-gNa : siemens/meter**2
-"""
-
-
 def hh_velocity(n):
     """Conduction velocity (m/s) of the action potential on Hodgkin and Huxley's axon cut into
     ``n`` compartments over 3 cm."""
@@ -344,7 +334,7 @@ def hh_velocity(n):
     }
     neuron = SpatialNeuron(
         morphology=Cylinder(length=3 * cm, diameter=476 * um, n=n),
-        model=HH,
+        model=models.SQUID_AXON,
         method="exponential_euler",
         threshold="m > 0.5",
         refractory="m > 0.4",

@@ -102,6 +102,7 @@ __all__ = [
     "linked_regularly",
     "spatial_passive_tree",
     "spatial_hh_axon",
+    "SQUID_AXON",
     "MODELS",
     "TOLERANCES",
     "EXPLICIT_METHODS",
@@ -1647,6 +1648,24 @@ def spatial_passive_tree(sim) -> dict[str, np.ndarray]:
     }
 
 
+#: Hodgkin and Huxley's squid axon channels for a SpatialNeuron (Brian2's compartmental
+#: examples); constants El, ENa, EK, gl, gK from the namespace, gNa per compartment.
+SQUID_AXON = """
+Im = gl * (El-v) + gNa * m**3 * h * (ENa-v) + gK * n**4 * (EK-v) : amp/meter**2
+I : amp (point current)
+dm/dt = alpham * (1-m) - betam * m : 1
+dn/dt = alphan * (1-n) - betan * n : 1
+dh/dt = alphah * (1-h) - betah * h : 1
+alpham = (0.1/mV) * 10*mV/exprel((-v+25*mV)/(10*mV))/ms : Hz
+betam = 4 * exp(-v/(18*mV))/ms : Hz
+alphah = 0.07 * exp(-v/(20*mV))/ms : Hz
+betah = 1/(exp((-v+30*mV) / (10*mV)) + 1)/ms : Hz
+alphan = (0.01/mV) * 10*mV/exprel((-v+10*mV)/(10*mV))/ms : Hz
+betan = 0.125*exp(-v/(80*mV))/ms : Hz
+gNa : siemens/meter**2
+"""
+
+
 def spatial_hh_axon(sim) -> dict[str, np.ndarray]:
     """Hodgkin and Huxley's squid axon as a SpatialNeuron (Brian2's example
     ``hh_with_spikes``, shortened): a 2 cm cylinder of 238 um radius in 200 compartments, a
@@ -1665,23 +1684,9 @@ def spatial_hh_axon(sim) -> dict[str, np.ndarray]:
     EK = -12 * sim.mV  # noqa: F841
     gl = 0.3 * sim.msiemens / sim.cm**2  # noqa: F841
     gK = 36 * sim.msiemens / sim.cm**2  # noqa: F841
-    eqs = """
-    Im = gl * (El-v) + gNa * m**3 * h * (ENa-v) + gK * n**4 * (EK-v) : amp/meter**2
-    I : amp (point current)
-    dm/dt = alpham * (1-m) - betam * m : 1
-    dn/dt = alphan * (1-n) - betan * n : 1
-    dh/dt = alphah * (1-h) - betah * h : 1
-    alpham = (0.1/mV) * 10*mV/exprel((-v+25*mV)/(10*mV))/ms : Hz
-    betam = 4 * exp(-v/(18*mV))/ms : Hz
-    alphah = 0.07 * exp(-v/(20*mV))/ms : Hz
-    betah = 1/(exp((-v+30*mV) / (10*mV)) + 1)/ms : Hz
-    alphan = (0.01/mV) * 10*mV/exprel((-v+10*mV)/(10*mV))/ms : Hz
-    betan = 0.125*exp(-v/(80*mV))/ms : Hz
-    gNa : siemens/meter**2
-    """
     neuron = sim.SpatialNeuron(
         morphology=morpho,
-        model=eqs,
+        model=SQUID_AXON,
         method="exponential_euler",
         refractory="m > 0.4",
         threshold="m > 0.5",
