@@ -163,6 +163,37 @@ def test_a_recording_that_runs_out_of_memory_is_a_memory_error_naming_the_monito
     assert int(out.split("CONTINUED ")[1]) == n_t + 20000
 
 
+CONNECT_OUT_OF_MEMORY = """
+import resource
+from spikeforge.only import *
+G = NeuronGroup(20000, "v : 1", name="cells")
+S = Synapses(G, G, "w : 1", name="dense")
+S.connect(i=[0], j=[1])  # compile and import everything first
+with open("/proc/self/status") as status:
+    vm = next(int(line.split()[1]) * 1024 for line in status if line.startswith("VmSize"))
+resource.setrlimit(resource.RLIMIT_AS, (vm + 300 * 2**20, resource.RLIM_INFINITY))
+for how in ({"p": 0.5}, {"condition": "i != j"}):  # 2e8 and 4e8 synapses: over 800 MB
+    try:
+        S.connect(**how)
+        print("CONNECTED", S.N)
+    except MemoryError as error:
+        print("MemoryError:", error)
+    print("SYNAPSES", S.N, len(S.j[:]))
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="uses /proc and RLIMIT_AS")
+def test_a_connect_that_runs_out_of_memory_keeps_the_synapses_it_had():
+    done = subprocess.run(
+        [sys.executable, "-c", CONNECT_OUT_OF_MEMORY], capture_output=True, text=True, timeout=600
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    out = done.stdout
+    assert out.count("MemoryError: Synapses 'dense'") == 2, out
+    assert out.count("out of memory while creating synapses") == 2  # reserve, then push_back
+    assert out.count("SYNAPSES 1 1") == 2  # the synapse made before, and nothing half-made
+
+
 def test_integer_variables_take_fractions_as_brian2_does():
     G = _group()
     G.k = 2.7

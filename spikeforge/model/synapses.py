@@ -797,6 +797,12 @@ class Synapses(Group):
         except ExpressionError as error:
             raise error.with_context(owner) from None
         status = np.zeros(3, dtype=np.int64)
+        # reserving room may run out of memory: a checked reserve (functions.h), declared for
+        # the modules of connect() only
+        context.add_support_code(
+            'cdef extern from "functions.h" nogil:\n'
+            "    bint spikeforge_reserve[T](vector[T]*, size_t) noexcept"
+        )
         # set just before the call: where each source's synapses start, and whether the
         # presynaptic index of every new synapse is stored too (not into empty synapses: the
         # offsets then give all indices, and connect() never holds 4 more bytes per synapse)
@@ -833,10 +839,16 @@ class Synapses(Group):
         def after() -> None:
             before = call["before"]
             if status[0]:
+                made = len(self.variables["j"].dynamic) - before
                 self.variables["i"].dynamic.resize(before)  # leave no half-made connections
                 self.variables["j"].dynamic.resize(before)
                 if status[0] == 2:
                     raise ValueError(f"{owner}: the step of range() must not be 0")
+                if status[0] == 3:
+                    raise MemoryError(
+                        f"{owner}: out of memory while creating synapses (after {made}); none "
+                        "of this call's synapses were kept"
+                    )
                 raise IndexError(
                     f"{owner}: the target index j={status[2]} (for i={status[1]}) is outside "
                     f"0..{self.target.N - 1}; pass skip_if_invalid=True to leave such pairs out"

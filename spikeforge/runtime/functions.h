@@ -18,6 +18,7 @@ static inline void spikeforge_set_fault(int64_t site) {
 
 #ifdef __cplusplus
 #include <new>
+#include <stdexcept>
 #include <vector>
 // Appends x to a recording, or records a fault at `site` when memory runs out (std::bad_alloc
 // would otherwise end the process: generated loops cannot pass C++ exceptions on).  Returns
@@ -29,6 +30,19 @@ static inline bool spikeforge_push_back(std::vector<T>* v, T x, int64_t site) {
         return true;
     } catch (const std::bad_alloc&) {
         spikeforge_set_fault(site);
+        return false;
+    }
+}
+
+// Reserves room for n elements; false (and nothing changed) when memory runs out.
+template <class T>
+static inline bool spikeforge_reserve(std::vector<T>* v, size_t n) {
+    try {
+        v->reserve(n);
+        return true;
+    } catch (const std::bad_alloc&) {
+        return false;
+    } catch (const std::length_error&) {
         return false;
     }
 }
