@@ -167,3 +167,17 @@ def test_one_element_of_a_state_monitor():
     run(1 * ms)
     assert np.array_equal(mon[1].t, mon.t) and len(mon[1].t) == 10
     assert np.array_equal(mon[1].v, mon.v[1]) and np.array_equal(mon[1].v_, mon.v_[1])
+
+
+def test_counts_per_neuron_and_the_core_functions_path():
+    from spikeforge.core.functions import timestep  # Brian2's module path, as scripts use it
+
+    G = NeuronGroup(3, "v : 1")
+    S = Synapses(G, G)
+    S.connect(j="i")
+    S.connect(i=0, j=2)
+    assert S.N_incoming_post.tolist() == [1, 1, 2]
+    assert S.N_outgoing_pre.tolist() == [2, 1, 1]
+    assert S.N_incoming[:].tolist() == [1, 1, 2, 2]
+    assert timestep(0.35 * ms, 0.1 * ms) == 3
+    assert timestep(np.array([0.1, 0.2]) * ms, 0.1 * ms).tolist() == [1, 2]

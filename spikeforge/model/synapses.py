@@ -536,6 +536,16 @@ class Synapses(Group):
         if self.event_driven:
             self._dynamic("lastupdate", SECOND)
 
+    def _counts_per_neuron(self, name: str) -> np.ndarray:
+        """Brian2's ``S.N_incoming_post`` (synapses onto each postsynaptic neuron) and
+        ``S.N_outgoing_pre`` (from each presynaptic neuron)."""
+        run_deferred()  # connect() may still be queued
+        index, group = ("j", self.target) if name == "N_incoming_post" else ("i", self.source)
+        storage = self.variables[index].dynamic
+        if isinstance(storage, PresynapticIndices) and not storage.allocated:
+            return np.asarray(storage.counts(), dtype=np.int32)
+        return _count(storage.view(), group.N).astype(np.int32)
+
     def _counter(self, index: str, group):
         """A function giving, for each synapse, the number of synapses sharing its ``index``."""
 
@@ -1027,6 +1037,8 @@ class Synapses(Group):
         except AttributeError:
             if name.startswith("_") or "variables" not in self.__dict__:
                 raise
+            if name in ("N_incoming_post", "N_outgoing_pre"):
+                return self._counts_per_neuron(name)
             entry = self._state_entries().get(name)  # x_pre, x_post: the neurons' values
             if entry is None or not entry.per_element:
                 raise
