@@ -16,7 +16,10 @@ from Cython.Build import cythonize
 from setuptools import Extension, setup
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "spikeforge" / "runtime"))
-from sources import containers_sources_hash  # noqa: E402  (a file of the package, no import of it)
+from sources import (  # noqa: E402  (a file of the package, no import of it)
+    containers_sources_hash,
+    runtime_declarations,
+)
 
 RUNTIME = Path("spikeforge") / "runtime"
 
@@ -27,6 +30,12 @@ extension = Extension(
     language="c++",
     extra_compile_args=["-std=c++17", "-O2"] if sys.platform != "win32" else ["/std:c++17"],
     define_macros=[("SPIKEFORGE_SOURCES_HASH", f'"{containers_sources_hash()}"')],
+    # a changed header or .pxd rebuilds the extension (and so records the new hash), also when
+    # the generated .cpp did not change
+    depends=[
+        str(path.relative_to(Path(__file__).resolve().parent))
+        for path in runtime_declarations(Path(__file__).resolve().parent / RUNTIME)
+    ],
 )
 
 setup(
