@@ -86,10 +86,16 @@ class Simulated(Protocol):
 
 class ModelFault(ArithmeticError):
     """The generated code met a value it cannot use (a NaN, infinite or out-of-range value
-    assigned to an integer variable: an integer division or modulo by zero, an overflow).  The
+    assigned to an integer variable; an integer division or modulo by zero, which is an
+    :class:`IntegerDivisionByZero`).  The
     message names the object and the statement; a network run stops after that time step, with
     time, state and monitors consistent.  (A fault of memory, when a recording or a spike
     queue cannot grow, is a ``MemoryError``, raised the same way.)"""
+
+
+class IntegerDivisionByZero(ModelFault, ZeroDivisionError):
+    """Model code divided an integer by an integer that was 0 at run time (``k // n``,
+    ``k % n``); the message names the object and the statement."""
 
 
 @dataclass
@@ -185,10 +191,12 @@ def run_once(
     before: Callable[[], None] | None = None,
     after: Callable[[], None] | None = None,
     touches: Iterable | None = None,
+    undo: Callable[[], None] | None = None,
 ) -> None:
     """Run ``roles`` once, as time step ``step`` (string assignments, ``connect()``).
 
-    ``before()`` and ``after()`` run just before and after the module's call.  With
+    ``before()`` and ``after()`` run just before and after the module's call; when the call
+    meets a fault, ``undo()`` runs instead of ``after()``, and the fault's error is raised.  With
     ``deferred``, the call waits in the runtime's queue while its module compiles in the
     background, and happens when anything could observe it
     (:func:`spikeforge.runtime.driver.run_deferred`), so that the one-off modules of a script
@@ -206,6 +214,8 @@ def run_once(
             before()
         _, fault = call_run_steps(module, context.arguments.collect(), step, step + 1, context.dt)
         if fault:
+            if undo is not None:
+                undo()
             message, error = context.fault(fault)
             raise error(message)
         if after is not None:

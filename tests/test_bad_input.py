@@ -2,6 +2,7 @@
 object and the problem, and must leave the objects usable (issue: never crash, never silently
 wrong)."""
 
+import re
 import subprocess
 import sys
 
@@ -89,10 +90,15 @@ def test_bad_input_is_refused_with_a_message(what, call, error, message):
 
 
 @pytest.mark.parametrize(
-    "code",
-    ["k = k // n", "k = k % n", "k = 1e12*v", "k = k / (n - 0*v)"],
+    "code, error, message",
+    [
+        ("k = k // n", ZeroDivisionError, "integer division by zero in 'k = k // n'"),
+        ("k = k % n", ZeroDivisionError, "integer division by zero in 'k = k % n'"),
+        ("k = 1e12*v", ModelFault, "integer variable 'k'"),
+        ("k = k / (n - 0*v)", ModelFault, "integer variable 'k'"),  # a float division
+    ],
 )
-def test_a_value_an_integer_variable_cannot_hold_stops_the_run(code):
+def test_a_value_an_integer_variable_cannot_hold_stops_the_run(code, error, message):
     """NaN, infinities and values out of range used to become INT_MIN without a word.  (An
     overflow inside integer arithmetic, before the value is stored, wraps as in C and Brian2.)"""
     start_scope()
@@ -102,8 +108,9 @@ def test_a_value_an_integer_variable_cannot_hold_stops_the_run(code):
     G.n = [1, 0, 2]
     G.run_regularly(code, dt=1 * ms, when="end")
     mon = StateMonitor(G, "k", record=True)
-    with pytest.raises(ModelFault, match="NeuronGroup 'counts'.*integer variable 'k'.*t = "):
+    with pytest.raises(error, match=f"NeuronGroup 'counts': .*{re.escape(message)}.*t = ") as info:
         run(2 * ms)
+    assert isinstance(info.value, ModelFault)
     # time, state and monitors agree: the run ended after the step of the fault (step 0)
     assert defaultclock.t == 0.1 * ms
     assert len(mon.t) == 1
@@ -116,12 +123,94 @@ def test_a_string_assignment_that_faults_raises_at_the_assignment():
     G = NeuronGroup(3, "k : integer\nn : integer", name="counts")
     G.k = 7
     G.n = [1, 0, 2]
-    with pytest.raises(ModelFault, match="NeuronGroup 'counts'.*'k'"):
+    with pytest.raises(
+        ZeroDivisionError, match="NeuronGroup 'counts': integer division by zero in 'k = k // n'"
+    ):
         G.k = "k // n"
     assert G.k[:].tolist() == [7, 0, 3]  # elements assign independently; the faulty one is 0
     G.n = 1
     G.k = "k // n"  # the same code, no fault: no error
     assert G.k[:].tolist() == [7, 0, 3]
+
+
+@pytest.mark.parametrize(
+    "where, code",
+    [
+        ("float result", {"run_regularly": "v = k // n + 0.5"}),
+        ("condition", {"threshold": "k % n == 0"}),
+        ("reset", {"threshold": "True", "reset": "v = v + (k + 1) % n"}),
+    ],
+)
+def test_an_integer_division_by_zero_anywhere_is_a_zero_division_error(where, code):
+    """Integer // and % by a divisor that is 0 at run time gave infinities or NaN (a condition
+    then silently false, a float variable infinite): now ZeroDivisionError naming the object
+    and the statement, wherever the division is."""
+    start_scope()
+    G = NeuronGroup(
+        3,
+        "v : 1\nk : integer\nn : integer",
+        threshold=code.get("threshold"),
+        reset=code.get("reset"),
+        name="counts",
+    )
+    G.k = 7
+    G.n = [1, 0, 2]
+    if "run_regularly" in code:
+        G.run_regularly(code["run_regularly"], dt=1 * ms)
+    statement = code.get("run_regularly") or code.get("reset") or code["threshold"]
+    with pytest.raises(
+        ZeroDivisionError,
+        match=f"NeuronGroup 'counts': integer division by zero in {re.escape(repr(statement))}",
+    ):
+        run(2 * ms)
+    assert defaultclock.t == 0.1 * ms  # stopped after the step of the fault
+    G.n = 3
+    run(0.2 * ms)  # and goes on once the divisor is not 0
+    assert np.all(np.isfinite(G.v[:]))
+
+
+def test_a_connect_whose_condition_divides_by_zero_keeps_no_synapses():
+    start_scope()
+    G = NeuronGroup(4, "v : 1", name="cells")
+    S = Synapses(G, G, name="links")
+    S.connect(i=0, j=1)
+    with pytest.raises(
+        ZeroDivisionError, match="Synapses 'links': integer division by zero in 'i % d == 0'"
+    ):
+        S.connect(condition="i % d == 0", namespace={"d": 0})
+    assert S.N == 1 and S.j[:].tolist() == [1]  # none of the failed call's synapses
+    S.connect(condition="i % d == 0 and i != j", namespace={"d": 2})
+    assert S.N == 1 + 3 + 3
+
+
+def test_integer_division_is_pythons_and_exact():
+    """Integer // and % round as Python's do (towards minus infinity, the remainder with the
+    sign of the divisor), in integers: 49 // n with n = 49 outside the model was 0 (the division
+    became a multiplication by 1/49, moved out of the loop)."""
+    start_scope()
+    n = 49
+    G = NeuronGroup(
+        4, "a : integer\nb : integer\nq : integer\nr : integer\nqn : integer", name="ints"
+    )
+    G.a = [-7, 7, -7, 49]
+    G.b = [2, -2, -2, 5]
+    G.run_regularly("q = a // b\nr = a % b\nqn = a // n", dt=1 * ms)
+    run(0.1 * ms)
+    assert G.q[:].tolist() == [-7 // 2, 7 // -2, -7 // -2, 49 // 5]
+    assert G.r[:].tolist() == [-7 % 2, 7 % -2, -7 % -2, 49 % 5]
+    assert G.qn[:].tolist() == [-7 // 49, 7 // 49, -7 // 49, 1]
+
+
+def test_float_division_by_zero_keeps_ieee_semantics():
+    """As in Brian2: a float // 0 is infinite and a float % 0 is NaN, without an error."""
+    start_scope()
+    G = NeuronGroup(2, "x : 1\ny : 1\nz : 1\nk : integer", name="floats")
+    G.x = [3.0, -3.0]
+    G.k = 3
+    G.run_regularly("y = x // z\nz = x % z + 0*k", dt=1 * ms)
+    run(0.1 * ms)
+    assert G.y[:].tolist() == [np.inf, -np.inf]
+    assert np.all(np.isnan(G.z[:]))
 
 
 OUT_OF_MEMORY = """

@@ -22,6 +22,8 @@ from dataclasses import dataclass
 
 import sympy
 from sympy.core.function import AppliedUndef
+from sympy.printing.precedence import PRECEDENCE
+from sympy.printing.str import StrPrinter
 
 from spikeforge.units import DIMENSIONLESS, Dimension, DimensionMismatchError
 
@@ -46,6 +48,20 @@ class int_(sympy.Function):
     """``int(x)``: truncation towards zero (``int(True) == 1``)."""
 
     nargs = 1
+
+
+class integer_floordiv(sympy.Function):
+    """``a // b`` for integer operands, computed in integers (translation makes it from
+    ``floor(a/b)``; never parsed).  The third argument is the code of the fault a zero divisor
+    records (0: none)."""
+
+    nargs = 3
+
+
+class integer_mod(sympy.Function):
+    """``a % b`` for integer operands, as :class:`integer_floordiv`."""
+
+    nargs = 3
 
 
 class random_uniform(sympy.Function):
@@ -699,3 +715,51 @@ def identifiers(expr) -> set[str]:
 def random_calls(expr) -> bool:
     """Whether ``expr`` draws random numbers."""
     return bool(expr.atoms(rand, randn))
+
+
+class _SourcePrinter(StrPrinter):
+    """Model code as users write it, for messages: ``k // n`` and ``k % n`` rather than sympy's
+    ``floor(k/n)`` and ``Mod(k, n)``."""
+
+    def _binary(self, left, operator: str, right) -> str:
+        level = PRECEDENCE["Mul"]
+        return f"{self.parenthesize(left, level)} {operator} {self.parenthesize(right, level + 1)}"
+
+    def _print_floor(self, expr) -> str:
+        numerator, denominator = expr.args[0].as_numer_denom()
+        if denominator == 1:
+            return super()._print_Function(expr)
+        return self._binary(numerator, "//", denominator)
+
+    def _print_Mod(self, expr) -> str:
+        return self._binary(expr.args[0], "%", expr.args[1])
+
+    def _print_integer_floordiv(self, expr) -> str:
+        return self._binary(expr.args[0], "//", expr.args[1])
+
+    def _print_integer_mod(self, expr) -> str:
+        return self._binary(expr.args[0], "%", expr.args[1])
+
+    def _print_Relational(self, expr) -> str:  # sympy writes Eq(a, b) and Ne(a, b)
+        level = PRECEDENCE["Relational"]
+        left, right = (self.parenthesize(arg, level) for arg in expr.args)
+        return f"{left} {expr.rel_op} {right}"
+
+    def _print_And(self, expr) -> str:
+        return " and ".join(
+            f"({self._print(arg)})" if isinstance(arg, sympy.Or) else self._print(arg)
+            for arg in expr.args
+        )
+
+    def _print_Or(self, expr) -> str:
+        return " or ".join(self._print(arg) for arg in expr.args)
+
+    def _print_Not(self, expr) -> str:
+        (arg,) = expr.args
+        inner = self._print(arg)
+        return f"not ({inner})" if isinstance(arg, (sympy.And, sympy.Or)) else f"not {inner}"
+
+
+def source_text(expr) -> str:
+    """``expr`` written as model code (for messages)."""
+    return _SourcePrinter().doprint(expr)

@@ -142,6 +142,17 @@ class CythonPrinter:
         left, right = expr.args
         return f"spikeforge_mod({self.print(left)}, {self.print(right)})"
 
+    def _print_integer_floordiv(self, expr) -> str:
+        return self._integer_division("spikeforge_floordiv_int", expr)
+
+    def _print_integer_mod(self, expr) -> str:
+        return self._integer_division("spikeforge_mod_int", expr)
+
+    def _integer_division(self, function: str, expr) -> str:
+        # in 64-bit integers (functions.h); the last argument is the fault of a zero divisor
+        left, right, site = expr.args
+        return f"{function}(<int64_t>({self.print(left)}), <int64_t>({self.print(right)}), {site})"
+
     # -- logic --------------------------------------------------------------------------------
     def _relation(self, expr) -> str:
         operators = {"<": "<", "<=": "<=", ">": ">", ">=": ">=", "==": "==", "!=": "!="}

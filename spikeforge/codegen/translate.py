@@ -25,8 +25,12 @@ import sympy
 from spikeforge.codegen.expressions import (
     ExpressionError,
     UserFunctionError,
+    int_,
+    integer_floordiv,
+    integer_mod,
     is_boolean,
     random_calls,
+    source_text,
     user_function_names,
 )
 from spikeforge.codegen.printer import CythonPrinter, PrinterError, _float
@@ -216,14 +220,15 @@ def translate(
     """Print a role: ``statements`` run for each element (after ``condition`` held, if given).
 
     The passes, each a function of its own: resolve every name through the scope, check the
-    targets, hoist loop invariants (into locals named ``hoisted_prefix`` + a number: two
-    pieces of code printed into one function need different prefixes), declare the locals and
-    the loads and stores of elements, print.
+    targets, make divisions of integers integer divisions, hoist loop invariants (into locals
+    named ``hoisted_prefix`` + a number: two pieces of code printed into one function need
+    different prefixes), declare the locals and the loads and stores of elements, print.
 
     Raises :class:`ExpressionError` for a name the scope does not know.
     """
     resolution = resolve_names(statements, scope, condition, extra_reads)
     check_targets(resolution)
+    statements, condition = integer_divisions(statements, condition, resolution)
     scalar_statements, vector_statements = hoist_invariants(statements, resolution, hoisted_prefix)
     declared = declare_locals(resolution, scalar_statements, vector_statements)
     return print_code(resolution, declared, scalar_statements, vector_statements, condition)
@@ -239,6 +244,10 @@ class Resolution:
     #: Registers a fault the code may meet and returns its code (see ``_converted``); None for
     #: scopes that cannot report faults (the code is then unchecked).
     fault_site: Callable[[str], int] | None = None
+    #: Registers a statement that divides integers by a divisor that may be 0 at run time and
+    #: returns its fault code (see :func:`integer_divisions`); None: such divisions stay
+    #: divisions of doubles, unchecked.
+    integer_division_site: Callable[[str], int] | None = None
 
 
 def resolve_names(
@@ -264,7 +273,8 @@ def resolve_names(
             raise ExpressionError(f"{name} is a function and needs to be called: {name}(...)")
     functions = _resolve_functions(statements, condition, scope)
     fault_site = getattr(scope, "fault_site", None)
-    return Resolution(targets - temporaries, resolved, functions, fault_site)
+    division_site = getattr(scope, "integer_division_site", None)
+    return Resolution(targets - temporaries, resolved, functions, fault_site, division_site)
 
 
 def check_targets(resolution: Resolution) -> None:
@@ -275,10 +285,127 @@ def check_targets(resolution: Resolution) -> None:
             raise ExpressionError(f"cannot assign to {name!r}: it is not a variable of the model")
 
 
+#: What a module that divides integers declares (the functions are in functions.h); only such
+#: modules do, so the source of the others is as before.
+INTEGER_DIVISION_DECLARATIONS = (
+    'cdef extern from "functions.h" nogil:\n'
+    "    int64_t spikeforge_floordiv_int(int64_t, int64_t, int64_t) noexcept\n"
+    "    int64_t spikeforge_mod_int(int64_t, int64_t, int64_t) noexcept"
+)
+
+_INTEGER_TYPES = (np.dtype(np.int32), np.dtype(np.int64))
+
+
+def _integer_names(resolution: Resolution) -> set[str]:
+    """The names that stand for integers: integer variables, indices, integer constants."""
+    names = set()
+    for name, r in resolution.resolved.items():
+        if (
+            (r.kind == "element" and r.dtype in _INTEGER_TYPES)
+            or r.kind == "index"
+            or (r.kind == "scalar" and r.local_type == "int64_t")
+        ):
+            names.add(name)
+    return names
+
+
+def _is_integer(expr, integer_names: set[str]) -> bool:
+    """Whether ``expr`` is an integer by its operands' types (as in Python: ``k + 1``, ``2*k``,
+    ``k**2`` are; ``k/2``, ``k*0.5`` and every function but ``int()`` are not)."""
+    if expr.is_Integer:
+        return True
+    if expr.is_Symbol:
+        return expr.name in integer_names
+    if isinstance(expr, (integer_floordiv, integer_mod, int_)):
+        return True
+    if expr.is_Add or expr.is_Mul:
+        return all(_is_integer(arg, integer_names) for arg in expr.args)
+    if expr.is_Pow:
+        base, exponent = expr.args
+        return exponent.is_Integer and exponent >= 0 and _is_integer(base, integer_names)
+    return False
+
+
+def _fraction(expr) -> tuple[sympy.Expr, sympy.Expr]:
+    """``expr`` as ``(numerator, denominator)`` from its own factors (sympy's
+    ``as_numer_denom`` would also bring sums to a common denominator)."""
+    numerator, denominator = [], []
+    for factor in sympy.Mul.make_args(expr):
+        if factor.is_Pow and factor.exp.is_Integer and factor.exp < 0:
+            denominator.append(factor.base ** (-factor.exp))
+        elif factor.is_Rational and not factor.is_Integer:
+            numerator.append(sympy.Integer(factor.p))
+            denominator.append(sympy.Integer(factor.q))
+        else:
+            numerator.append(factor)
+    return sympy.Mul(*numerator), sympy.Mul(*denominator)
+
+
+def integer_divisions(
+    statements: list[tuple[str, sympy.Expr]],
+    condition: sympy.Expr | None,
+    resolution: Resolution,
+) -> tuple[list[tuple[str, sympy.Expr]], sympy.Expr | None]:
+    """Pass 3: ``a // b`` and ``a % b`` of integers, with a divisor that is not a number in the
+    code, become :class:`integer_floordiv` and :class:`integer_mod`: computed in integers
+    (``floor(a/b)`` in doubles is wrong once hoisting makes it ``floor(a * (1/b))``: 49 // 49
+    gave 0), and a zero divisor is a fault naming the statement, not INT_MIN or NaN.  Divisions
+    of floats keep IEEE semantics (``x // 0`` is infinite, ``x % 0`` NaN), as in Brian2.
+    Statements without such divisions are returned as they are."""
+    if resolution.integer_division_site is None:
+        return statements, condition
+    register = resolution.integer_division_site
+    integer_names = _integer_names(resolution)
+
+    def rewrite(expr, site: Callable[[], int]):
+        if expr.is_Atom:
+            return expr
+        args = [rewrite(arg, site) for arg in expr.args]
+        if isinstance(expr, sympy.floor):
+            numerator, denominator = _fraction(args[0])
+            if (
+                denominator != 1
+                and not denominator.is_Number
+                and _is_integer(numerator, integer_names)
+                and _is_integer(denominator, integer_names)
+            ):
+                return integer_floordiv(numerator, denominator, sympy.Integer(site()))
+        elif isinstance(expr, sympy.Mod):
+            dividend, divisor = args
+            if (
+                not divisor.is_Number
+                and _is_integer(dividend, integer_names)
+                and _is_integer(divisor, integer_names)
+            ):
+                return integer_mod(dividend, divisor, sympy.Integer(site()))
+        if any(new is not old for new, old in zip(args, expr.args)):
+            return expr.func(*args)
+        return expr
+
+    def site_of(text: str) -> Callable[[], int]:
+        code: list[int] = []
+
+        def site() -> int:  # registered only when the statement has such a division
+            if not code:
+                code.append(register(text))
+            return code[0]
+
+        return site
+
+    rewritten = []
+    for target, expr in statements:
+        text = source_text(expr)
+        statement = text if target.startswith("_") else f"{target} = {text}"
+        rewritten.append((target, rewrite(expr, site_of(statement))))
+    if condition is not None:
+        condition = rewrite(condition, site_of(source_text(condition)))
+    return rewritten, condition
+
+
 def hoist_invariants(
     statements: list[tuple[str, sympy.Expr]], resolution: Resolution, prefix: str = "_lio_"
 ) -> tuple[list[tuple[str, sympy.Expr]], list[tuple[str, sympy.Expr]]]:
-    """Pass 3: ``(per-call statements, per-element statements)``; what is the same for all
+    """Pass 4: ``(per-call statements, per-element statements)``; what is the same for all
     elements moves out of the loop."""
     resolved = resolution.resolved
     scalar_names = {n for n, r in resolved.items() if r.kind in ("scalar", "literal")}
@@ -308,7 +435,7 @@ def declare_locals(
     scalar_statements: list[tuple[str, sympy.Expr]],
     vector_statements: list[tuple[str, sympy.Expr]],
 ) -> Locals:
-    """Pass 4: a local per name, pointers to module arrays, the loads of elements at their
+    """Pass 5: a local per name, pointers to module arrays, the loads of elements at their
     index and the stores of the targets."""
     names: dict[str, str] = {}
     declarations, pointers, load_lines, store_lines = [], [], [], []
@@ -355,9 +482,9 @@ def _site(resolution: Resolution, target: str, expr) -> int:
     if resolved.dtype not in (np.dtype(np.int32), np.dtype(np.int64)):
         return 0
     return resolution.fault_site(
-        f"the value assigned to the integer variable {target!r} ({target} = {expr}) is NaN, "
-        "infinite or out of its range (an integer division or modulo by zero, or an overflow); "
-        "0 was stored instead"
+        f"the value assigned to the integer variable {target!r} ({target} = {source_text(expr)}) "
+        "is NaN, infinite or out of its range (a division or modulo by zero, or an overflow); 0 "
+        "was stored instead"
     )
 
 
@@ -368,7 +495,7 @@ def print_code(
     vector_statements: list[tuple[str, sympy.Expr]],
     condition: sympy.Expr | None = None,
 ) -> TranslatedRole:
-    """Pass 5: the Cython lines, each value converted to its target's type."""
+    """Pass 6: the Cython lines, each value converted to its target's type."""
     calls = {n: r.call for n, r in resolution.functions.items() if r.call is not None}
     printer = CythonPrinter(declared.names, functions=calls)
     resolved = resolution.resolved

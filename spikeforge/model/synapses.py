@@ -846,12 +846,15 @@ class Synapses(Group):
             call["record_i"] = call["before"] > 0 or not isinstance(indices, PresynapticIndices)
             call["offsets"] = np.zeros(self.source.N + 1, dtype=np.int64)
 
+        def undo() -> None:  # leave no half-made connections
+            self.variables["i"].dynamic.resize(call["before"])
+            self.variables["j"].dynamic.resize(call["before"])
+
         def after() -> None:
             before = call["before"]
             if status[0]:
                 made = len(self.variables["j"].dynamic) - before
-                self.variables["i"].dynamic.resize(before)  # leave no half-made connections
-                self.variables["j"].dynamic.resize(before)
+                undo()
                 if status[0] == 2:
                     raise ValueError(f"{owner}: the step of range() must not be 0")
                 if status[0] == 3:
@@ -871,7 +874,7 @@ class Synapses(Group):
         # those connect now, the others when the synapses are next looked at
         deferred = j_text is None
         step = steps_until(self._time, context.dt)
-        run_once("connect", [role], context, step, deferred, before, after)
+        run_once("connect", [role], context, step, deferred, before, after, undo=undo)
 
     #: Synapse indices are 32-bit integers.
     MAX_SYNAPSES = 2**31 - 1

@@ -10,7 +10,8 @@ import sympy
 from spikeforge import units
 from spikeforge.codegen.expressions import ExpressionError, UserFunction, dimension_of, symbol
 from spikeforge.codegen.printer import _float
-from spikeforge.codegen.translate import Resolved, Scope
+from spikeforge.codegen.translate import INTEGER_DIVISION_DECLARATIONS, Resolved, Scope
+from spikeforge.pipeline import IntegerDivisionByZero
 from spikeforge.model.namespace import DEFAULT_NAMESPACE
 from spikeforge.runtime import containers
 from spikeforge.runtime.driver import run_deferred
@@ -375,6 +376,14 @@ class GroupScope(Scope):
     def fault_site(self, problem: str) -> int:
         """A fault the code of this group may meet at run time (see the pipeline's faults)."""
         return self.context.fault_site(f"{self.owner()}: {problem}")
+
+    def integer_division_site(self, statement: str) -> int:
+        """The fault of ``statement``, which divides integers, meeting a zero divisor (see
+        ``translate.integer_divisions``); the module gets the functions it then calls."""
+        self.context.add_support_code(INTEGER_DIVISION_DECLARATIONS)
+        return self.context.fault_site(
+            f"{self.owner()}: integer division by zero in {statement!r}", IntegerDivisionByZero
+        )
 
     def lookup_external(self, name: str):
         if name in self.namespace:

@@ -59,6 +59,32 @@ static inline int64_t spikeforge_to_integer(double x, double low, double high, i
     return (int64_t)x;
 }
 
+// Python's `//` and `%` for integer operands: the quotient rounded towards minus infinity, the
+// remainder with the sign of the divisor.  A zero divisor (undefined in C: SIGFPE, or garbage)
+// gives 0 and records a fault at `site`.  Generated code calls these for integer operands whose
+// divisor is not a number written in the code (and declares them only in modules that do).
+static inline int64_t spikeforge_floordiv_int(int64_t a, int64_t b, int64_t site) {
+    if (b == 0) {
+        spikeforge_set_fault(site);
+        return 0;
+    }
+    if (b == -1) return (int64_t)(0 - (uint64_t)a);  // INT64_MIN / -1 would trap: it wraps
+    int64_t q = a / b;
+    if (a % b != 0 && ((a < 0) != (b < 0))) --q;
+    return q;
+}
+
+static inline int64_t spikeforge_mod_int(int64_t a, int64_t b, int64_t site) {
+    if (b == 0) {
+        spikeforge_set_fault(site);
+        return 0;
+    }
+    if (b == -1) return 0;
+    int64_t r = a % b;
+    if (r != 0 && ((r < 0) != (b < 0))) r += b;
+    return r;
+}
+
 // Floored modulo, as Python's `%` (the result has the sign of the divisor).
 static inline double spikeforge_mod(double a, double b) {
     double r = fmod(a, b);

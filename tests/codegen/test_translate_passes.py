@@ -10,6 +10,7 @@ from spikeforge.codegen.translate import (
     check_targets,
     declare_locals,
     hoist_invariants,
+    integer_divisions,
     print_code,
     resolve_names,
     translate,
@@ -18,7 +19,8 @@ from spikeforge.codegen.translate import (
 
 class FakeScope(Scope):
     """v (an element at _idx), w (an int32 element at _post_idx), g (an element at an index
-    array, _link[_pre_idx]), tau (a scalar argument), E (a literal), i (the loop index)."""
+    array, _link[_pre_idx]), tau (a scalar argument), E (a literal), i (the loop index), n (an
+    integer scalar argument)."""
 
     def __init__(self):
         self.internal = {}
@@ -32,6 +34,7 @@ class FakeScope(Scope):
             "dt": Resolved("scalar"),
             "E": Resolved("literal", literal="0.07"),
             "i": Resolved("index", literal="_idx"),
+            "n": Resolved("scalar", static="_const_n", local_type="int64_t"),
         }
         if name not in table:
             raise ExpressionError(f"unknown identifier {name!r}")
@@ -91,6 +94,43 @@ def test_print_code_converts_to_the_targets_type():
     code = print_code(resolution, declared, scalar, vector, parse_expression("v > E"))
     assert "w = <int32_t>(" in code.vector_lines[0]
     assert code.vector_lines[1] == "v = 0.07" and code.condition == "(v > 0.07)"
+
+
+class DividingScope(FakeScope):
+    """A scope whose code may divide integers: it records the statements it is told about."""
+
+    def __init__(self):
+        super().__init__()
+        self.division_statements = []
+
+    def integer_division_site(self, statement):
+        self.division_statements.append(statement)
+        return 40 + len(self.division_statements)
+
+
+def test_integer_divisions_are_computed_in_integers_and_checked():
+    statements = _statements("w = w // n + i % (n + 1)", "v = v // tau + v % n", "w = w // 2")
+    scope = DividingScope()
+    resolution = resolve_names(statements, scope)
+    rewritten, condition = integer_divisions(statements, parse_expression("i % n == 0"), resolution)
+    # one fault per statement with such divisions, named in model syntax (sympy's term order)
+    assert scope.division_statements == ["w = i % (n + 1) + w // n", "i % n == 0"]
+    assert "integer_floordiv(w, n, 41)" in str(rewritten[0][1])
+    assert "integer_mod(i, n + 1, 41)" in str(rewritten[0][1])
+    assert "integer_mod(i, n, 42)" in str(condition)
+    # floats, and divisors written as numbers, are left as they are (the same objects)
+    assert rewritten[1][1] is statements[1][1] and rewritten[2][1] is statements[2][1]
+    code = translate(statements, DividingScope())
+    assert "spikeforge_floordiv_int(<int64_t>(w), <int64_t>(n), 41)" in code.vector_lines[0]
+    assert "floor" in code.vector_lines[1] and "spikeforge_mod(" in code.vector_lines[1]
+
+
+def test_a_scope_without_division_faults_keeps_divisions_of_doubles():
+    statements = _statements("w = w // n")
+    assert integer_divisions(statements, None, resolve_names(statements, FakeScope())) == (
+        statements,
+        None,
+    )
 
 
 def test_translate_is_the_passes_in_order():
