@@ -319,3 +319,11 @@ def test_allocations_too_large_are_errors_that_name_the_object():
     monitor = StateMonitor(H, "v", record=True, name="everything")
     with pytest.raises(MemoryError, match="StateMonitor 'everything'.*1000 element"):
         run(1e7 * second)
+    start_scope()
+    H = NeuronGroup(1, "v : 1", name="small")
+    monitor = StateMonitor(H, "v", record=False, name="times")  # records t only: 8 bytes a step
+    with pytest.raises(
+        MemoryError, match=r"StateMonitor 'times': recording the times of \d+ steps"
+    ):
+        run(1e11 * second)  # 8e15 bytes: more than any address space
+    assert defaultclock.t == 0 * second and len(monitor.t) == 0

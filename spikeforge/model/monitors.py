@@ -482,9 +482,11 @@ class StateMonitor(Monitor):
         ]
 
     def before_run(self, context: BuildContext) -> None:
-        """Reserve room for the rows of the coming run, so recording never reallocates."""
+        """Reserve room for the rows of the coming run, so recording never reallocates (the
+        generated code appends to ``t`` and the rows without checking: a C++ exception cannot
+        pass through it)."""
+        rows = len(self._t) + context.n_steps  # t and every record have a row per recorded step
         for name, record in self._records.items():
-            rows = len(record) + context.n_steps
             try:
                 record.reserve_rows(rows)
             except (MemoryError, RuntimeError):  # std::bad_alloc or std::length_error
@@ -495,6 +497,14 @@ class StateMonitor(Monitor):
                     "be allocated; record fewer elements (record=[...]), a longer dt= for the "
                     "monitor, or a shorter run"
                 ) from None
+        try:
+            self._t.reserve(rows)
+        except (MemoryError, RuntimeError):  # std::bad_alloc or std::length_error
+            raise MemoryError(
+                f"StateMonitor {self.name!r}: recording the times of {rows} steps needs "
+                f"{rows * 8 / 2**30:.3g} GiB, which could not be allocated; use a longer dt= "
+                "for the monitor, or a shorter run"
+            ) from None
 
     def _values(self, name: str) -> np.ndarray:
         # neurons x time steps

@@ -79,6 +79,16 @@ cdef class DynamicArray1D:
         """Remove every element (the memory is kept for the next run)."""
         self.resize(0)
 
+    def reserve(self, Py_ssize_t size):
+        """Make room for ``size`` elements, so that appending up to there never reallocates
+        (``MemoryError`` if it cannot)."""
+        if size < 0:
+            raise ValueError("cannot reserve a negative number of elements")
+        if self._doubles != NULL:
+            self._doubles.reserve(size)
+        else:
+            self._ints.reserve(size)
+
     def to_numpy(self):
         """A NumPy copy of the contents."""
         cdef Py_ssize_t n = len(self)

@@ -4,8 +4,11 @@
 # methods of the objects that pass between them through capsules.  Their capsule names are in
 # registry.py.
 #
-# Methods that generated code calls inside its nogil loops are noexcept (they do not allocate,
-# or a failed allocation there is fatal anyway); those only the owners call may raise.
+# Methods that generated code calls inside its nogil loops are noexcept: they do not allocate
+# (SpikeQueue::push catches std::bad_alloc and returns false; recordings append through
+# spikeforge_push_back in functions.h, or into room reserved before the run, as StateMonitor
+# does), since a C++ exception cannot pass through generated code; those only the owners call
+# may raise (except +: std::bad_alloc becomes MemoryError).
 from libc.stdint cimport int32_t, int64_t
 
 
@@ -13,7 +16,7 @@ cdef extern from "<vector>" namespace "std" nogil:
     cdef cppclass vector[T]:
         vector() except +
         void push_back(const T&) noexcept
-        void reserve(size_t) noexcept
+        void reserve(size_t) except +
         void resize(size_t) except +
         size_t size() noexcept
         T* data() noexcept
