@@ -119,9 +119,11 @@ class BuildContext:
     #: The module's name for each clock slower than the loop's, by ``id(clock)``: positional
     #: (``_clock_0``, ...), not the clock's name, which comes from a per-process counter.
     clock_keys: dict[int, str] = field(default_factory=dict)
-    #: The message and exception class of each fault the module may meet; a fault's code is
-    #: its position + 1.
-    fault_messages: list[tuple[str, type[Exception]]] = field(default_factory=list)
+    #: The message and exception class of each fault the module may meet, and what the
+    #: message then adds (see :meth:`fault_site`); a fault's code is its position + 1.
+    fault_messages: list[tuple[str, type[Exception], Callable[[], str] | None]] = field(
+        default_factory=list
+    )
     n_steps: int = 0
 
     def add_support_code(self, code: str) -> None:
@@ -129,18 +131,28 @@ class BuildContext:
         if code not in self.support_code:
             self.support_code.append(code)
 
-    def fault_site(self, message: str, error: type[Exception] = ModelFault) -> int:
+    def fault_site(
+        self,
+        message: str,
+        error: type[Exception] = ModelFault,
+        detail: Callable[[], str] | None = None,
+    ) -> int:
         """Register a fault the generated code may meet (its message names the object and
-        the problem; ``error`` is the exception it becomes); returns the code the module
-        reports it with."""
-        if (message, error) not in self.fault_messages:
-            self.fault_messages.append((message, error))
-        return self.fault_messages.index((message, error)) + 1
+        the problem; ``error`` is the exception it becomes; ``detail()``, if given, says what
+        the message adds in parentheses when the fault happens, such as how much a recording
+        holds); returns the code the module reports it with."""
+        for code, (known, known_error, _) in enumerate(self.fault_messages, 1):
+            if (known, known_error) == (message, error):
+                return code
+        self.fault_messages.append((message, error, detail))
+        return len(self.fault_messages)
 
     def fault(self, code: int) -> tuple[str, type[Exception]]:
-        """The message and exception class of the fault the module reported with ``code``."""
+        """The message and exception class of the fault the module reported with ``code``
+        (asked right after the module returned: a detail describes that moment)."""
         if 1 <= code <= len(self.fault_messages):
-            return self.fault_messages[code - 1]
+            message, error, detail = self.fault_messages[code - 1]
+            return (message if detail is None else f"{message} ({detail()})"), error
         return (
             f"internal error: the generated module reported an unknown fault {code}",
             RuntimeError,

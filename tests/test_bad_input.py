@@ -244,12 +244,90 @@ def test_a_recording_that_runs_out_of_memory_is_a_memory_error_naming_the_monito
     assert done.returncode == 0, done.stderr[-3000:]
     out = done.stdout
     assert "MemoryError: SpikeMonitor 'spikes': out of memory while recording spike" in out
+    assert " recorded so far, which are kept); the run stopped at t = " in out
     assert "the run stopped at t = " in out
     n_i, n_t, steps = (int(x) for x in out.split("LENGTHS ")[1].split()[:3])
     # i and t have the same length: the steps before the fault, and part of its step
     assert n_i == n_t and 10000 * (steps - 1) <= n_i < 10000 * steps
     # and another run goes on from there: two more steps of 10000 spikes
     assert int(out.split("CONTINUED ")[1]) == n_t + 20000
+
+
+QUEUE_OUT_OF_MEMORY = """
+import resource
+from spikeforge.only import *
+G = NeuronGroup(1000, "v : 1", threshold="True", name="always")
+S = Synapses(G, G, on_pre="v_post += 1", name="links")
+S.connect()
+S.delay = DELAY  # nothing arrives within the run: pending events only grow
+run(0.1 * ms)  # compile and import everything first
+with open("/proc/self/status") as status:
+    vm = next(int(line.split()[1]) * 1024 for line in status if line.startswith("VmSize"))
+resource.setrlimit(resource.RLIMIT_AS, (vm + 300 * 2**20, resource.RLIM_INFINITY))
+try:
+    run(40 * ms)  # 10**6 synaptic events a step, 4 MB: the limit is reached within 100 steps
+except MemoryError as error:
+    print("MemoryError:", error)
+resource.setrlimit(resource.RLIMIT_AS, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+print("PENDING", S.pathways[0].queue.n_pending, round(float(defaultclock.t / defaultclock.dt)))
+run(0.2 * ms)  # the network goes on from there
+print("CONTINUED", S.pathways[0].queue.n_pending)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="uses /proc and RLIMIT_AS")
+@pytest.mark.parametrize("delay", ["50 * ms", "'(40 + 10*rand()) * ms'"])
+def test_a_spike_queue_that_runs_out_of_memory_is_a_memory_error_and_queues_none_of_that_step(
+    delay,
+):
+    """A queue that could not grow ended the process; then it kept part of the step's spikes.
+    Now the run stops after that step, whose spikes are not queued at all, with a MemoryError
+    naming the synapses; the same for one delay for all synapses and delays that differ."""
+    script = QUEUE_OUT_OF_MEMORY.replace("DELAY", delay)
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=600
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    out = done.stdout
+    assert (
+        "MemoryError: Synapses 'links': out of memory while queueing the spikes of the pre "
+        "pathway (" in out
+    ), out
+    assert "synaptic events were waiting for their delays); the run stopped at t = " in out
+    pending, steps = (int(x) for x in out.split("PENDING ")[1].split()[:2])
+    assert pending == 10**6 * (steps - 1)  # every step before the fault's, none of the fault's
+    assert int(out.split("CONTINUED ")[1]) == pending + 2 * 10**6
+
+
+RATE_OUT_OF_MEMORY = """
+import resource
+from spikeforge.only import *
+G = NeuronGroup(1, "v : 1", threshold="True", name="one")
+rate = PopulationRateMonitor(G, name="rate")
+run(0.1 * ms)  # compile and import everything first
+with open("/proc/self/status") as status:
+    vm = next(int(line.split()[1]) * 1024 for line in status if line.startswith("VmSize"))
+resource.setrlimit(resource.RLIMIT_AS, (vm + 100 * 2**20, resource.RLIM_INFINITY))
+try:
+    run(10000 * second)  # 16 bytes a step: the limit is reached within 5 million steps
+except MemoryError as error:
+    print("MemoryError:", error)
+resource.setrlimit(resource.RLIMIT_AS, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+print("LENGTHS", len(rate.t), len(rate.rate), round(float(defaultclock.t / defaultclock.dt)))
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="uses /proc and RLIMIT_AS")
+def test_a_rate_monitor_that_runs_out_of_memory_is_a_memory_error_naming_it():
+    done = subprocess.run(
+        [sys.executable, "-c", RATE_OUT_OF_MEMORY], capture_output=True, text=True, timeout=600
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    out = done.stdout
+    assert "MemoryError: PopulationRateMonitor 'rate': out of memory while recording (" in out
+    n_t, n_rate, steps = (int(x) for x in out.split("LENGTHS ")[1].split()[:3])
+    assert f"({n_t} time steps recorded so far, which are kept)" in out
+    assert n_t == n_rate == steps - 1  # t and rate agree: every step before the fault's
 
 
 CONNECT_OUT_OF_MEMORY = """

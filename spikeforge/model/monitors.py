@@ -235,8 +235,9 @@ class EventMonitor(Monitor):
             "record": self.record,
             "fault": context.fault_site(
                 f"{type(self).__name__} {self.name!r}: out of memory while recording "
-                f"{self.event} events (what was recorded before is kept)",
+                f"{self.event} events",
                 MemoryError,
+                lambda: f"{self.num_events} recorded so far, which are kept",
             ),
         }
         return [
@@ -593,7 +594,12 @@ class PopulationRateMonitor(Monitor):
             "record_t": context.capsule(self, "t", self._t),
             "record_rate": context.capsule(self, "rate", self._rate),
             "fault": context.fault_site(
-                f"PopulationRateMonitor {self.name!r}: out of memory while recording", MemoryError
+                f"PopulationRateMonitor {self.name!r}: out of memory while recording",
+                MemoryError,
+                lambda: (
+                    f"{min(len(self._t), len(self._rate))} time steps recorded so far, which "
+                    "are kept"
+                ),
             ),
         }
         return [

@@ -1224,6 +1224,10 @@ class Synapses(Group):
                             f"Synapses {self.name!r}: out of memory while queueing the spikes "
                             f"of the {pathway.name} pathway",
                             MemoryError,
+                            lambda pathway=pathway: (
+                                f"{pathway.queue.n_pending} synaptic "
+                                "events were waiting for their delays"
+                            ),
                         ),
                     },
                     clock=source.clock,

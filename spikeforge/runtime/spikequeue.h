@@ -18,8 +18,9 @@
 // prepare()).  A source listed twice in one push delivers twice.
 //
 // Generated code receives a SpikeQueue* from a PyCapsule named "spikeforge.SpikeQueue" and calls
-// push(), peek() and advance() directly; these never throw and never allocate once every slot
-// has reached the size it needs (advance() clears a slot but keeps its capacity).
+// push(), peek() and advance() directly; these never throw, and never allocate once every slot
+// has reached the size it needs (advance() clears a slot but keeps its capacity); a push() that
+// runs out of memory queues nothing and returns false.
 #ifndef SPIKEFORGE_SPIKEQUEUE_H
 #define SPIKEFORGE_SPIKEQUEUE_H
 
@@ -144,19 +145,10 @@ class SpikeQueue {
 
     // Put the synapses of each spiking source into the slot of its delay.  Every source must be
     // in 0 .. n_sources-1 of the last prepare() (not checked here: generated code passes the
-    // indices of a group's own neurons).  Returns false if memory ran out (some of the spikes
-    // may then be queued): generated code reports it, it cannot pass a C++ exception on.
+    // indices of a group's own neurons).  Returns false if memory ran out: then none of these
+    // spikes is queued (the queue is as before the call) and generated code reports it, as it
+    // cannot pass a C++ exception on.  The try blocks cost nothing while nothing throws.
     inline bool push(const int32_t* spiking_sources, int64_t n_spikes) noexcept {
-        try {
-            push_unchecked(spiking_sources, n_spikes);
-            return true;
-        } catch (const std::bad_alloc&) {
-            return false;
-        }
-    }
-
-  private:
-    inline void push_unchecked(const int32_t* spiking_sources, int64_t n_spikes) {
         const size_t n_slots = slots_.size();
         const int32_t* synapses = synapses_by_position_.empty() ? nullptr
                                                                 : synapses_by_position_.data();
@@ -164,19 +156,27 @@ class SpikeQueue {
             size_t target = current_ + static_cast<size_t>(homogeneous_delay_);
             if (target >= n_slots) target -= n_slots;
             std::vector<int32_t>& slot = slots_[target];
-            for (int64_t k = 0; k < n_spikes; ++k) {
-                const int32_t source = spiking_sources[k];
-                const int32_t begin = offsets_[source], end = offsets_[source + 1];
-                if (synapses != nullptr) {
-                    slot.insert(slot.end(), synapses + begin, synapses + end);
-                } else {  // position == synapse index
-                    const size_t old_size = slot.size();
-                    slot.resize(old_size + static_cast<size_t>(end - begin));
-                    int32_t* out = slot.data() + old_size;
-                    for (int32_t position = begin; position < end; ++position) *out++ = position;
+            const size_t size_before = slot.size();
+            try {
+                for (int64_t k = 0; k < n_spikes; ++k) {
+                    const int32_t source = spiking_sources[k];
+                    const int32_t begin = offsets_[source], end = offsets_[source + 1];
+                    if (synapses != nullptr) {
+                        slot.insert(slot.end(), synapses + begin, synapses + end);
+                    } else {  // position == synapse index
+                        const size_t old_size = slot.size();
+                        slot.resize(old_size + static_cast<size_t>(end - begin));
+                        int32_t* out = slot.data() + old_size;
+                        for (int32_t position = begin; position < end; ++position) {
+                            *out++ = position;
+                        }
+                    }
                 }
+            } catch (const std::bad_alloc&) {
+                slot.erase(slot.begin() + static_cast<std::ptrdiff_t>(size_before), slot.end());
+                return false;
             }
-            return;
+            return true;
         }
         const int32_t* delays = delays_by_position_.data();
         for (int64_t k = 0; k < n_spikes; ++k) {
@@ -185,8 +185,34 @@ class SpikeQueue {
             for (int32_t position = offsets_[source]; position < end; ++position) {
                 size_t target = current_ + static_cast<size_t>(delays[position]);
                 if (target >= n_slots) target -= n_slots;  // delays < n_slots, one wrap at most
-                slots_[target].push_back(synapses != nullptr ? synapses[position] : position);
+                try {
+                    slots_[target].push_back(synapses != nullptr ? synapses[position] : position);
+                } catch (const std::bad_alloc&) {
+                    unpush(spiking_sources, k, position);
+                    return false;
+                }
             }
+        }
+        return true;
+    }
+
+  private:
+    // Undo a push() that stopped at `position` of its k-th spike: every synapse it appended
+    // went to the end of its slot, so removing them in the reverse order restores each slot.
+    inline void unpush(const int32_t* spiking_sources, int64_t k, int32_t position) noexcept {
+        const size_t n_slots = slots_.size();
+        const int32_t* delays = delays_by_position_.data();
+        for (;;) {
+            const int32_t begin = offsets_[spiking_sources[k]];
+            while (position > begin) {
+                --position;
+                size_t target = current_ + static_cast<size_t>(delays[position]);
+                if (target >= n_slots) target -= n_slots;
+                slots_[target].pop_back();
+            }
+            if (k == 0) return;
+            --k;
+            position = offsets_[spiking_sources[k] + 1];
         }
     }
 
