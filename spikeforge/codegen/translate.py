@@ -382,23 +382,22 @@ def integer_divisions(
             return expr.func(*args)
         return expr
 
-    def site_of(text: str) -> Callable[[], int]:
+    def checked(target: str, expr):
+        if not expr.has(sympy.floor, sympy.Mod):
+            return expr
         code: list[int] = []
 
         def site() -> int:  # registered only when the statement has such a division
             if not code:
-                code.append(register(text))
+                text = source_text(expr)
+                code.append(register(text if target.startswith("_") else f"{target} = {text}"))
             return code[0]
 
-        return site
+        return rewrite(expr, site)
 
-    rewritten = []
-    for target, expr in statements:
-        text = source_text(expr)
-        statement = text if target.startswith("_") else f"{target} = {text}"
-        rewritten.append((target, rewrite(expr, site_of(statement))))
+    rewritten = [(target, checked(target, expr)) for target, expr in statements]
     if condition is not None:
-        condition = rewrite(condition, site_of(source_text(condition)))
+        condition = checked("_condition", condition)
     return rewritten, condition
 
 
