@@ -2,13 +2,17 @@
 
 Used by ``brian2_examples.py`` (one fresh process per script and simulator)::
 
-    python brian2_examples_bootstrap.py {brian2|spikeforge} SCRIPT OUTPUT_PREFIX
+    python brian2_examples_bootstrap.py {brian2|spikeforge} SCRIPT OUTPUT_PREFIX [SEED_OFFSET]
 
 For spikeforge, only the script's import statements change (``brian2`` becomes ``spikeforge``
 in ``import``/``from ... import`` lines, found with ``ast``); nothing else of the script is
 touched.  Figures are drawn with matplotlib's Agg backend and ``show()`` does nothing.  After
 the script (or its exception), every live monitor is saved to ``OUTPUT_PREFIX.npz`` (arrays in
 SI units) with a description in ``OUTPUT_PREFIX.json`` (status, error, wall time, monitors).
+
+With a ``SEED_OFFSET`` other than 0, the script draws other random numbers than its own seeds
+give, reproducibly (see :func:`reseed`): the runner repeats a random script over several offsets
+to judge it against the spread of its results.
 """
 
 from __future__ import annotations
@@ -92,11 +96,34 @@ def collect_monitors(module) -> list[tuple[str, str, object]]:
     return sorted(found, key=lambda item: item[1])
 
 
+def reseed(module, offset: int) -> None:
+    """Make the simulator ``module``'s ``seed(n)`` and ``numpy.random.seed(n)`` seed with
+    ``n`` moved by ``offset``, and seed both now with ``offset`` (scripts that never call seed()
+    then draw reproducibly too).  ``seed()`` with no value still seeds from the system."""
+    shift = 1_000_003 * offset
+
+    def moved(value):
+        return None if value is None else (int(value) + shift) % 2**32
+
+    simulator_seed, numpy_seed = module.seed, np.random.seed
+    module.seed = lambda value=None: simulator_seed(moved(value))
+    np.random.seed = lambda value=None: numpy_seed(moved(value))
+    simulator_seed(moved(0))
+    numpy_seed(moved(0))
+
+
 def main() -> int:
     simulator, script, prefix = sys.argv[1:4]
+    offset = int(sys.argv[4]) if len(sys.argv) > 4 else 0
     os.environ.setdefault("MPLBACKEND", "Agg")
     source = open(script, encoding="utf-8").read()
-    report: dict = {"simulator": simulator, "script": script, "status": "ran", "monitors": []}
+    report: dict = {
+        "simulator": simulator,
+        "script": script,
+        "seed_offset": offset,
+        "status": "ran",
+        "monitors": [],
+    }
     started = time.perf_counter()
     # the script runs as the module __main__, so that what it defines can be pickled
     # (multiprocessing pools look functions up there)
@@ -115,6 +142,8 @@ def main() -> int:
         import matplotlib.pyplot as plt
 
         plt.show = lambda *args, **kwargs: None
+        if offset:
+            reseed(__import__(simulator), offset)
         exec(code, namespace)
     except SystemExit:
         pass

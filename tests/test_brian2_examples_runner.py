@@ -87,3 +87,67 @@ def test_the_bootstrap_runs_a_script_and_saves_its_monitors(tmp_path):
         # v grows by 0.02 per step and passes 1 after about 50 steps; once in 8 ms
         assert sorted(arrays["0/i"]) == [0, 1]
         assert np.all(np.abs(arrays["0/t"] - 0.005) <= 1.5e-4)
+
+
+def _report(tmp_path, name, events, w):
+    """A saved report of one SpikeMonitor with ``events`` spikes and a StateMonitor of ``w``."""
+    arrays = tmp_path / f"{name}.npz"
+    np.savez(
+        arrays,
+        **{"0/i": np.zeros(events), "0/t": np.zeros(events), "0/count": np.array([events])},
+        **{"1/t": np.arange(4.0), "1/w": np.full(4, w)},
+    )
+    return {
+        "arrays": str(arrays),
+        "monitors": [
+            {"kind": "SpikeMonitor", "name": "spikes", "keys": ["count", "i", "t"]},
+            {"kind": "StateMonitor", "name": "state", "keys": ["t", "w"]},
+        ],
+    }
+
+
+def test_random_scripts_are_judged_against_their_spread_over_seeds(tmp_path):
+    # counts that vary much from seed to seed: 416 against Brian2's 204 in one run, but the
+    # means over five seeds are within three standard errors of each other
+    theirs = [_report(tmp_path, f"b{k}", n, 1.0) for k, n in enumerate([204, 335, 485, 339, 268])]
+    ours = [_report(tmp_path, f"s{k}", n, 1.0) for k, n in enumerate([416, 224, 240, 349, 382])]
+    assert runner.compare(theirs[0], ours[0], True)[0].startswith(
+        "SpikeMonitor spikes: count: 416 vs 204"
+    )
+    assert runner.compare_spread(theirs, ours) == [
+        "SpikeMonitor spikes: agrees (over 5 seeds)",
+        "StateMonitor state: agrees (over 5 seeds)",
+    ]
+    # a mean that is steady over seeds but 30% away is a difference
+    ours = [_report(tmp_path, f"s{k}", n, 1.3 + 0.01 * k) for k, n in enumerate([300] * 5)]
+    theirs = [_report(tmp_path, f"b{k}", n, 1.0 + 0.01 * k) for k, n in enumerate([300] * 5)]
+    lines = runner.compare_spread(theirs, ours)
+    assert lines[0] == "SpikeMonitor spikes: agrees (over 5 seeds)"
+    assert lines[1].startswith("StateMonitor state: mean w: 1.32 ± 0.016 vs 1.02 ± 0.016")
+    assert runner._agrees({"agreement": lines[:1]}) and not runner._agrees({"agreement": lines})
+
+
+def test_moved_seeds_are_reproducible_and_differ_from_the_scripts_own(tmp_path):
+    script = tmp_path / "noisy.py"
+    script.write_text(
+        "from brian2 import *\n"
+        "seed(4)\n"
+        "G = NeuronGroup(50, 'v : 1')\n"
+        "G.v = 'rand()'\n"
+        "x = np.random.rand(3)\n"
+        "M = StateMonitor(G, 'v', record=True)\n"
+        "run(0.2*ms)\n"
+    )
+
+    def values(offset):
+        prefix = tmp_path / f"out{offset}"
+        command = [sys.executable, str(BENCHMARKS / "brian2_examples_bootstrap.py")]
+        command += ["spikeforge", str(script), str(prefix), str(offset)]
+        subprocess.run(command, check=True, cwd=tmp_path, timeout=300)
+        with np.load(f"{prefix}.npz") as arrays:
+            return arrays["0/v"]
+
+    own, moved = values(0), values(3)
+    assert np.array_equal(values(3), moved)  # reproducible
+    assert not np.array_equal(own, moved)
+    assert 0.3 < moved.mean() < 0.7  # still uniform draws
