@@ -58,6 +58,18 @@ class Device:
     def __repr__(self) -> str:
         return f"<device {self.name!r} (spikeforge runs it natively)>"
 
+    def __getstate__(self) -> dict:
+        # the namespaces of recorded runs keep their plain values when the device is sent to
+        # another process (Brian2's standalone_multiple_processes example pickles it)
+        from spikeforge.model.namespace import picklable_namespace
+
+        state = dict(self.__dict__)
+        state["_recorded"] = [
+            (network, duration, report, period, picklable_namespace(namespace))
+            for network, duration, report, period, namespace in self._recorded
+        ]
+        return state
+
     def activate(self, build_on_run: bool = True, **options) -> None:
         """Make this the active device (``set_device``)."""
         self.build_on_run = build_on_run

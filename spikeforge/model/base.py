@@ -87,6 +87,24 @@ class SpikeforgeObject:
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r}>"
 
+    # pickling (simulations sent to other processes, e.g. by multiprocessing) ----------------
+    #: Attributes holding namespaces captured from the caller's frame: only their plain values
+    #: are pickled (see namespace.picklable_namespace).
+    _namespace_attributes = ("_creation_namespace", "_run_namespace")
+
+    def __getstate__(self) -> dict:
+        from spikeforge.model.namespace import picklable_namespace
+
+        state = dict(self.__dict__)
+        for name in self._namespace_attributes:
+            if isinstance(state.get(name), dict):
+                state[name] = picklable_namespace(state[name])
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        _instances.append(weakref.ref(self))  # found by run() like an object made here
+
     # state: each class extends its parent's -------------------------------------------------
     def _full_state(self) -> dict:
         """A copy of everything a run changes in this object (for ``store()``): a tree of dicts

@@ -9,9 +9,14 @@ As in Brian2, a name that is neither a variable of the object nor one of the fix
 from __future__ import annotations
 
 import math
+import numbers
+import pickle
 import sys
 
+import numpy as np
+
 from spikeforge import units
+from spikeforge.codegen.expressions import UserFunction
 from spikeforge.model.base import SpikeforgeObject
 
 #: Names every model knows, after the user's own.
@@ -53,3 +58,24 @@ def kept_namespace(namespace: dict[str, object]) -> dict[str, object]:
     return {
         name: value for name, value in namespace.items() if not isinstance(value, SpikeforgeObject)
     }
+
+
+def picklable_namespace(namespace: dict[str, object]) -> dict[str, object]:
+    """The entries of a kept namespace that go with an object sent to another process (pickled):
+    numbers, strings, arrays and quantities, and user functions that pickle.  Modules, other
+    objects of the caller and functions defined inside functions are left behind; the names a
+    model uses were resolved when it was built, and a later run looks them up again in the
+    caller's frame."""
+    kept = {}
+    for name, value in namespace.items():
+        if isinstance(value, (numbers.Number, np.generic, str, bytes)) or (
+            isinstance(value, np.ndarray) and value.dtype != object
+        ):
+            kept[name] = value
+        elif isinstance(value, UserFunction):
+            try:
+                pickle.dumps(value)
+            except Exception:  # e.g. a lambda inside: the function is looked up again
+                continue
+            kept[name] = value
+    return kept

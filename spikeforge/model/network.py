@@ -43,6 +43,13 @@ class Network:
         self.last_run_statistics: dict = {}
         self.add(*objects)
 
+    def __getstate__(self) -> dict:
+        # pickled without its last run (the compiled module stays in this process); the next
+        # run in the process that unpickles it finds the module in the cache
+        state = dict(self.__dict__)
+        state["last_run"] = None
+        return state
+
     def add(self, *objects) -> None:
         """Add objects (or lists/tuples/dicts of objects) to the network."""
         for obj in objects:

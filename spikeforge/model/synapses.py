@@ -162,6 +162,22 @@ def _count(values: np.ndarray, n: int, chunk: int = 1 << 20) -> np.ndarray:
     return counts
 
 
+class SynapseCounter:
+    """For each synapse of ``synapses``, the number of synapses sharing its ``index`` (``i`` or
+    ``j``) among the ``group.N`` neurons (``N_outgoing``/``N_incoming``, computed when read)."""
+
+    def __init__(self, synapses, index: str, group):
+        self.synapses, self.index, self.group = synapses, index, group
+
+    def __call__(self) -> np.ndarray:
+        storage = self.synapses.variables[self.index].dynamic
+        if isinstance(storage, PresynapticIndices) and not storage.allocated:
+            counts = storage.counts()
+            return np.repeat(counts, counts)  # synapses are grouped when i is compact
+        values = storage.view()
+        return _count(values, self.group.N)[values]
+
+
 class PresynapticIndices:
     """The presynaptic index ``i`` of every synapse, stored as per-source ranges when it can be.
 
@@ -546,18 +562,9 @@ class Synapses(Group):
             return np.asarray(storage.counts(), dtype=np.int32)
         return _count(storage.view(), group.N).astype(np.int32)
 
-    def _counter(self, index: str, group):
+    def _counter(self, index: str, group) -> SynapseCounter:
         """A function giving, for each synapse, the number of synapses sharing its ``index``."""
-
-        def count():
-            storage = self.variables[index].dynamic
-            if isinstance(storage, PresynapticIndices) and not storage.allocated:
-                counts = storage.counts()
-                return np.repeat(counts, counts)  # synapses are grouped when i is compact
-            values = storage.view()
-            return _count(values, group.N)[values]
-
-        return count
+        return SynapseCounter(self, index, group)
 
     def _add_pathways(self, on_pre, on_post, delay, on_event, owner) -> None:
         delays = delay if isinstance(delay, dict) else {"pre": delay}

@@ -118,6 +118,14 @@ cdef class DynamicArray1D:
         return np.frombuffer(PyMemoryView_FromMemory(data, n * sizeof(int32_t), PyBUF_WRITE),
                              dtype=self.dtype)
 
+    def __reduce__(self):
+        # pickled with its contents (simulations sent to other processes)
+        return (DynamicArray1D, (self.dtype,), self.to_numpy())
+
+    def __setstate__(self, values):
+        self.resize(0)
+        self.append_array(values)
+
     def append_array(self, values):
         """Append the elements of a NumPy array (used when restoring a monitor)."""
         cdef Py_ssize_t old = len(self), n
@@ -178,6 +186,13 @@ cdef class DynamicArray2D:
             return np.zeros((rows, columns))
         raw = PyBytes_FromStringAndSize(<char*>self._array.data(), rows * columns * sizeof(double))
         return np.frombuffer(raw, dtype=np.float64).reshape(rows, columns).copy()
+
+    def __reduce__(self):
+        return (DynamicArray2D, (self._array.columns(),), self.to_numpy())
+
+    def __setstate__(self, values):
+        self._array.resize_rows(0)
+        self.append_rows(values)
 
     def append_rows(self, values):
         """Append the rows of a 2-D array with this array's number of columns (used when
@@ -326,6 +341,14 @@ cdef class SpikeQueue:
     def advance(self):
         """Empty the current slot and move to the next step."""
         self._queue.advance()
+
+    def __reduce__(self):
+        # pickled with its pending spikes only: the synapses and delays are given again by
+        # prepare() before every run
+        return (SpikeQueue, (), self.pending_spikes())
+
+    def __setstate__(self, state):
+        self.set_pending_spikes(*state)
 
     def clear(self):
         """Drop every pending spike (needed when synapse indices change meaning)."""
