@@ -462,3 +462,36 @@ def test_shared_synaptic_variables():
     S.rate = 2
     run(0.1 * ms)
     np.testing.assert_allclose(S.w[:], 3.5)
+
+
+def test_multisynaptic_index_numbers_the_synapses_of_each_pair():
+    source = source_spiking_at({0: 3, 1: 3}, 2)
+    target = NeuronGroup(3, "count : 1\nlast : second")
+    S = Synapses(source, target, "w : 1", on_pre="count += 1\nlast = t", multisynaptic_index="k")
+    S.connect(condition="j == 2", n=3)  # 0->2 three times, then 1->2 three times
+    S.connect(i=0, j=[1, 2])  # 0->2 a fourth time, and 0->1 once
+    expected = [0, 1, 2, 0, 1, 2, 0, 3]
+    assert list(S.k[:]) == expected
+    assert list(S.indices[0, 2, 3]) == [7]
+    assert list(S.indices[0, 2, 1:]) == [1, 2, 7]
+    assert list(S.indices[1, 2, :2]) == [3, 4]
+    # k in generated code: delays of k ms, spikes at 0.3 ms arrive at 0.3 + k ms
+    S.delay = "k * ms"
+    assert np.allclose(S.delay[:] / ms, expected)
+    run(4 * ms)
+    assert list(target.count[:]) == [0, 1, 7]
+    assert target.last[2] == 3.3 * ms  # the fourth synapse of 0->2 (k = 3)
+    with pytest.raises(TypeError, match="'k' cannot be assigned"):
+        S.k = 2  # derived from i and j, not set
+
+
+def test_multisynaptic_index_errors_name_the_synapses():
+    G = NeuronGroup(2, "v : 1")
+    with pytest.raises(ValueError, match="'syn'.*'w' names a variable the model"):
+        Synapses(G, G, "w : 1", multisynaptic_index="w", name="syn")
+    with pytest.raises(TypeError, match="must be the name of a variable"):
+        Synapses(G, G, multisynaptic_index=3)
+    S = Synapses(G, G, name="plain")
+    S.connect()
+    with pytest.raises(IndexError, match="'plain'.*multisynaptic_index='k'"):
+        S.indices[0, 1, 0]

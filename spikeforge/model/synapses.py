@@ -178,6 +178,29 @@ class SynapseCounter:
         return _count(values, self.group.N)[values]
 
 
+class MultisynapticIndex:
+    """For each synapse of ``synapses``, how many synapses between the same pair of neurons
+    were made before it (Brian2's ``multisynaptic_index``: 0, 1, 2... per pair, in the order
+    of the synapse indices)."""
+
+    def __init__(self, synapses):
+        self.synapses = synapses
+
+    def __call__(self) -> np.ndarray:
+        pre = self.synapses.variables["i"].array.astype(np.int64)
+        post = self.synapses.variables["j"].array.astype(np.int64)
+        pair = pre * self.synapses.target.N + post
+        order = np.argsort(pair, kind="stable")  # each pair's synapses in index order
+        ranked = pair[order]
+        first = np.ones(ranked.size, dtype=bool)
+        first[1:] = ranked[1:] != ranked[:-1]
+        position = np.arange(ranked.size)
+        start = np.maximum.accumulate(np.where(first, position, 0))
+        index = np.empty(ranked.size, dtype=np.int32)
+        index[order] = position - start
+        return index
+
+
 class PresynapticIndices:
     """The presynaptic index ``i`` of every synapse, stored as per-source ranges when it can be.
 
@@ -316,10 +339,15 @@ class SynapseIndexing:
             return synapses._indices_for_condition(item, level=1)
         if isinstance(item, tuple):
             if len(item) == 3:
-                raise NotImplementedError(
-                    f"Synapses {synapses.name!r}: indices[i, j, k] needs multisynaptic_index, "
-                    "which is not supported yet"
-                )
+                if synapses.multisynaptic_index is None:
+                    raise IndexError(
+                        f"Synapses {synapses.name!r}: indices[i, j, k] needs the synapses to be "
+                        "made with multisynaptic_index='k' (or another name)"
+                    )
+                found = synapses.synapse_indices(*item[:2])
+                k = synapses.variables[synapses.multisynaptic_index].array[found]
+                wanted = np.atleast_1d(np.arange(int(k.max()) + 1 if k.size else 0)[item[2]])
+                return found[np.isin(k, wanted)]
             if len(item) != 2:
                 raise IndexError("index synapses by [i, j]: presynaptic and postsynaptic indices")
             return synapses.synapse_indices(*item)
@@ -406,8 +434,14 @@ class Synapses(Group):
         if dtype is not None:
             raise NotImplementedError(f"{owner}: dtype= is not supported yet")
         self.clock = choose_clock(dt, clock, owner)
-        if multisynaptic_index is not None:
-            raise NotImplementedError(f"{owner}: multisynaptic_index is not supported yet")
+        if multisynaptic_index is not None and not (
+            isinstance(multisynaptic_index, str) and multisynaptic_index.isidentifier()
+        ):
+            raise TypeError(
+                f"{owner}: multisynaptic_index must be the name of a variable to create, "
+                f"not {multisynaptic_index!r}"
+            )
+        self.multisynaptic_index = multisynaptic_index
         self.source = source
         self.target = target
         self.namespace = namespace
@@ -515,6 +549,20 @@ class Synapses(Group):
                 DIMENSIONLESS,
                 "integer",
                 deferred={"compute": self._counter(index, group)},
+                read_only=True,
+            )
+        if self.multisynaptic_index is not None:
+            if self.multisynaptic_index in self.equations:
+                raise ValueError(
+                    f"Synapses {self.name!r}: multisynaptic_index={self.multisynaptic_index!r} "
+                    "names a variable the model already defines"
+                )
+            # numbered when read, from i and j: 0, 1, ... over the synapses of each pair
+            self._dynamic(
+                self.multisynaptic_index,
+                DIMENSIONLESS,
+                "integer",
+                deferred={"compute": MultisynapticIndex(self)},
                 read_only=True,
             )
         for equation in self.equations:
