@@ -8,7 +8,10 @@ For spikeforge, only the script's import statements change (``brian2`` becomes `
 in ``import``/``from ... import`` lines, found with ``ast``); nothing else of the script is
 touched.  Figures are drawn with matplotlib's Agg backend and ``show()`` does nothing.  After
 the script (or its exception), every live monitor is saved to ``OUTPUT_PREFIX.npz`` (arrays in
-SI units) with a description in ``OUTPUT_PREFIX.json`` (status, error, wall time, monitors).
+SI units) with a description in ``OUTPUT_PREFIX.json`` (status, error, wall time, monitors), and
+so is every monitor that went away earlier (made in a function or a loop), as it went.  Each
+monitor has its creation number among those of its kind (``serial``), by which the runner
+matches monitors across simulators.
 
 With a ``SEED_OFFSET`` other than 0, the script draws other random numbers than its own seeds
 give, reproducibly (see :func:`reseed`): the runner repeats a random script over several offsets
@@ -84,15 +87,55 @@ def monitor_data(monitor, kind: str) -> dict[str, np.ndarray]:
     return data
 
 
+def _kind(obj) -> str:
+    names = [cls.__name__ for cls in type(obj).__mro__]
+    return next(name for name in names if name in MONITOR_KINDS)
+
+
+#: The creation number of each monitor made by the script (by ``id``), counted per kind: the
+#: key monitors are matched by across simulators.
+_serials: dict[int, int] = {}
+_made: dict[str, int] = {}
+#: ``(kind, name, serial, data)`` of monitors that were gone before the script ended (made in a
+#: function or a loop), saved as they went.
+_departed: list[tuple[str, str, int, dict]] = []
+
+
+def watch_monitors(module) -> None:
+    """Number the monitors of the simulator ``module`` as they are made, and save what each
+    one recorded when it goes away before the script ends."""
+    classes = [getattr(module, kind) for kind in MONITOR_KINDS if hasattr(module, kind)]
+    originals = {cls: (cls.__init__, getattr(cls, "__del__", None)) for cls in classes}
+    for cls, (init, delete) in originals.items():
+
+        def __init__(self, *args, _init=init, **kwargs):
+            if id(self) not in _serials:  # the outermost constructor counts
+                kind = _kind(self)
+                _serials[id(self)] = _made[kind] = _made.get(kind, -1) + 1
+            _init(self, *args, **kwargs)
+
+        def __del__(self, _delete=delete):
+            serial = _serials.pop(id(self), None)
+            if serial is not None:
+                kind = _kind(self)
+                try:
+                    _departed.append((kind, self.name, serial, monitor_data(self, kind)))
+                except Exception:  # never ran, or not readable any more: nothing to compare
+                    pass
+            if _delete is not None:
+                _delete(self)
+
+        cls.__init__ = __init__
+        cls.__del__ = __del__
+
+
 def collect_monitors(module) -> list[tuple[str, str, object]]:
     """``(kind, name, monitor)`` of every live monitor of the simulator, ordered by name."""
     classes = tuple(getattr(module, kind) for kind in MONITOR_KINDS if hasattr(module, kind))
     found = []
     for obj in gc.get_objects():
         if issubclass(type(obj), classes):  # not weak proxies, which pass isinstance()
-            names = [cls.__name__ for cls in type(obj).__mro__]
-            kind = next(name for name in names if name in MONITOR_KINDS)
-            found.append((kind, obj.name, obj))
+            found.append((_kind(obj), obj.name, obj))
     return sorted(found, key=lambda item: item[1])
 
 
@@ -144,6 +187,7 @@ def main() -> int:
         plt.show = lambda *args, **kwargs: None
         if offset:
             reseed(__import__(simulator), offset)
+        watch_monitors(__import__(simulator))
         exec(code, namespace)
     except SystemExit:
         pass
@@ -156,13 +200,21 @@ def main() -> int:
     arrays = {}
     try:
         module = __import__(simulator)
-        for k, (kind, name, monitor) in enumerate(collect_monitors(module)):
+        saved = []
+        for kind, name, monitor in collect_monitors(module):
+            serial = _serials.get(id(monitor))
             try:
-                data = monitor_data(monitor, kind)
+                saved.append((kind, name, serial, monitor_data(monitor, kind)))
             except Exception as error:  # a monitor that cannot be read is reported as such
-                report["monitors"].append({"kind": kind, "name": name, "error": str(error)})
+                saved.append((kind, name, serial, str(error)))
+        for kind, name, serial, data in _departed:
+            saved.append((kind, f"{name} (gone before the end, #{serial})", serial, data))
+        for k, (kind, name, serial, data) in enumerate(saved):
+            entry = {"kind": kind, "name": name, "serial": serial}
+            if isinstance(data, str):
+                report["monitors"].append(entry | {"error": data})
                 continue
-            report["monitors"].append({"kind": kind, "name": name, "keys": sorted(data)})
+            report["monitors"].append(entry | {"keys": sorted(data)})
             for key, values in data.items():
                 arrays[f"{k}/{key}"] = values
     except Exception as error:

@@ -151,3 +151,13 @@ def test_moved_seeds_are_reproducible_and_differ_from_the_scripts_own(tmp_path):
     assert np.array_equal(values(3), moved)  # reproducible
     assert not np.array_equal(own, moved)
     assert 0.3 < moved.mean() < 0.7  # still uniform draws
+
+
+def test_a_trace_that_drifts_from_rounding_is_told_apart():
+    t = np.linspace(0, 1, 1000)
+    base = np.sin(20 * t)[None, :]
+    drift = base + 1e-17 * np.exp(30 * t)  # 1e-17 at the start, 1e-4 at the end
+    assert "grown from rounding" in runner.compare_arrays("v", base, drift, random=False)
+    wrong = base * 1.001  # a wrong constant shows from the start
+    text = runner.compare_arrays("v", base, wrong, random=False)
+    assert "max difference" in text and "grown" not in text
