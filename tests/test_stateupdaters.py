@@ -47,7 +47,9 @@ def test_exact_coupled_linear_system():
     assert values["g"] == pytest.approx(math.exp(-t / tau_s), rel=1e-9)
 
 
-@pytest.mark.parametrize("method, order", [("euler", 1), ("rk2", 2), ("rk4", 4)])
+@pytest.mark.parametrize(
+    "method, order", [("euler", 1), ("rk2", 2), ("rk4", 4), ("heun", 2), ("milstein", 1)]
+)
 def test_explicit_methods_have_their_order(method, order):
     # dx/dt = -x: the local error of one step shrinks as dt**(order + 1)
     _, updates = integrate(["x"], [parse_expression("-x/tau")], method)
@@ -118,3 +120,18 @@ def test_exponential_euler_keeps_rate_functions_as_written():
     step = step_function(["h"], updates)
     result = step({"h": h}, {"v": v, "VT": VT, "dt": dt, "t": 0.0})
     assert result["h"] == pytest.approx(expected, rel=1e-12)
+
+
+def test_heun_without_noise_is_the_trapezoidal_rule():
+    # Brian2 integrates deterministic equations with heun too: x + dt/2 (f(x, t) + f(x*, t + dt))
+    # with the Euler predictor x* = x + dt f(x, t); a nonlinear f tells it apart from rk2
+    _, updates = integrate(["x"], [parse_expression("-x**2/tau + t/tau**2")], "heun")
+    step = step_function(["x"], updates)
+    x, t, dt = 1.5, 0.2, 0.1
+
+    def f(x, t):
+        return -(x**2) + t
+
+    predictor = x + dt * f(x, t)
+    expected = x + dt / 2 * (f(x, t) + f(predictor, t + dt))
+    assert step({"x": x}, {"tau": 1.0, "dt": dt, "t": t})["x"] == pytest.approx(expected, 1e-14)

@@ -569,6 +569,12 @@ def _integrate(variables, derivatives, method, constant_calls, key=None) -> tupl
             if noises:
                 drifts, diffusions = _split_noise(variables, derivatives, noises)
                 updates = implementations[candidate](variables, drifts, diffusions, noises)
+            elif candidate not in implementations:
+                # heun and milstein integrate equations without noise too (Brian2): the
+                # trapezoidal rule, and forward Euler
+                no_noise = [{} for _ in variables]
+                stochastic = _STOCHASTIC_IMPLEMENTATIONS[candidate]
+                updates = stochastic(variables, list(derivatives), no_noise, [])
             elif candidate in ("exact", "linear") and constant_calls:
                 updates = _exact_with_inputs(frozenset(constant_calls))(variables, derivatives)
             else:
