@@ -572,7 +572,7 @@ def _integrate(variables, derivatives, method, constant_calls, key=None) -> tupl
             elif candidate not in implementations:
                 # heun and milstein integrate equations without noise too (Brian2): the
                 # trapezoidal rule, and forward Euler
-                no_noise = [{} for _ in variables]
+                no_noise: list[dict] = [{} for _ in variables]
                 stochastic = _STOCHASTIC_IMPLEMENTATIONS[candidate]
                 updates = stochastic(variables, list(derivatives), no_noise, [])
             elif candidate in ("exact", "linear") and constant_calls:

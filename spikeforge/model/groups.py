@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import sympy
 
 from spikeforge import units
 from spikeforge.codegen.equations import (
     DIFFERENTIAL,
+    PARAMETER,
     SUBEXPRESSION,
     SPATIAL_FLAGS,
     SYNAPTIC_FLAGS,
@@ -20,6 +23,7 @@ from spikeforge.codegen.expressions import (
     is_boolean,
     parse_expression,
     parse_statements,
+    random_calls,
     symbol,
     timestep,
     user_function_names,
@@ -157,6 +161,66 @@ class Group(SpikeforgeObject):
     def contained_objects(self) -> list:
         """The group's ``run_regularly`` objects: they run wherever the group runs."""
         return list(self.__dict__.get("_regularly", ()))
+
+    # subexpressions constant over a time step ------------------------------------------------
+    def _hold_constant_over_dt(self, owner: str) -> None:
+        """Make each subexpression flagged ``(constant over dt)`` a variable that is computed
+        once per time step, first thing in the step (Brian2's ``before_start`` slot), and read
+        as it is by the state update, threshold, reset, synapses and monitors of that step;
+        refuse other subexpressions that draw random numbers (each use would draw anew).
+
+        Call after ``self.equations`` is set and before the variables are made; then
+        :meth:`_add_constant_over_dt_updater` once they are."""
+        held = []
+        equations = Equations(self.equations)  # a copy: the model given may be shared
+        for equation in self.equations:
+            if equation.kind != SUBEXPRESSION:
+                continue
+            if "constant over dt" in equation.flags and "summed" not in equation.flags:
+                held.append(equation)
+                equations.equations[equation.name] = dataclasses.replace(
+                    equation,
+                    kind=PARAMETER,
+                    expression=None,
+                    flags=equation.flags - {"constant over dt"},
+                )
+            elif random_calls(equation.expression):
+                raise EquationError(
+                    "this subexpression draws random numbers, so each use of it would draw "
+                    "others; add the flag (constant over dt) to draw them once per time step",
+                    equation.text,
+                    owner,
+                )
+        # each after those it uses
+        ordered: list = []
+        while held:
+            names = {equation.name for equation in held}
+            ready = [
+                eq
+                for eq in held
+                if not {s.name for s in eq.expression.free_symbols} & names - {eq.name}
+            ]
+            if not ready:
+                raise EquationError(
+                    "subexpressions constant over dt refer to each other in a circle",
+                    held[0].text,
+                    owner,
+                )
+            ordered += ready
+            held = [eq for eq in held if eq not in ready]
+        self.equations = equations
+        self._held_over_dt = ordered
+
+    def _add_constant_over_dt_updater(self) -> None:
+        held = self.__dict__.get("_held_over_dt")
+        if held:
+            code = "\n".join(f"{eq.name} = {eq.expression_text}" for eq in held)
+            self.run_regularly(
+                code,
+                when="before_start",
+                order=self.order,
+                name=f"{self.name}_subexpression_update*",
+            )
 
     def run_regularly(
         self, code: str, dt=None, clock=None, when="start", order=0, name=None, codeobj_class=None
@@ -637,6 +701,7 @@ class NeuronGroup(Group):
                     equation.text,
                     f"NeuronGroup {self.name!r}",
                 )
+        self._hold_constant_over_dt(f"NeuronGroup {self.name!r}")
         self.method = method
         try:
             self.method_options = check_method_options(method, method_options)
@@ -650,6 +715,7 @@ class NeuronGroup(Group):
         self._build_variables()
         self._parse_threshold_and_reset()
         self._spikes = np.zeros(self.N + 1, dtype=np.int32)
+        self._add_constant_over_dt_updater()
         self._frozen = True
         self._prefetch_integration()
 

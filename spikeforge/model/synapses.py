@@ -460,9 +460,11 @@ class Synapses(Group):
         except ExpressionError as error:
             raise error.with_context(owner) from None
         self._check_flags(owner)
+        self._hold_constant_over_dt(owner)
         self._add_variables()
         self.pathways: list[SynapticPathway] = []
         self._add_pathways(on_pre, on_post, delay, on_event, owner)
+        self._add_constant_over_dt_updater()
         self._frozen = True
 
     # construction -------------------------------------------------------------------------------
