@@ -50,6 +50,7 @@ from spikeforge.model.spatialneuron import SpatialNeuron, SpatialSubgroup
 from spikeforge.model.synapses import Synapses
 from spikeforge.model.variables import linked_var
 from spikeforge.runtime.driver import seed
+from spikeforge.sweeps import SweepWarning, sweep
 from spikeforge.units import *  # noqa: F403  (units are part of the modelling vocabulary)
 from spikeforge.units import unitsafe as _unitsafe
 from spikeforge.units.unitsafe import *  # noqa: F403  (Brian2's unit-aware NumPy functions)
@@ -102,6 +103,8 @@ __all__ = [
     "implementation",
     "declare_types",
     "seed",
+    "sweep",
+    "SweepWarning",
     "prefs",
     "brian_prefs",
     "set_device",
