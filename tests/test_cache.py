@@ -78,6 +78,36 @@ def test_concurrent_processes_compile_a_new_module_once(tmp_path):
     assert not list(Path(tmp_path).glob(".build-*"))  # no half-written entries left
 
 
+def test_a_finished_build_is_published_while_its_process_does_something_else(tmp_path):
+    # Process A starts compiling a module and then only sleeps (it never asks for the result);
+    # process B needs the same module.  The entry is published, and its lock released, when
+    # A's compiler exits, so B loads it instead of waiting for A (before, for as long as A
+    # did not ask: a parent waiting for a worker that needed the module never got it).
+    source = "def answer():\n    return 41 + 1\n"
+    holder = textwrap.dedent(f"""
+        import time
+        from spikeforge.codegen import cache
+        cache.start_module({source!r}, "published_early_test")
+        print("started", flush=True)
+        time.sleep(600)
+    """)
+    env = dict(os.environ, SPIKEFORGE_CACHE_DIR=str(tmp_path))
+    a = subprocess.Popen([sys.executable, "-c", holder], env=env, stdout=subprocess.PIPE, text=True)
+    try:
+        assert a.stdout.readline().strip() == "started"
+        reader = textwrap.dedent(f"""
+            import json
+            from spikeforge.codegen import cache
+            module = cache.load_module({source!r}, "published_early_test")
+            print(json.dumps({{"compiled": cache.statistics.compiled, "answer": module.answer()}}))
+        """)
+        b = run_script(reader, tmp_path)  # raises TimeoutExpired if it waits for A
+        assert b == {"compiled": [], "answer": 42}
+    finally:
+        a.kill()
+        a.wait()
+
+
 def test_broken_entry_is_rebuilt(tmp_path):
     # Build in one process, damage the extension (as a full disk might), load in another.
     script = textwrap.dedent("""

@@ -339,6 +339,7 @@ class ModuleBuild:
         #: Completes the build (set while the compiler runs).
         self._finish: Callable[[], ModuleType] | None = None
         self.thread = threading.get_ident()
+        self._completing = threading.Lock()  # one completion, by whichever thread comes first
 
     @property
     def running(self) -> bool:
@@ -354,15 +355,27 @@ class ModuleBuild:
         return self.module
 
     def _complete(self) -> None:
-        finish, self._finish = self._finish, None
-        assert finish is not None
-        with _builds_lock:
-            _in_flight.pop(self.full_name, None)
-        try:
-            self.module = finish()
-            _loaded_modules[self.full_name] = self.module
-        except BaseException as error:  # kept, and raised by result()
-            self.error = error
+        with self._completing:
+            finish, self._finish = self._finish, None
+            if finish is None:  # completed meanwhile by the other thread
+                return
+            try:
+                self.module = finish()
+                _loaded_modules[self.full_name] = self.module
+            except BaseException as error:  # kept, and raised by result()
+                self.error = error
+            finally:
+                with _builds_lock:
+                    _in_flight.pop(self.full_name, None)
+
+    def _publish_when_compiled(self) -> None:
+        """Run by a watcher thread: publish the entry (and release its file lock) as soon as
+        the compiler exits, not when this process next asks for the module.  Another process
+        waiting for the same entry would otherwise wait for as long as this one does something
+        else (a parent process waiting for a worker that needs the module: a deadlock)."""
+        if self.process is not None:
+            self.process.wait()
+        self._complete()
 
 
 #: Builds whose compiler may still be running, by module name.
@@ -371,8 +384,8 @@ _builds_lock = threading.Lock()
 
 
 def _builds_of_this_thread() -> list[ModuleBuild]:
-    """The builds in flight that this thread started (only it may publish them: it holds their
-    file locks), oldest first."""
+    """The builds in flight that this thread started, oldest first (each is also published by
+    its watcher thread as soon as its compiler exits)."""
     with _builds_lock:
         return [b for b in _in_flight.values() if b.thread == threading.get_ident()]
 
@@ -447,6 +460,9 @@ def _start_build_in_flight(source, root, entry, full_name, optimize, lock) -> Mo
     statistics.compiled.append(full_name)
     with _builds_lock:
         _in_flight[full_name] = build
+    threading.Thread(
+        target=build._publish_when_compiled, name=f"publish {full_name}", daemon=True
+    ).start()
     return build
 
 
@@ -582,7 +598,9 @@ def _acquire_entry_lock(root: Path, full_name: str) -> FileLock:
     """Take the file lock of an entry (waiting for another process that holds it)."""
     try:
         (root / "locks").mkdir(parents=True, exist_ok=True)
-        lock = FileLock(str(root / "locks" / (full_name + ".lock")))
+        # released by the thread that publishes the entry, which need not be the one that
+        # took the lock
+        lock = FileLock(str(root / "locks" / (full_name + ".lock")), thread_local=False)
         lock.acquire()
     except OSError as error:
         raise _unusable_cache(root, error, "taking the lock of a cache entry") from None
