@@ -23,7 +23,12 @@ from spikeforge.model.state import (
     restore_record,
     state_problem,
 )
-from spikeforge.model.variables import GroupScope, compartment_indices, has_compartment_indices
+from spikeforge.model.variables import (
+    GroupScope,
+    RecordedView,
+    compartment_indices,
+    has_compartment_indices,
+)
 from spikeforge.runtime import containers
 from spikeforge.units import DIMENSIONLESS, Quantity, hertz, second
 
@@ -133,9 +138,12 @@ class Monitor(SpikeforgeObject):
         )
 
     @property
-    def t(self) -> Quantity:
-        """The recorded times (of the steps, or of the spikes)."""
-        return Quantity(self._t.to_numpy(), dim=second.dim)
+    def t(self) -> RecordedView:
+        """The recorded times (of the steps, or of the spikes), as Brian2 gives them (see
+        :class:`RecordedView`: ``mon.t/ms`` is a quantity, ``np.max(mon.t)`` seconds)."""
+        return RecordedView(
+            f"{type(self).__name__} {self.name!r}", "t", self._t.to_numpy(), second.dim
+        )
 
     @property
     def t_(self) -> np.ndarray:
@@ -311,7 +319,7 @@ class EventMonitor(Monitor):
         dim = self._dimension(name)
         if dim is DIMENSIONLESS or dim.is_dimensionless:
             return values
-        return Quantity(values, dim=dim)
+        return RecordedView(f"{type(self).__name__} {self.name!r}", name, values, dim)
 
     def __getattr__(self, name: str):
         if name.startswith("_") or "_records" not in self.__dict__:
@@ -615,9 +623,12 @@ class PopulationRateMonitor(Monitor):
         ]
 
     @property
-    def rate(self) -> Quantity:
-        """The fraction of neurons that spiked in each step, divided by ``dt``."""
-        return Quantity(self._rate.to_numpy(), dim=hertz.dim)
+    def rate(self) -> RecordedView:
+        """The fraction of neurons that spiked in each step, divided by ``dt`` (see
+        :class:`RecordedView`)."""
+        return RecordedView(
+            f"PopulationRateMonitor {self.name!r}", "rate", self._rate.to_numpy(), hertz.dim
+        )
 
     def smooth_rate(self, window: str = "gaussian", width=None) -> Quantity:
         """The rate smoothed with a ``'gaussian'`` (``width`` = standard deviation) or

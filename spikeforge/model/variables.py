@@ -736,3 +736,99 @@ def check_assigned_units(group, variable: Variable, value) -> None:
             variable.dimension,
             get_dimensions(value),
         )
+
+
+class RecordedView:
+    """What a monitor recorded with a unit (``mon.t``, ``rate_mon.rate``, a spike monitor's
+    recorded ``v``), read as Brian2 gives it: as a view of a variable, not a quantity.
+
+    Indexing, slicing and arithmetic give quantities (``mon.t[-1]``, ``mon.t/ms``), and so do
+    NumPy functions that keep array subclasses (``np.diff(mon.t)``); reductions and
+    ``np.asarray`` give plain values in SI units (``np.max(mon.t)`` is a number of seconds in
+    both simulators, and scripts divide counts by it).  ``mon.t_`` is the plain array.
+    """
+
+    __array_priority__ = 200  # quantity arithmetic defers to the view's operators
+
+    def __init__(self, owner: str, name: str, values: np.ndarray, dim):
+        self._owner, self._name, self._values, self.dim = owner, name, values, dim
+
+    def _quantity(self):
+        return Quantity(self._values, dim=self.dim)
+
+    def __getitem__(self, item):
+        return Quantity(self._values[item], dim=self.dim)
+
+    def __array__(self, dtype=None, copy=None):
+        # a quantity, as Brian2's views give: functions that keep array subclasses
+        # (np.diff, np.sort) keep the unit, reductions and np.asarray give plain values
+        values = self._quantity()
+        return values.astype(dtype) if dtype is not None else values
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __iter__(self):
+        return iter(self._quantity())
+
+    @property
+    def shape(self) -> tuple:
+        return self._values.shape
+
+    @property
+    def ndim(self) -> int:
+        return self._values.ndim
+
+    @property
+    def size(self) -> int:
+        return self._values.size
+
+    @property
+    def dtype(self):
+        return self._values.dtype
+
+    def get_value(self):
+        """All values, as a quantity."""
+        return self._quantity()
+
+    def __repr__(self) -> str:
+        return f"<{self._owner}.{self._name}: {self._quantity()!r}>"
+
+    def _binary(name):
+        def operation(self, other):
+            if isinstance(other, RecordedView):
+                other = other._quantity()
+            return getattr(self._quantity(), name)(other)
+
+        operation.__name__ = name
+        return operation
+
+    for _name in (
+        "__add__",
+        "__radd__",
+        "__sub__",
+        "__rsub__",
+        "__mul__",
+        "__rmul__",
+        "__truediv__",
+        "__rtruediv__",
+        "__pow__",
+        "__lt__",
+        "__le__",
+        "__gt__",
+        "__ge__",
+        "__eq__",
+        "__ne__",
+        "__floordiv__",
+        "__mod__",
+    ):
+        locals()[_name] = _binary(_name)
+    del _name, _binary
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __neg__(self):
+        return -self._quantity()
+
+    def __abs__(self):
+        return abs(self._quantity())
