@@ -315,11 +315,15 @@ class EventMonitor(Monitor):
             return second.dim
         return self.source.variables[name].dimension
 
-    def _with_units(self, name: str, values):
+    def _with_units(self, name: str, values, view: bool = False):
+        """``values`` of ``name`` with their unit: a quantity, or with ``view`` the whole
+        recording as Brian2 gives it (:class:`RecordedView`)."""
         dim = self._dimension(name)
         if dim is DIMENSIONLESS or dim.is_dimensionless:
             return values
-        return RecordedView(f"{type(self).__name__} {self.name!r}", name, values, dim)
+        if view:
+            return RecordedView(f"{type(self).__name__} {self.name!r}", name, values, dim)
+        return Quantity(values, dim=dim)
 
     def __getattr__(self, name: str):
         if name.startswith("_") or "_records" not in self.__dict__:
@@ -328,7 +332,7 @@ class EventMonitor(Monitor):
             self._check_recorded()
         records = self.__dict__["_records"]
         if name in records:
-            return self._with_units(name, self._values(name))
+            return self._with_units(name, self._values(name), view=True)
         if name.endswith("_") and name[:-1] in records:
             return self._values(name[:-1])
         raise AttributeError(f"{type(self).__name__} {self.name!r} does not record {name!r}")
