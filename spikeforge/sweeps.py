@@ -36,6 +36,13 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
+from spikeforge.codegen import cache
+from spikeforge.model.base import new_scope
+from spikeforge.model.clock import defaultclock
+from spikeforge.runtime.driver import seed as seed_generator
+
 
 class SweepWarning(UserWarning):
     """Some runs of a sweep failed (their errors are in the results)."""
@@ -95,13 +102,6 @@ def parameter_grid(grid: Mapping[str, Iterable]) -> list[dict]:
 
 def _run_one(function: Callable, index: int, parameters: dict, dt: float, seed) -> SweepRun:
     """One run, in whichever process: a fresh scope, the sweep's dt and seed, errors caught."""
-    from spikeforge.codegen import cache
-    from spikeforge.model.base import new_scope
-    from spikeforge.model.clock import defaultclock
-    from spikeforge.runtime.driver import seed as seed_generator
-
-    import numpy as np
-
     new_scope()
     defaultclock.dt_ = dt
     if seed is not None:
@@ -150,7 +150,7 @@ class _Progress:
     def __init__(self, total: int, enabled: bool):
         self.bar = None
         if enabled and total:
-            try:
+            try:  # optional, as the bar is
                 from tqdm.auto import tqdm
             except ImportError:  # the bar is optional; tqdm comes with spikeforge[sweeps]
                 return
@@ -200,8 +200,6 @@ def sweep(
         raise TypeError(f"sweep() needs a function to call, not {simulate!r}")
     if workers is not None and (not isinstance(workers, int) or workers < 0):
         raise ValueError(f"workers= must be a number of processes (0: none), not {workers!r}")
-    from spikeforge.model.clock import defaultclock
-
     dt = defaultclock.dt_
     folder = Path(save_to) if save_to is not None else None
     done: dict[int, SweepRun] = {}
@@ -244,8 +242,6 @@ def sweep(
 
 def _same(a: Mapping, b: Mapping) -> bool:
     """Whether two parameter sets are equal (values may be arrays or quantities)."""
-    import numpy as np
-
     if set(a) != set(b):
         return False
     try:
@@ -255,7 +251,7 @@ def _same(a: Mapping, b: Mapping) -> bool:
 
 
 def _run_on_dask(simulate, parameter_sets, todo, dt, seed, workers, client, collect) -> None:
-    try:
+    try:  # optional: spikeforge[sweeps]
         from distributed import Client, LocalCluster, as_completed
     except ImportError:
         raise ImportError(

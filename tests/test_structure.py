@@ -12,7 +12,13 @@ import spikeforge
 PACKAGE = Path(spikeforge.__file__).resolve().parent
 LAYERS = ["units", "codegen", "runtime", "pipeline", "model", "__init__", "__main__"]
 #: Modules at the top of the package that belong to a layer.
-LAYER_OF = {"numpy_": "units", "only": "__init__", "devices": "__init__", "core": "__init__"}
+LAYER_OF = {
+    "numpy_": "units",
+    "only": "__init__",
+    "devices": "__init__",
+    "core": "__init__",
+    "sweeps": "__init__",
+}
 #: Words a comment must contain to justify an import inside a function.
 REASONS = ("cycle", "defer", "optional", "heavy", "slow to import", "only when")
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 import warnings
 
 from spikeforge.model import network as _network
-from spikeforge.model.namespace import caller_namespace
+from spikeforge.model.namespace import caller_namespace, picklable_namespace
 from spikeforge.model.variables import VariableView
 from spikeforge.runtime.driver import seed as _seed
 
@@ -61,8 +61,6 @@ class Device:
     def __getstate__(self) -> dict:
         # the namespaces of recorded runs keep their plain values when the device is sent to
         # another process (Brian2's standalone_multiple_processes example pickles it)
-        from spikeforge.model.namespace import picklable_namespace
-
         state = dict(self.__dict__)
         state["_recorded"] = [
             (network, duration, report, period, picklable_namespace(namespace))

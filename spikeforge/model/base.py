@@ -93,7 +93,7 @@ class SpikeforgeObject:
     _namespace_attributes = ("_creation_namespace", "_run_namespace")
 
     def __getstate__(self) -> dict:
-        from spikeforge.model.namespace import picklable_namespace
+        from spikeforge.model.namespace import picklable_namespace  # a cycle: it imports this
 
         state = dict(self.__dict__)
         for name in self._namespace_attributes:

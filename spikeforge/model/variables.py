@@ -791,6 +791,17 @@ class RecordedView:
         """All values, as a quantity."""
         return self._quantity()
 
+    def __getattr__(self, name: str):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        if hasattr(np.ndarray, name):
+            raise AttributeError(
+                f"{self._owner}.{self._name} is a view of the recording, as in Brian2, and has "
+                f"no .{name}: use {self._name}[:].{name}(...) (a quantity) or "
+                f"{self._name}_ (plain values)"
+            )
+        raise AttributeError(f"{type(self).__name__} has no attribute {name!r}")
+
     def __repr__(self) -> str:
         return f"<{self._owner}.{self._name}: {self._quantity()!r}>"
 
