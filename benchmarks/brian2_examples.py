@@ -367,7 +367,8 @@ def markdown(rows: list[dict], argv: list[str]) -> str:
     drifted = [
         r
         for r in ran_both
-        if not _agrees(r)
+        if r["agreement"]
+        and not _agrees(r)
         and all(line.endswith("agrees") or "grown from rounding" in line for line in r["agreement"])
     ]
     command = " ".join(["python benchmarks/brian2_examples.py", *[_placeholder(a) for a in argv]])
