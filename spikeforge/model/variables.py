@@ -537,6 +537,48 @@ def check_dimension(expr, scope: GroupScope, expected: Dimension | None, text: s
     return found
 
 
+#: Operators that views (``G.v``, ``mon.t``) leave to their values.
+_DELEGATED_OPERATORS = (
+    "__add__",
+    "__radd__",
+    "__sub__",
+    "__rsub__",
+    "__mul__",
+    "__rmul__",
+    "__truediv__",
+    "__rtruediv__",
+    "__pow__",
+    "__lt__",
+    "__le__",
+    "__gt__",
+    "__ge__",
+    "__eq__",
+    "__ne__",
+    "__floordiv__",
+    "__mod__",
+    "__neg__",
+    "__abs__",
+)
+
+
+def _delegating_operators() -> dict:
+    """Methods for :data:`_DELEGATED_OPERATORS` that apply the operator to
+    ``self._values_for_arithmetic()`` (and to the other operand's values, if it is a view)."""
+
+    def delegate(name):
+        def operation(self, *other):
+            other = tuple(
+                o._values_for_arithmetic() if hasattr(o, "_values_for_arithmetic") else o
+                for o in other
+            )
+            return getattr(self._values_for_arithmetic(), name)(*other)
+
+        operation.__name__ = name
+        return operation
+
+    return {name: delegate(name) for name in _DELEGATED_OPERATORS}
+
+
 class VariableView:
     """``group.v``: reads give quantities, writes accept quantities, arrays or string expressions.
 
@@ -607,43 +649,14 @@ class VariableView:
         return f"<{self.group.name}.{self.variable.name}: {self.get_item(slice(None), level=1)!r}>"
 
     # arithmetic delegates to the values, so group.v/mV and mean(group.v) work
-    def _binary(name):
-        def operation(self, other):
-            return getattr(self.get_item(slice(None), level=1), name)(other)
+    def _values_for_arithmetic(self):
+        return self.get_item(slice(None), level=2)
 
-        operation.__name__ = name
-        return operation
-
-    for _name in (
-        "__add__",
-        "__radd__",
-        "__sub__",
-        "__rsub__",
-        "__mul__",
-        "__rmul__",
-        "__truediv__",
-        "__rtruediv__",
-        "__pow__",
-        "__lt__",
-        "__le__",
-        "__gt__",
-        "__ge__",
-        "__eq__",
-        "__ne__",
-        "__neg__",
-        "__abs__",
-        "__floordiv__",
-        "__mod__",
-    ):
-        locals()[_name] = _binary(_name)
-    del _name, _binary
+    locals().update(_delegating_operators())
 
     def __hash__(self) -> int:
         # a variable of a group, usable as a key (Brian2's run_args={G.tau: ...})
         return hash((id(self.group), self.variable.name))
-
-    def __neg__(self):
-        return -self.get_item(slice(None), level=1)
 
     # writing ----------------------------------------------------------------------------------
     def __setitem__(self, item, value):
@@ -805,41 +818,8 @@ class RecordedView:
     def __repr__(self) -> str:
         return f"<{self._owner}.{self._name}: {self._quantity()!r}>"
 
-    def _binary(name):
-        def operation(self, other):
-            if isinstance(other, RecordedView):
-                other = other._quantity()
-            return getattr(self._quantity(), name)(other)
+    def _values_for_arithmetic(self):
+        return self._quantity()
 
-        operation.__name__ = name
-        return operation
-
-    for _name in (
-        "__add__",
-        "__radd__",
-        "__sub__",
-        "__rsub__",
-        "__mul__",
-        "__rmul__",
-        "__truediv__",
-        "__rtruediv__",
-        "__pow__",
-        "__lt__",
-        "__le__",
-        "__gt__",
-        "__ge__",
-        "__eq__",
-        "__ne__",
-        "__floordiv__",
-        "__mod__",
-    ):
-        locals()[_name] = _binary(_name)
-    del _name, _binary
-
+    locals().update(_delegating_operators())
     __hash__ = None  # type: ignore[assignment]
-
-    def __neg__(self):
-        return -self._quantity()
-
-    def __abs__(self):
-        return abs(self._quantity())
