@@ -76,6 +76,8 @@ MODEL_SPECS = {
         ModelSpec("cobahh", "cobahh.py", "COBAHH", [1.0]),
         ModelSpec("brunel", "brunel.py", "Brunel with delays", [1.0]),
         ModelSpec("stdp", "stdp.py", "STDP", [10.0]),
+        # the fixed cost of a time step: 40 neurons, 100,000 steps (the report gives it per step)
+        ModelSpec("step_cost", "cuba.py", "Per-step cost (CUBA, 40 neurons)", [10.0], sizes=[40]),
         ModelSpec("compartmental", "compartmental.py", "Compartmental neuron", [1.0]),
         ModelSpec(
             "cuba_scaled",
@@ -143,6 +145,8 @@ class Configuration:
     python: str | None
     skipped: str | None = None
     versions: dict = field(default_factory=dict)
+    #: Options the model script gets besides the common ones (``--threads 2``).
+    arguments: tuple = ()
 
 
 def parse_arguments(argv=None):
@@ -210,6 +214,15 @@ def parse_arguments(argv=None):
         "NEURON is skipped without it",
     )
     parser.add_argument("--skip-standalone", action="store_true", help="skip Brian2 cpp_standalone")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        nargs="+",
+        default=[],
+        metavar="K",
+        help="also run spikeforge with K threads (a configuration 'spikeforge-Kt' each; "
+        "the report then gives its times as ratios to one thread's)",
+    )
     parser.add_argument(
         "--no-memory",
         action="store_true",
@@ -406,7 +419,20 @@ def configurations(args) -> list[Configuration]:
     neuron = optional_peer(
         "neuron", "NEURON", "neuron", args.neuron_python, "neuron", 9, "--neuron-python"
     )
-    return [spikeforge, runtime, standalone, nest, annarchy, neuron]
+    threaded = [
+        Configuration(
+            f"spikeforge-{k}t",
+            f"spikeforge, {k} threads",
+            "spikeforge",
+            "runtime",
+            args.spikeforge_python,
+            versions=dict(spikeforge.versions),
+            arguments=("--threads", str(k)),
+        )
+        for k in args.threads
+        if k > 1
+    ]
+    return [spikeforge, *threaded, runtime, standalone, nest, annarchy, neuron]
 
 
 def model_support(spec: ModelSpec) -> dict[str, bool]:
@@ -452,6 +478,7 @@ def run_once(
         str(cache_dir),
         "--json",
         *case.arguments,
+        *config.arguments,
         *extra,
     ]
     environment = dict(os.environ)
@@ -772,7 +799,49 @@ def report(results: dict) -> str:
     failures = [run for run in results["runs"] if "error" in run]
     if failures:
         lines += ["", f"{len(failures)} run(s) failed; see the raw results."]
-    peers = [config for config in configs if config["name"] != "spikeforge"]
+    per_step = [case for case in cases if case.startswith("40 neurons")]
+    if per_step:
+        lines += [
+            "",
+            "The fixed cost of a time step: the warm loop divided by its steps (dt = 0.1 ms):",
+            "",
+            "| simulated | configuration | warm loop per step (µs) |",
+            "|---|---|---:|",
+        ]
+        for case in per_step:
+            steps = round(float(case.split(", ")[1].rstrip(" s")) / 1e-4)
+            for config in configs:
+                loop = lookup(summary, config["name"], "warm", case, "loop_s")
+                per = "–" if loop is None else f"{loop / steps * 1e6:.3f}"
+                lines.append(f"| {case} | {config['label']} | {per} |")
+    threaded = [config for config in configs if config["name"].startswith("spikeforge-")]
+    if threaded and any(config["name"] == "spikeforge" for config in configs):
+        lines += [
+            "",
+            "Ratios of spikeforge with threads to spikeforge with one (above 1: faster with "
+            "threads; the spikes must be the same):",
+            "",
+            "| simulated | threads | speed-up of the warm loop | speed-up of warm run() "
+            "| spikes, threads / one |",
+            "|---|---|---:|---:|---:|",
+        ]
+        for case in cases:
+            for config in threaded:
+                cells = [
+                    ratio(
+                        lookup(summary, "spikeforge", "warm", case, field_name),
+                        lookup(summary, config["name"], "warm", case, field_name),
+                    )
+                    for field_name in ("loop_s", "run_s")
+                ]
+                cells.append(
+                    ratio(
+                        lookup(summary, config["name"], "warm", case, "spikes"),
+                        lookup(summary, "spikeforge", "warm", case, "spikes"),
+                    )
+                )
+                lines.append(f"| {case} | {config['label']} | " + " | ".join(cells) + " |")
+    peers = [config for config in configs if config["simulator"] != "spikeforge"]
     if peers and any(config["name"] == "spikeforge" for config in configs):
         lines += [
             "",

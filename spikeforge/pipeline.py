@@ -41,7 +41,13 @@ from spikeforge.codegen import cache
 from spikeforge.codegen.render import Role, render_module
 from spikeforge.codegen.translate import C_TYPES, Argument, ModuleArguments
 from spikeforge.runtime.registry import CAPSULE_TYPES
-from spikeforge.runtime.driver import call_run_roles, call_run_steps, defer, run_deferred
+from spikeforge.runtime.driver import (
+    call_run_roles,
+    call_run_steps,
+    defer,
+    next_random_epoch,
+    run_deferred,
+)
 
 #: The slots of a time step, in order (Brian2's default schedule).
 SCHEDULE = ("start", "groups", "thresholds", "synapses", "resets", "end")
@@ -125,6 +131,8 @@ class BuildContext:
         default_factory=list
     )
     n_steps: int = 0
+    #: Threads for the element loops of a network module (1: a serial module).
+    threads: int = 1
 
     def add_support_code(self, code: str) -> None:
         """Add a module-level block (ignored if the same block is already there)."""
@@ -217,6 +225,8 @@ def run_once(
     fail once compiled should be deferred: an error then still belongs to the statement that
     caused it.
     """
+    for position, role in enumerate(roles):
+        role.stream = position  # so that seed(n) gives the same numbers to any assignment
     source = render_module("one-off code", roles, context.arguments, context.support_code)
     build = cache.start_module(source, name, optimize=False)
 
@@ -224,6 +234,7 @@ def run_once(
         module = build.result()
         if before is not None:
             before()
+        next_random_epoch()
         _, fault = call_run_steps(module, context.arguments.collect(), step, step + 1, context.dt)
         if fault:
             if undo is not None:
@@ -338,15 +349,24 @@ class NetworkRun:
 
 
 def prepare_network(
-    objects: list[Simulated], namespace: dict | None, dt: float, n_steps: int = 0
+    objects: list[Simulated],
+    namespace: dict | None,
+    dt: float,
+    n_steps: int = 0,
+    threads: int = 1,
 ) -> NetworkRun:
     """The roles, schedule and rendered source of the module of ``objects`` (nothing compiled
-    or run yet)."""
-    run = NetworkRun(BuildContext(namespace=namespace, dt=dt, n_steps=n_steps))
+    or run yet); with ``threads`` > 1, a module that shares its element loops among threads."""
+    context = BuildContext(namespace=namespace, dt=dt, n_steps=n_steps, threads=threads)
+    run = NetworkRun(context)
     run.roles, run.operations = schedule(collect_roles(objects, run.context), run.context)
     kinds = sorted({type(obj).__name__ for obj in objects})
     run.source = render_module(
-        "network of " + ", ".join(kinds), run.roles, run.context.arguments, run.context.support_code
+        "network of " + ", ".join(kinds),
+        run.roles,
+        run.context.arguments,
+        run.context.support_code,
+        parallel=threads > 1,
     )
     return run
 
@@ -358,13 +378,15 @@ def run_network(
     start_step: int,
     end_step: int,
     progress: Callable[[float, int], None] | None = None,
+    threads: int = 1,
 ) -> NetworkRun:
-    """Build the module of ``objects`` and run it for the steps ``start_step`` to ``end_step``.
+    """Build the module of ``objects`` and run it for the steps ``start_step`` to ``end_step``
+    with ``threads`` threads.
 
     ``progress(elapsed_seconds, steps_done)`` is called between chunks of the loop.
     """
     started = time.perf_counter()
-    run = prepare_network(objects, namespace, dt, end_step - start_step)
+    run = prepare_network(objects, namespace, dt, end_step - start_step, threads)
     run.clocks = list({id(obj.clock): obj.clock for obj in objects}.values())
     prepared = time.perf_counter()
     # The source depends on the model, not on the values of its state (those are module
@@ -376,6 +398,7 @@ def run_network(
         obj.before_run(run.context)
     run.module = build.result()
     compiled = time.perf_counter()
+    next_random_epoch()  # the run's random numbers, whatever chunks the loop is made in
     run_steps(run, start_step, end_step, progress)
     for obj in objects:
         obj.after_run()
@@ -421,7 +444,7 @@ def run_steps(
                     break
                 continue
             chunk_started = time.perf_counter()
-            reached, fault = call_run_steps(module, collected, step, stop, dt)
+            reached, fault = call_run_steps(module, collected, step, stop, dt, context.threads)
             step = reached
             run.steps_done = step - start_step
             if fault:
@@ -475,7 +498,7 @@ def run_split_step(run: NetworkRun, step: int) -> tuple:
     for position, role in run.operations:
         if step % role.operation_every:
             continue
-        fault = call_run_roles(module, collected, step, dt, done, position)
+        fault = call_run_roles(module, collected, step, dt, done, position, context.threads)
         if fault:
             run.fault = run.fault or context.fault(fault)
         done = position
@@ -485,7 +508,7 @@ def run_split_step(run: NetworkRun, step: int) -> tuple:
         role.operation(step * dt)
         run_deferred()  # string assignments the operation made
         collected = context.arguments.collect()  # the operation may have changed arrays
-    fault = call_run_roles(module, collected, step, dt, done, len(run.roles))
+    fault = call_run_roles(module, collected, step, dt, done, len(run.roles), context.threads)
     if fault:
         run.fault = run.fault or context.fault(fault)
     return collected

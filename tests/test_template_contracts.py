@@ -27,6 +27,7 @@ def test_every_role_template_declares_what_it_reads(name):
     assert contract is not None, f"{name} has no contract line"
     source = (TEMPLATE_DIR / name).read_text()
     own_fields = {"code", "name", "description", "index_lines", "every", "clock_dt", "template"}
+    own_fields |= {"draws_random_numbers", "random_id"}  # properties of Role
     read = set(re.findall(r"role\.([a-z_]+)", source)) - own_fields
     assert read == set(contract.extra)
 
@@ -69,8 +70,9 @@ def test_every_role_template_renders(name):
     extra = {key: SPECIAL.get(key, f"_arg_{key}") for key in contract.extra}
     lines = [f"{local} = 1" for local in contract.code]
     role = _role(name, extra, lines)
-    text = render_role(role)
-    assert text.startswith("cdef void r0(")
+    serial, threaded = render_role(role), render_role(role, parallel=True)
+    assert serial.startswith("cdef void r0(") and threaded.startswith("cdef void r0(")
+    text = serial + threaded  # a value may be read only by the module for threads
     conditional = {"probability"}  # read only for kind='sampled'
     for key, value in extra.items():
         if isinstance(value, str) and value.startswith("_arg_") and key not in conditional:

@@ -89,10 +89,19 @@ def parse(model: Model, argv=None):
         action="store_true",
         help="spike monitors count spikes without recording their indices and times",
     )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="spikeforge: threads for the loop (through Brian2's preference "
+        "devices.cpp_standalone.openmp_threads, which spikeforge honours)",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON line")
     if model.add_arguments:
         model.add_arguments(parser)
     args = parser.parse_args(argv)
+    if args.threads != 1 and args.simulator != "spikeforge":
+        parser.error("--threads is for spikeforge")
     if args.simulator != "brian2" and args.device != "runtime":
         parser.error(f"{args.simulator} has no standalone device; use --device runtime")
     return args
@@ -141,6 +150,7 @@ def main(model: Model, script_started: float, argv=None) -> None:
         "simulator": args.simulator,
         "device": args.device,
         "duration_s": args.duration,
+        "threads": args.threads,
         "seed": args.seed,
         "connect": params.connect,
         "record_spikes": params.record_spikes,
@@ -175,6 +185,8 @@ def _prepare_spikeforge(args):
         os.environ["SPIKEFORGE_CACHE_DIR"] = args.cache_dir
     import spikeforge
 
+    if args.threads != 1:
+        spikeforge.prefs.devices.cpp_standalone.openmp_threads = args.threads
     return spikeforge, {}
 
 

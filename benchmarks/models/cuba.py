@@ -36,7 +36,8 @@ STEP_MS = 0.1  #: the time step (NEST's resolution and ANNarchy's dt)
 
 def _sizes(params):
     n = params.extra["neurons"]
-    return n, int(round(EXCITATORY_FRACTION * n)), SYNAPSES_PER_NEURON / n
+    # below 80 neurons (the per-step cost's 40) the network is connected all to all
+    return n, int(round(EXCITATORY_FRACTION * n)), min(1.0, SYNAPSES_PER_NEURON / n)
 
 
 def cuba(sim, params):

@@ -163,6 +163,11 @@ def compiler_command() -> list[str]:
     return shlex.split(sysconfig.get_config_var("CXX") or "c++")
 
 
+#: A line of the source of a module that uses threads: it is compiled and linked with OpenMP.
+OPENMP_MARKER = "# spikeforge: compiled with OpenMP"
+OPENMP_FLAGS = ("-fopenmp",)
+
+
 def compiler_flags(optimize: bool = True) -> list[str]:
     """Flags for compiling and linking one generated module (``$SPIKEFORGE_CXXFLAGS`` appends).
 
@@ -665,6 +670,7 @@ def _start_build(
     command = [
         *compiler_command(),
         *compiler_flags(optimize),
+        *(OPENMP_FLAGS if OPENMP_MARKER in source else ()),
         "-shared",
         f"-I{sysconfig.get_paths()['include']}",
         f"-I{RUNTIME_DIR}",

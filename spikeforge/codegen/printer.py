@@ -33,7 +33,7 @@ class CythonPrinter:
     def __init__(
         self,
         names: dict[str, str],
-        rng: str = "_rng",
+        rng: str = "&_rng_stream",
         functions: dict[str, Callable[[list[str]], str]] | None = None,
     ):
         self.names = names

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -11,10 +12,14 @@ from pathlib import Path
 
 import jinja2
 
+from spikeforge.codegen.cache import OPENMP_MARKER
 from spikeforge.codegen.expressions import FUNCTION_DECLARATIONS
 from spikeforge.codegen.translate import ModuleArguments, TranslatedRole
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
+
+#: Templates that draw random numbers themselves, whatever their role's code.
+TEMPLATES_DRAWING_RANDOM_NUMBERS = frozenset({"poissoninput.pyx.j2"})
 
 
 @cache
@@ -58,6 +63,30 @@ class Role:
     #: how many base steps apart its calls are.
     operation: Callable[[float], object] | None = None
     operation_every: int = 1
+    #: The role's part of the counter of its random numbers, when not the hash of its name
+    #: (one-off modules number their roles: each call has an epoch of its own anyway).
+    stream: int | None = None
+
+    @property
+    def draws_random_numbers(self) -> bool:
+        """Whether the role's code draws random numbers (its template then starts a random
+        stream for each element: ``random_numbers.h``)."""
+        if self.template in TEMPLATES_DRAWING_RANDOM_NUMBERS or self.extra.get("kind") == "sampled":
+            return True
+        codes = [self.code] + [v for v in self.extra.values() if isinstance(v, TranslatedRole)]
+        lines = list(self.index_lines)
+        for code in codes:
+            lines += code.scalar_lines + code.load_lines + code.vector_lines + code.store_lines
+            lines.append(code.condition or "")
+        return any("spikeforge_rand" in line for line in lines)
+
+    @property
+    def random_id(self) -> int:
+        """The role's part of the counter of its random numbers: a hash of its name (names are
+        positional, ``ng0_stateupdater``...: the same network structure gives the same ids)."""
+        if self.stream is not None:
+            return self.stream
+        return int.from_bytes(hashlib.blake2b(self.name.encode(), digest_size=8).digest(), "little")
 
     def __getattr__(self, item):  # templates read extra values as role.<name>
         extra = self.__dict__.get("extra", {})
@@ -125,10 +154,16 @@ def check_contract(role: Role) -> None:
         )
 
 
-def render_role(role: Role) -> str:
-    """Render one role's function (after checking it against its template's contract)."""
+#: The most threads a threaded module uses.
+MAX_THREADS = 256
+
+
+def render_role(role: Role, parallel: bool = False) -> str:
+    """Render one role's function (after checking it against its template's contract); with
+    ``parallel``, its element loops are shared among threads (OpenMP)."""
     check_contract(role)
-    return environment().get_template(role.template).render(role=role).strip("\n")
+    template = environment().get_template(role.template)
+    return template.render(role=role, parallel=parallel).strip("\n")
 
 
 def render_module(
@@ -136,14 +171,17 @@ def render_module(
     roles: list[Role],
     arguments: ModuleArguments,
     support_code: list[str] | tuple[str, ...] = (),
+    parallel: bool = False,
 ) -> str:
     """Render the module that runs ``roles`` in this order at every time step.
 
     ``support_code`` holds module-level Cython blocks the roles need (user functions, lookup
-    tables), placed after the module's state and before the role functions.
+    tables), placed after the module's state and before the role functions.  A ``parallel``
+    module shares its element loops among the threads ``run_steps`` is given (compiled with
+    OpenMP); it gives the same results as the serial one, for any number of threads.
     """
     for role in roles:
-        role.rendered = render_role(role)
+        role.rendered = render_role(role, parallel)
     template = environment().get_template("network.pyx.j2")
     return template.render(
         description=description,
@@ -151,4 +189,7 @@ def render_module(
         arguments=arguments,
         support_code=support_code,
         function_declarations=FUNCTION_DECLARATIONS,
+        parallel=parallel,
+        max_threads=MAX_THREADS,
+        openmp_marker=OPENMP_MARKER,
     )

@@ -10,6 +10,7 @@ import numpy as np
 
 from spikeforge import pipeline, units
 from spikeforge.model import base, state
+from spikeforge.codegen.render import MAX_THREADS
 from spikeforge.model.base import SpikeforgeObject, objects_in_scope
 from spikeforge.model.clock import defaultclock, steps_until
 from spikeforge.model.namespace import caller_namespace
@@ -135,6 +136,7 @@ class Network:
         namespace: dict | None = None,
         level: int = 0,
         profile: bool | None = None,
+        threads: int | None = None,
     ) -> None:
         """Simulate for ``duration``.
 
@@ -143,6 +145,11 @@ class Network:
         reports to stderr only once a run has taken more than 10 s.  External names in model
         strings come from ``namespace`` or, by default, from the caller's frame.  ``profile`` is
         accepted for Brian2's scripts: every run keeps its timings (:func:`profiling_summary`).
+
+        ``threads`` shares the loops over neurons and synapses among that many threads (OpenMP);
+        by default Brian2's ``prefs.devices.cpp_standalone.openmp_threads`` (0, the default,
+        means one thread).  Results are bitwise the same for any number of threads
+        (docs/threads.md).
         """
         if run_interceptor is not None and run_interceptor(
             self, duration, report, report_period, namespace, level
@@ -150,6 +157,7 @@ class Network:
             return  # recorded by a device (Brian2's standalone mode with build_on_run=False)
         started = time.perf_counter()
         prefs.check_honoured()
+        threads = thread_count(threads)
         duration_ = _checked_duration(duration)
         if namespace is None:
             namespace = caller_namespace(level)
@@ -166,6 +174,7 @@ class Network:
             start_step,
             end_step,
             lambda elapsed, steps: reporter.update(elapsed, steps * dt),
+            threads,
         )
         if self.last_run.interrupted:
             # the state is that of a step boundary: time goes there, and the next run goes on
@@ -318,10 +327,13 @@ class MagicNetwork(Network):
         namespace=None,
         level=0,
         profile=None,
+        threads=None,
     ):
         self._leave_old_objects(_objects_referred_to(sys._getframe(level + 1)))
         try:
-            super().run(duration, report, report_period, namespace, level=level + 1)
+            super().run(
+                duration, report, report_period, namespace, level=level + 1, threads=threads
+            )
         finally:  # an interrupted run was a run too
             for obj in self.objects:
                 obj._ran_in_magic_network = True
@@ -381,11 +393,31 @@ magic_network = MagicNetwork(name="magic_network")
 
 
 def run(
-    duration, report="auto", report_period=10 * second, namespace=None, level=0, profile=None
+    duration,
+    report="auto",
+    report_period=10 * second,
+    namespace=None,
+    level=0,
+    profile=None,
+    threads=None,
 ) -> None:
     """Simulate all objects made since the last ``start_scope()`` for ``duration`` (the
     arguments are those of :meth:`Network.run`)."""
-    magic_network.run(duration, report, report_period, namespace, level=level + 1)
+    magic_network.run(duration, report, report_period, namespace, level=level + 1, threads=threads)
+
+
+def thread_count(threads=None) -> int:
+    """The number of threads a run uses: ``threads`` if given, else Brian2's preference
+    ``prefs.devices.cpp_standalone.openmp_threads`` (0 or 1: one thread)."""
+    origin = "threads"
+    if threads is None:
+        threads = prefs.devices.cpp_standalone.openmp_threads
+        origin = "prefs.devices.cpp_standalone.openmp_threads"
+    if isinstance(threads, bool) or not isinstance(threads, (int, np.integer)):
+        raise TypeError(f"{origin} must be a whole number of threads, not {threads!r}")
+    if threads < 0 or threads > MAX_THREADS:
+        raise ValueError(f"{origin} must be between 1 and {MAX_THREADS}, not {threads}")
+    return max(int(threads), 1)
 
 
 def stop() -> None:

@@ -57,6 +57,9 @@ from spikeforge.runtime import containers
 from spikeforge.runtime.driver import run_deferred
 from spikeforge.units import DIMENSIONLESS, Quantity, get_dimensions
 
+#: An element write in generated code, ``_ptr_v[_post_idx] = v``: the index local it writes at.
+_WRITTEN_AT = re.compile(r"\[(\w+)\]\s*=(?!=)")
+
 
 def _spiking(group, role: str) -> None:
     if getattr(group, "_spikes", None) is None:
@@ -1298,12 +1301,31 @@ class Synapses(Group):
                     code,
                     "synapses",
                     pathway.order,
-                    {"queue": queue},
+                    {"queue": queue, **self._partition(code, context, size)},
                     index_lines=self._index_lines(context, code),
                     clock=source.clock,
                 )
             )
         return roles
+
+    def _partition(self, code, context: BuildContext, size: str) -> dict:
+        """How a threaded module shares the delivery of arriving spikes among threads: by the
+        index of the elements its statements write (``partition``, values below
+        ``partition_size``), so that no two threads write one element.  Statements that write
+        both presynaptic and postsynaptic variables are delivered by one thread
+        (``partition`` empty)."""
+        written = {
+            match.group(1) for line in code.store_lines for match in _WRITTEN_AT.finditer(line)
+        }
+        neurons = written & {"_pre_idx", "_post_idx"}
+        if len(neurons) > 1:
+            return {"partition": "", "partition_size": ""}
+        if not neurons:  # only synaptic variables: any partition will do
+            return {"partition": "_idx", "partition_size": size}
+        local = neurons.pop()
+        group = self.source if local == "_pre_idx" else self.target
+        group_size = context.scalar(group, "N", lambda group=group: group.N, "int64_t")
+        return {"partition": local, "partition_size": group_size}
 
     def _conditional(self, target: str, expr):
         """Brian2's conditional write: a neuron's ``(unless refractory)`` variable keeps its

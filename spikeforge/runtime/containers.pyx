@@ -9,7 +9,7 @@ from cpython.pycapsule cimport PyCapsule_New
 from cpython.bytes cimport PyBytes_FromStringAndSize
 from cpython.memoryview cimport PyMemoryView_FromMemory
 from cpython.buffer cimport PyBUF_WRITE
-from libc.stdint cimport int32_t, int64_t, uintptr_t
+from libc.stdint cimport int32_t, int64_t, uint64_t, uintptr_t
 from libc.string cimport memcpy
 from cpp_containers cimport (vector, DynamicArray2D as CppDynamicArray2D,
                              SpikeQueue as CppSpikeQueue)
@@ -444,3 +444,22 @@ cdef class SpikeQueue:
             if size:
                 memcpy(slot.data(), source + position * sizeof(int32_t), size * sizeof(int32_t))
                 position += size
+
+
+cdef extern from "random_numbers.h" nogil:
+    void spikeforge_philox4x64(const uint64_t* counter, const uint64_t* key, uint64_t* out)
+
+
+def philox4x64(counter, key):
+    """The four 64-bit words of Philox4x64-10 for ``counter`` (four words) under ``key`` (two
+    words): one block of the random numbers generated code draws (``random_numbers.h``), exposed
+    so that tests can compare it with other implementations."""
+    cdef uint64_t c[4]
+    cdef uint64_t k[2]
+    cdef uint64_t out[4]
+    for n in range(4):
+        c[n] = counter[n]
+    for n in range(2):
+        k[n] = key[n]
+    spikeforge_philox4x64(c, k, out)
+    return [out[0], out[1], out[2], out[3]]

@@ -12,32 +12,45 @@ from collections.abc import Callable
 
 import numpy as np
 
-#: The state of the random number generator of generated code (xoshiro256**): four 64-bit
-#: words, shared by every module of this process so that runs continue one stream.
+#: The key of the random numbers of generated code (Philox4x64, ``random_numbers.h``): the word
+#: ``seed()`` derives from its seed, then the epoch, which counts the runs and one-off calls made
+#: since.  Every draw is a function of this key and of (role, element, step, draw), so each run
+#: and each one-off call has numbers of its own, and they do not depend on the number of threads
+#: or on how a run is split into calls.  (Two more words are kept free for later use.)
 random_state = np.zeros(4, dtype=np.uint64)
+random_state[0] = np.random.SeedSequence().generate_state(1, dtype=np.uint64)[0]
 
 
 def seed(value: int | None = None) -> None:
     """Seed the random numbers of generated code (``None``: from the operating system)."""
-    run_deferred()  # calls made before seed() draw from the stream they were made in
-    words = np.random.SeedSequence(value).generate_state(4, dtype=np.uint64)
-    random_state[:] = words
+    run_deferred()  # calls made before seed() draw the numbers of the seed they were made under
+    random_state[:] = 0
+    random_state[0] = np.random.SeedSequence(value).generate_state(1, dtype=np.uint64)[0]
 
 
-def call_run_steps(module, collected: tuple, start: int, end: int, dt: float) -> tuple[int, int]:
+def next_random_epoch() -> None:
+    """Move on to the numbers of the next run or one-off call (called once before each)."""
+    random_state[1] += np.uint64(1)
+
+
+def call_run_steps(
+    module, collected: tuple, start: int, end: int, dt: float, threads: int = 1
+) -> tuple[int, int]:
     """Run ``module.run_steps`` for the steps ``start`` to ``end`` (exclusive); returns the
     step it stopped before and the code of the fault that stopped it early (0: none)."""
     arrays, scalars, capsules = collected
-    return module.run_steps(arrays, scalars, capsules, random_state.ctypes.data, start, end, dt)
+    address = random_state.ctypes.data
+    return module.run_steps(arrays, scalars, capsules, address, start, end, dt, threads)
 
 
-def call_run_roles(module, collected: tuple, step: int, dt: float, first: int, last: int) -> int:
+def call_run_roles(
+    module, collected: tuple, step: int, dt: float, first: int, last: int, threads: int = 1
+) -> int:
     """Run the roles ``first`` to ``last - 1`` of time step ``step`` (split steps); returns the
     code of a fault (0: none)."""
     arrays, scalars, capsules = collected
-    return module.run_roles(
-        arrays, scalars, capsules, random_state.ctypes.data, step, dt, first, last
-    )
+    address = random_state.ctypes.data
+    return module.run_roles(arrays, scalars, capsules, address, step, dt, first, last, threads)
 
 
 #: Deferred calls, oldest first, each with the keys of the state it reads or writes (None: any).

@@ -1,37 +1,129 @@
-// Random numbers for generated code: xoshiro256** (Blackman & Vigna 2018), with uniform, normal
-// and binomial draws.
-// The generator state is four 64-bit words owned by the network (a NumPy array), so a run
-// continues the stream of the previous run and `seed()` makes results reproducible.
+// Random numbers for generated code: the counter-based generator Philox4x64-10 (Salmon, Moraes,
+// Dror & Shaw, "Parallel random numbers: as easy as 1, 2, 3", SC 2011), with uniform, normal and
+// binomial draws.
+//
+// A draw is a function of its key and counter, not of the draws before it: the key is
+// (seed, epoch), two 64-bit words owned by the network (a NumPy array; the epoch counts the runs
+// and one-off calls since seed()), and the counter names the role, the step, the element and the
+// draw.  Every element of every role at every step has a stream of its own, so no number depends
+// on which thread drew it or on the order the elements were visited: results are the same for
+// any number of threads.
 #ifndef SPIKEFORGE_RANDOM_NUMBERS_H
 #define SPIKEFORGE_RANDOM_NUMBERS_H
 
 #include <stdint.h>
 #include <math.h>
 
-static inline uint64_t spikeforge_rotl(const uint64_t x, int k) {
-    return (x << k) | (x >> (64 - k));
+// The rounds' multipliers and the key schedule's increments of Philox4x64 (from the paper).
+#define SPIKEFORGE_PHILOX_M0 UINT64_C(0xD2E7470EE14C6C93)
+#define SPIKEFORGE_PHILOX_M1 UINT64_C(0xCA5A826395121157)
+#define SPIKEFORGE_PHILOX_W0 UINT64_C(0x9E3779B97F4A7C15)
+#define SPIKEFORGE_PHILOX_W1 UINT64_C(0xBB67AE8584CAA73B)
+
+static inline uint64_t spikeforge_mulhilo(uint64_t a, uint64_t b, uint64_t *high) {
+    const unsigned __int128 product = (unsigned __int128)a * b;
+    *high = (uint64_t)(product >> 64);
+    return (uint64_t)product;
 }
 
-static inline uint64_t spikeforge_next(uint64_t *s) {
-    const uint64_t result = spikeforge_rotl(s[1] * 5, 7) * 9;
-    const uint64_t t = s[1] << 17;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = spikeforge_rotl(s[3], 45);
-    return result;
+// The 4 x 64 random bits of `counter` under `key` (ten rounds).
+static inline void spikeforge_philox4x64(const uint64_t counter[4], const uint64_t key[2],
+                                         uint64_t out[4]) {
+    uint64_t c0 = counter[0], c1 = counter[1], c2 = counter[2], c3 = counter[3];
+    uint64_t k0 = key[0], k1 = key[1];
+    for (int round = 0; round < 10; ++round) {
+        uint64_t high0, high1;
+        const uint64_t low0 = spikeforge_mulhilo(SPIKEFORGE_PHILOX_M0, c0, &high0);
+        const uint64_t low1 = spikeforge_mulhilo(SPIKEFORGE_PHILOX_M1, c2, &high1);
+        c0 = high1 ^ c1 ^ k0;
+        c1 = low1;
+        c2 = high0 ^ c3 ^ k1;
+        c3 = low0;
+        k0 += SPIKEFORGE_PHILOX_W0;
+        k1 += SPIKEFORGE_PHILOX_W1;
+    }
+    out[0] = c0;
+    out[1] = c1;
+    out[2] = c2;
+    out[3] = c3;
+}
+
+// The numbers of one role at one step.  Element e's stream is:
+//   - its first two numbers: word (e mod 4) of the blocks (d, e div 4, step, role), d = 0, 1,
+//     shared by four neighbouring elements and computed once for them (`shared` keeps the
+//     last group's blocks): a role that draws one or two numbers per element costs a quarter
+//     of a block each;
+//   - the rest: the words of blocks of its own, (n, e + 2^63, step, role), n = 0, 1, ...
+// Element numbers are below 2^62; SPIKEFORGE_SCALAR_ELEMENT is the one of the draws a role makes
+// once per step, outside its element loop.  Each thread keeps a cache of its own.
+#define SPIKEFORGE_SCALAR_ELEMENT ((UINT64_C(1) << 62) - 1)
+#define SPIKEFORGE_SHARED_DRAWS 2
+
+typedef struct {
+    uint64_t key[2];
+    uint64_t role;
+    uint64_t step;
+    uint64_t group[SPIKEFORGE_SHARED_DRAWS];  // whose blocks `shared` holds (UINT64_MAX: none)
+    uint64_t shared[SPIKEFORGE_SHARED_DRAWS][4];
+} spikeforge_random_cache;
+
+typedef struct {
+    spikeforge_random_cache *cache;
+    uint64_t element;
+    uint64_t drawn;     // numbers drawn so far
+    uint64_t block[4];  // the element's own block of the numbers being drawn
+} spikeforge_stream;
+
+static inline spikeforge_random_cache spikeforge_random_cache_for(const uint64_t *random_key,
+                                                                  uint64_t role, uint64_t step) {
+    spikeforge_random_cache c;
+    c.key[0] = random_key[0];
+    c.key[1] = random_key[1];
+    c.role = role;
+    c.step = step;
+    for (int d = 0; d < SPIKEFORGE_SHARED_DRAWS; ++d) {
+        c.group[d] = UINT64_MAX;
+    }
+    return c;
+}
+
+static inline spikeforge_stream spikeforge_stream_for(spikeforge_random_cache *cache,
+                                                      uint64_t element) {
+    spikeforge_stream s;
+    s.cache = cache;
+    s.element = element;
+    s.drawn = 0;
+    return s;
+}
+
+static inline uint64_t spikeforge_next(spikeforge_stream *s) {
+    spikeforge_random_cache *c = s->cache;
+    const uint64_t d = s->drawn++;
+    if (d < SPIKEFORGE_SHARED_DRAWS) {
+        const uint64_t group = s->element >> 2;
+        if (c->group[d] != group) {
+            const uint64_t counter[4] = {d, group, c->step, c->role};
+            spikeforge_philox4x64(counter, c->key, c->shared[d]);
+            c->group[d] = group;
+        }
+        return c->shared[d][s->element & 3];
+    }
+    const uint64_t own = d - SPIKEFORGE_SHARED_DRAWS;
+    if ((own & 3) == 0) {
+        const uint64_t counter[4] = {own >> 2, s->element | (UINT64_C(1) << 63), c->step, c->role};
+        spikeforge_philox4x64(counter, c->key, s->block);
+    }
+    return s->block[own & 3];
 }
 
 // Uniform in [0, 1) with 53 random bits.
-static inline double spikeforge_rand(uint64_t *s) {
+static inline double spikeforge_rand(spikeforge_stream *s) {
     return (double)(spikeforge_next(s) >> 11) * (1.0 / 9007199254740992.0);
 }
 
 // Standard normal by the Box-Muller transform (no cached second value, so the stream position
 // depends only on the number of calls).
-static inline double spikeforge_randn(uint64_t *s) {
+static inline double spikeforge_randn(spikeforge_stream *s) {
     const double u1 = 1.0 - spikeforge_rand(s);  // in (0, 1]: log is finite
     const double u2 = spikeforge_rand(s);
     return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
@@ -112,7 +204,7 @@ static inline void spikeforge_binomial_setup(spikeforge_binomial *b, int64_t n, 
            + spikeforge_stirling_correction(b->m) + spikeforge_stirling_correction(nd - b->m);
 }
 
-static inline int64_t spikeforge_binomial_inversion(const spikeforge_binomial *b, uint64_t *s) {
+static inline int64_t spikeforge_binomial_inversion(const spikeforge_binomial *b, spikeforge_stream *s) {
     for (;;) {
         double u = spikeforge_rand(s);
         double probability = b->q_n;  // P(X = k), starting at k = 0
@@ -131,7 +223,7 @@ static inline int64_t spikeforge_binomial_inversion(const spikeforge_binomial *b
     }
 }
 
-static inline int64_t spikeforge_binomial_btrd(const spikeforge_binomial *b, uint64_t *s) {
+static inline int64_t spikeforge_binomial_btrd(const spikeforge_binomial *b, spikeforge_stream *s) {
     const double nd = (double)b->n;
     for (;;) {
         double v = spikeforge_rand(s);
@@ -200,7 +292,7 @@ static inline int64_t spikeforge_binomial_btrd(const spikeforge_binomial *b, uin
 }
 
 // One draw from the binomial distribution prepared in `b`.
-static inline int64_t spikeforge_binomial_draw(const spikeforge_binomial *b, uint64_t *s) {
+static inline int64_t spikeforge_binomial_draw(const spikeforge_binomial *b, spikeforge_stream *s) {
     int64_t k;
     if (b->mode == 0) {
         return b->constant;

@@ -9,6 +9,7 @@
 from libc.stdint cimport int32_t, int64_t, uint64_t, uintptr_t
 from libc.math cimport (exp, log, sqrt, sin, cos, tan, asin, acos, atan, sinh, cosh, tanh,
                         fabs, floor, ceil, pow, log1p, INFINITY, NAN)
+from libc.string cimport memmove
 from cpython.pycapsule cimport PyCapsule_GetPointer
 
 # The runtime's C++ containers, declared once for this module and their owners.
@@ -26,12 +27,19 @@ cdef extern from "functions.h" nogil:
     int64_t spikeforge_timestep(double, double) noexcept
 
 cdef extern from "random_numbers.h" nogil:
-    double spikeforge_rand(uint64_t*) noexcept
-    double spikeforge_randn(uint64_t*) noexcept
+    ctypedef struct spikeforge_random_cache:
+        pass
+    ctypedef struct spikeforge_stream:
+        pass
+    uint64_t SPIKEFORGE_SCALAR_ELEMENT
+    spikeforge_random_cache spikeforge_random_cache_for(const uint64_t*, uint64_t, uint64_t) noexcept
+    spikeforge_stream spikeforge_stream_for(spikeforge_random_cache*, uint64_t) noexcept
+    double spikeforge_rand(spikeforge_stream*) noexcept
+    double spikeforge_randn(spikeforge_stream*) noexcept
     ctypedef struct spikeforge_binomial:
         pass
     void spikeforge_binomial_setup(spikeforge_binomial*, int64_t, double) noexcept
-    int64_t spikeforge_binomial_draw(const spikeforge_binomial*, uint64_t*) noexcept
+    int64_t spikeforge_binomial_draw(const spikeforge_binomial*, spikeforge_stream*) noexcept
 
 # Module state: set by run_steps() from its arguments.
 cdef double* _ng0_m
@@ -56,9 +64,22 @@ cdef vector[double]* _statemon0_t
 cdef DynamicArray2D* _statemon0_record_0
 cdef DynamicArray2D* _statemon0_record_1
 cdef uint64_t* _rng_state
+# Threads for the element loops (run_steps' argument), and the least work a loop shares among
+# them: below it, starting the threads costs more than they save.
+cdef int _threads = 1
+cdef enum:
+    _MAX_THREADS = 256
+    _PARALLEL_ELEMENTS = 2048
+    _PARALLEL_EVENTS = 256
+    _PARALLEL_SYNAPSES = 512
 
 
-cdef void statemon0_record(int64_t _step, double t, double dt, uint64_t* _rng) noexcept nogil:
+cdef inline int64_t _blocks_for(int64_t count, int64_t minimum) noexcept nogil:
+    # A loop over `count` items is shared by the threads in that many blocks when it is big enough.
+    return _threads if _threads > 1 and count >= minimum else 1
+
+
+cdef void statemon0_record(int64_t _step, double t, double dt, const uint64_t* _random_key) noexcept nogil:
     # state monitor of 2 variable(s)
     cdef int64_t _idx, _k, _pre_idx, _post_idx
     cdef double* _ptr_m = _ng0_m
@@ -83,7 +104,7 @@ cdef void statemon0_record(int64_t _step, double t, double dt, uint64_t* _rng) n
         _row_0[_k] = <double>_value_0
         _row_1[_k] = <double>_value_1
 
-cdef void ng0_stateupdate(int64_t _step, double t, double dt, uint64_t* _rng) noexcept nogil:
+cdef void ng0_stateupdate(int64_t _step, double t, double dt, const uint64_t* _random_key) noexcept nogil:
     # state update (exponential_euler)
     cdef int64_t _idx, _k, _pre_idx, _post_idx
     cdef double* _ptr_Cm = _ng0_Cm
@@ -201,7 +222,7 @@ cdef void ng0_stateupdate(int64_t _step, double t, double dt, uint64_t* _rng) no
         _ptr_v[_idx] = v
         pass
 
-cdef void ng0_thresholder(int64_t _step, double t, double dt, uint64_t* _rng) noexcept nogil:
+cdef void ng0_thresholder(int64_t _step, double t, double dt, const uint64_t* _random_key) noexcept nogil:
     # threshold
     cdef int64_t _idx, _k, _pre_idx, _post_idx
     cdef double* _ptr_lastspike = _ng0_lastspike
@@ -219,7 +240,7 @@ cdef void ng0_thresholder(int64_t _step, double t, double dt, uint64_t* _rng) no
         v = _ptr_v[_idx]
         if ((not_refractory != 0) and (v > (-1 * 40 * 0.001))):
             _spikes[_count] = <int32_t>_idx
-            _count += 1
+            _count = _count + 1
             _ptr_lastspike[_idx] = t
             _ptr_not_refractory[_idx] = False
     _spikes[_N] = _count
@@ -252,8 +273,9 @@ cdef void _run_roles(int64_t _step, double dt, int64_t _first, int64_t _last) no
     pass
 
 
-cdef void _set_state(tuple arrays, tuple scalars, tuple capsules, uintptr_t rng_address):
-    global _rng_state
+cdef void _set_state(tuple arrays, tuple scalars, tuple capsules, uintptr_t rng_address,
+                     int threads):
+    global _rng_state, _threads
     global _ng0_m
     global _ng0_v
     global _statemon0_indices
@@ -297,18 +319,20 @@ cdef void _set_state(tuple arrays, tuple scalars, tuple capsules, uintptr_t rng_
     _statemon0_record_0 = <DynamicArray2D*>PyCapsule_GetPointer(capsules[1], b"spikeforge.DynamicArray2D")
     _statemon0_record_1 = <DynamicArray2D*>PyCapsule_GetPointer(capsules[2], b"spikeforge.DynamicArray2D")
     _rng_state = <uint64_t*>rng_address
+    _threads = min(max(threads, 1), _MAX_THREADS)
 
 
 def run_steps(tuple arrays, tuple scalars, tuple capsules, uintptr_t rng_address,
-              int64_t start, int64_t end, double dt):
-    """Advance the network from time step ``start`` to ``end`` (exclusive) in native code.
+              int64_t start, int64_t end, double dt, int threads=1):
+    """Advance the network from time step ``start`` to ``end`` (exclusive) in native code, with
+    ``threads`` threads if the module was generated for threads (else one).
 
     Returns ``(step, fault)``: the step it stopped before (``end`` unless a fault stopped it
     early) and the fault's code (0 for none).
     """
     global spikeforge_fault
     cdef int64_t reached
-    _set_state(arrays, scalars, capsules, rng_address)
+    _set_state(arrays, scalars, capsules, rng_address, threads)
     spikeforge_fault = 0
     with nogil:
         reached = _run_loop(start, end, dt)
@@ -316,11 +340,11 @@ def run_steps(tuple arrays, tuple scalars, tuple capsules, uintptr_t rng_address
 
 
 def run_roles(tuple arrays, tuple scalars, tuple capsules, uintptr_t rng_address,
-              int64_t step, double dt, int64_t first, int64_t last):
+              int64_t step, double dt, int64_t first, int64_t last, int threads=1):
     """Run the roles ``first`` to ``last - 1`` (in schedule order) of time step ``step``;
     returns the code of a fault (0 for none)."""
     global spikeforge_fault
-    _set_state(arrays, scalars, capsules, rng_address)
+    _set_state(arrays, scalars, capsules, rng_address, threads)
     spikeforge_fault = 0
     with nogil:
         _run_roles(step, dt, first, last)

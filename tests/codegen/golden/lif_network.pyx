@@ -9,6 +9,7 @@
 from libc.stdint cimport int32_t, int64_t, uint64_t, uintptr_t
 from libc.math cimport (exp, log, sqrt, sin, cos, tan, asin, acos, atan, sinh, cosh, tanh,
                         fabs, floor, ceil, pow, log1p, INFINITY, NAN)
+from libc.string cimport memmove
 from cpython.pycapsule cimport PyCapsule_GetPointer
 
 # The runtime's C++ containers, declared once for this module and their owners.
@@ -26,12 +27,19 @@ cdef extern from "functions.h" nogil:
     int64_t spikeforge_timestep(double, double) noexcept
 
 cdef extern from "random_numbers.h" nogil:
-    double spikeforge_rand(uint64_t*) noexcept
-    double spikeforge_randn(uint64_t*) noexcept
+    ctypedef struct spikeforge_random_cache:
+        pass
+    ctypedef struct spikeforge_stream:
+        pass
+    uint64_t SPIKEFORGE_SCALAR_ELEMENT
+    spikeforge_random_cache spikeforge_random_cache_for(const uint64_t*, uint64_t, uint64_t) noexcept
+    spikeforge_stream spikeforge_stream_for(spikeforge_random_cache*, uint64_t) noexcept
+    double spikeforge_rand(spikeforge_stream*) noexcept
+    double spikeforge_randn(spikeforge_stream*) noexcept
     ctypedef struct spikeforge_binomial:
         pass
     void spikeforge_binomial_setup(spikeforge_binomial*, int64_t, double) noexcept
-    int64_t spikeforge_binomial_draw(const spikeforge_binomial*, uint64_t*) noexcept
+    int64_t spikeforge_binomial_draw(const spikeforge_binomial*, spikeforge_stream*) noexcept
 
 # Module state: set by run_steps() from its arguments.
 cdef double* _ng0_ge
@@ -58,9 +66,22 @@ cdef vector[double]* _spikemon0_t
 cdef vector[double]* _ratemon0_t
 cdef vector[double]* _ratemon0_rate
 cdef uint64_t* _rng_state
+# Threads for the element loops (run_steps' argument), and the least work a loop shares among
+# them: below it, starting the threads costs more than they save.
+cdef int _threads = 1
+cdef enum:
+    _MAX_THREADS = 256
+    _PARALLEL_ELEMENTS = 2048
+    _PARALLEL_EVENTS = 256
+    _PARALLEL_SYNAPSES = 512
 
 
-cdef void ng0_stateupdate(int64_t _step, double t, double dt, uint64_t* _rng) noexcept nogil:
+cdef inline int64_t _blocks_for(int64_t count, int64_t minimum) noexcept nogil:
+    # A loop over `count` items is shared by the threads in that many blocks when it is big enough.
+    return _threads if _threads > 1 and count >= minimum else 1
+
+
+cdef void ng0_stateupdate(int64_t _step, double t, double dt, const uint64_t* _random_key) noexcept nogil:
     # state update (exact)
     cdef int64_t _idx, _k, _pre_idx, _post_idx
     cdef double* _ptr_ge = _ng0_ge
@@ -111,7 +132,7 @@ cdef void ng0_stateupdate(int64_t _step, double t, double dt, uint64_t* _rng) no
         _ptr_v[_idx] = v
         pass
 
-cdef void ng0_thresholder(int64_t _step, double t, double dt, uint64_t* _rng) noexcept nogil:
+cdef void ng0_thresholder(int64_t _step, double t, double dt, const uint64_t* _random_key) noexcept nogil:
     # threshold
     cdef int64_t _idx, _k, _pre_idx, _post_idx
     cdef double* _ptr_lastspike = _ng0_lastspike
@@ -129,12 +150,12 @@ cdef void ng0_thresholder(int64_t _step, double t, double dt, uint64_t* _rng) no
         v = _ptr_v[_idx]
         if ((not_refractory != 0) and (v > (-1 * 50 * 0.001))):
             _spikes[_count] = <int32_t>_idx
-            _count += 1
+            _count = _count + 1
             _ptr_lastspike[_idx] = t
             _ptr_not_refractory[_idx] = False
     _spikes[_N] = _count
 
-cdef void spikemon0_record(int64_t _step, double t, double dt, uint64_t* _rng) noexcept nogil:
+cdef void spikemon0_record(int64_t _step, double t, double dt, const uint64_t* _random_key) noexcept nogil:
     # spike monitor
     cdef int64_t _idx, _k, _pre_idx, _post_idx
     # The neurons with an event in this step (the indices, their count at [size]); each event's
@@ -155,7 +176,7 @@ cdef void spikemon0_record(int64_t _step, double t, double dt, uint64_t* _rng) n
             return
         _event_count[_idx - 0] += 1
 
-cdef void syn0_pre_push(int64_t _step, double t, double dt, uint64_t* _rng) noexcept nogil:
+cdef void syn0_pre_push(int64_t _step, double t, double dt, const uint64_t* _random_key) noexcept nogil:
     # spikes into the pre queue
     cdef int64_t _idx, _k, _pre_idx, _post_idx
     # The queue is the C++ SpikeQueue owned by the pathway, reached through its capsule.
@@ -164,7 +185,7 @@ cdef void syn0_pre_push(int64_t _step, double t, double dt, uint64_t* _rng) noex
     if not _queue.push(_spikes, _spikes[_sub0_N]):
         spikeforge_set_fault(1)  # out of memory
 
-cdef void syn0_pre(int64_t _step, double t, double dt, uint64_t* _rng) noexcept nogil:
+cdef void syn0_pre(int64_t _step, double t, double dt, const uint64_t* _random_key) noexcept nogil:
     # on_pre statements for arriving spikes
     cdef int64_t _idx, _k, _pre_idx, _post_idx
     cdef double* _ptr_ge = _ng0_ge
@@ -184,7 +205,7 @@ cdef void syn0_pre(int64_t _step, double t, double dt, uint64_t* _rng) noexcept 
         _ptr_ge[_post_idx] = ge
     _queue.advance()
 
-cdef void syn1_pre_push(int64_t _step, double t, double dt, uint64_t* _rng) noexcept nogil:
+cdef void syn1_pre_push(int64_t _step, double t, double dt, const uint64_t* _random_key) noexcept nogil:
     # spikes into the pre queue
     cdef int64_t _idx, _k, _pre_idx, _post_idx
     # The queue is the C++ SpikeQueue owned by the pathway, reached through its capsule.
@@ -193,7 +214,7 @@ cdef void syn1_pre_push(int64_t _step, double t, double dt, uint64_t* _rng) noex
     if not _queue.push(_spikes, _spikes[_sub1_N]):
         spikeforge_set_fault(2)  # out of memory
 
-cdef void syn1_pre(int64_t _step, double t, double dt, uint64_t* _rng) noexcept nogil:
+cdef void syn1_pre(int64_t _step, double t, double dt, const uint64_t* _random_key) noexcept nogil:
     # on_pre statements for arriving spikes
     cdef int64_t _idx, _k, _pre_idx, _post_idx
     cdef double* _ptr_gi = _ng0_gi
@@ -213,7 +234,7 @@ cdef void syn1_pre(int64_t _step, double t, double dt, uint64_t* _rng) noexcept 
         _ptr_gi[_post_idx] = gi
     _queue.advance()
 
-cdef void ng0_resetter(int64_t _step, double t, double dt, uint64_t* _rng) noexcept nogil:
+cdef void ng0_resetter(int64_t _step, double t, double dt, const uint64_t* _random_key) noexcept nogil:
     # reset
     cdef int64_t _idx, _k, _pre_idx, _post_idx
     cdef double* _ptr_v = _ng0_v
@@ -228,7 +249,7 @@ cdef void ng0_resetter(int64_t _step, double t, double dt, uint64_t* _rng) noexc
         v = _lio_0
         _ptr_v[_idx] = v
 
-cdef void ratemon0_record(int64_t _step, double t, double dt, uint64_t* _rng) noexcept nogil:
+cdef void ratemon0_record(int64_t _step, double t, double dt, const uint64_t* _random_key) noexcept nogil:
     # population rate monitor
     cdef int64_t _idx, _k, _pre_idx, _post_idx
     cdef int32_t* _spikes = _ng0_spikes
@@ -288,8 +309,9 @@ cdef void _run_roles(int64_t _step, double dt, int64_t _first, int64_t _last) no
     pass
 
 
-cdef void _set_state(tuple arrays, tuple scalars, tuple capsules, uintptr_t rng_address):
-    global _rng_state
+cdef void _set_state(tuple arrays, tuple scalars, tuple capsules, uintptr_t rng_address,
+                     int threads):
+    global _rng_state, _threads
     global _ng0_refractory
     global _ng0_ge
     global _ng0_gi
@@ -337,18 +359,20 @@ cdef void _set_state(tuple arrays, tuple scalars, tuple capsules, uintptr_t rng_
     _ratemon0_t = <vector[double]*>PyCapsule_GetPointer(capsules[4], b"spikeforge.vector<double>")
     _ratemon0_rate = <vector[double]*>PyCapsule_GetPointer(capsules[5], b"spikeforge.vector<double>")
     _rng_state = <uint64_t*>rng_address
+    _threads = min(max(threads, 1), _MAX_THREADS)
 
 
 def run_steps(tuple arrays, tuple scalars, tuple capsules, uintptr_t rng_address,
-              int64_t start, int64_t end, double dt):
-    """Advance the network from time step ``start`` to ``end`` (exclusive) in native code.
+              int64_t start, int64_t end, double dt, int threads=1):
+    """Advance the network from time step ``start`` to ``end`` (exclusive) in native code, with
+    ``threads`` threads if the module was generated for threads (else one).
 
     Returns ``(step, fault)``: the step it stopped before (``end`` unless a fault stopped it
     early) and the fault's code (0 for none).
     """
     global spikeforge_fault
     cdef int64_t reached
-    _set_state(arrays, scalars, capsules, rng_address)
+    _set_state(arrays, scalars, capsules, rng_address, threads)
     spikeforge_fault = 0
     with nogil:
         reached = _run_loop(start, end, dt)
@@ -356,11 +380,11 @@ def run_steps(tuple arrays, tuple scalars, tuple capsules, uintptr_t rng_address
 
 
 def run_roles(tuple arrays, tuple scalars, tuple capsules, uintptr_t rng_address,
-              int64_t step, double dt, int64_t first, int64_t last):
+              int64_t step, double dt, int64_t first, int64_t last, int threads=1):
     """Run the roles ``first`` to ``last - 1`` (in schedule order) of time step ``step``;
     returns the code of a fault (0 for none)."""
     global spikeforge_fault
-    _set_state(arrays, scalars, capsules, rng_address)
+    _set_state(arrays, scalars, capsules, rng_address, threads)
     spikeforge_fault = 0
     with nogil:
         _run_roles(step, dt, first, last)

@@ -9,6 +9,7 @@
 from libc.stdint cimport int32_t, int64_t, uint64_t, uintptr_t
 from libc.math cimport (exp, log, sqrt, sin, cos, tan, asin, acos, atan, sinh, cosh, tanh,
                         fabs, floor, ceil, pow, log1p, INFINITY, NAN)
+from libc.string cimport memmove
 from cpython.pycapsule cimport PyCapsule_GetPointer
 
 # The runtime's C++ containers, declared once for this module and their owners.
@@ -26,12 +27,19 @@ cdef extern from "functions.h" nogil:
     int64_t spikeforge_timestep(double, double) noexcept
 
 cdef extern from "random_numbers.h" nogil:
-    double spikeforge_rand(uint64_t*) noexcept
-    double spikeforge_randn(uint64_t*) noexcept
+    ctypedef struct spikeforge_random_cache:
+        pass
+    ctypedef struct spikeforge_stream:
+        pass
+    uint64_t SPIKEFORGE_SCALAR_ELEMENT
+    spikeforge_random_cache spikeforge_random_cache_for(const uint64_t*, uint64_t, uint64_t) noexcept
+    spikeforge_stream spikeforge_stream_for(spikeforge_random_cache*, uint64_t) noexcept
+    double spikeforge_rand(spikeforge_stream*) noexcept
+    double spikeforge_randn(spikeforge_stream*) noexcept
     ctypedef struct spikeforge_binomial:
         pass
     void spikeforge_binomial_setup(spikeforge_binomial*, int64_t, double) noexcept
-    int64_t spikeforge_binomial_draw(const spikeforge_binomial*, uint64_t*) noexcept
+    int64_t spikeforge_binomial_draw(const spikeforge_binomial*, spikeforge_stream*) noexcept
 
 # Module state: set by run_steps() from its arguments.
 cdef double* _ng0_v
@@ -55,9 +63,22 @@ cdef SpikeQueue* _syn0_queue_post
 cdef vector[int32_t]* _spikemon0_i
 cdef vector[double]* _spikemon0_t
 cdef uint64_t* _rng_state
+# Threads for the element loops (run_steps' argument), and the least work a loop shares among
+# them: below it, starting the threads costs more than they save.
+cdef int _threads = 1
+cdef enum:
+    _MAX_THREADS = 256
+    _PARALLEL_ELEMENTS = 2048
+    _PARALLEL_EVENTS = 256
+    _PARALLEL_SYNAPSES = 512
 
 
-cdef void ng0_stateupdate(int64_t _step, double t, double dt, uint64_t* _rng) noexcept nogil:
+cdef inline int64_t _blocks_for(int64_t count, int64_t minimum) noexcept nogil:
+    # A loop over `count` items is shared by the threads in that many blocks when it is big enough.
+    return _threads if _threads > 1 and count >= minimum else 1
+
+
+cdef void ng0_stateupdate(int64_t _step, double t, double dt, const uint64_t* _random_key) noexcept nogil:
     # state update (exact)
     cdef int64_t _idx, _k, _pre_idx, _post_idx
     cdef double* _ptr_v = _ng0_v
@@ -73,7 +94,7 @@ cdef void ng0_stateupdate(int64_t _step, double t, double dt, uint64_t* _rng) no
         _ptr_v[_idx] = v
         pass
 
-cdef void ng0_thresholder(int64_t _step, double t, double dt, uint64_t* _rng) noexcept nogil:
+cdef void ng0_thresholder(int64_t _step, double t, double dt, const uint64_t* _random_key) noexcept nogil:
     # threshold
     cdef int64_t _idx, _k, _pre_idx, _post_idx
     cdef double* _ptr_v = _ng0_v
@@ -85,25 +106,29 @@ cdef void ng0_thresholder(int64_t _step, double t, double dt, uint64_t* _rng) no
         v = _ptr_v[_idx]
         if (v > 1):
             _spikes[_count] = <int32_t>_idx
-            _count += 1
+            _count = _count + 1
     _spikes[_N] = _count
 
-cdef void poisson0_thresholder(int64_t _step, double t, double dt, uint64_t* _rng) noexcept nogil:
+cdef void poisson0_thresholder(int64_t _step, double t, double dt, const uint64_t* _random_key) noexcept nogil:
     # threshold
     cdef int64_t _idx, _k, _pre_idx, _post_idx
     cdef double* _ptr_rates = _poisson0_rates
     cdef double rates
+    # random numbers: a stream of this role's own for each element at each step (random_numbers.h)
+    cdef spikeforge_random_cache _rng_cache = spikeforge_random_cache_for(_random_key, 11349798807923538162ULL, <uint64_t>_step)
+    cdef spikeforge_stream _rng_stream = spikeforge_stream_for(&_rng_cache, SPIKEFORGE_SCALAR_ELEMENT)
     cdef int64_t _N = _poisson0_N
     cdef int32_t* _spikes = _poisson0_spikes
     cdef int32_t _count = 0
     for _idx in range(_N):
+        _rng_stream = spikeforge_stream_for(&_rng_cache, <uint64_t>_idx)
         rates = _ptr_rates[_idx]
-        if (spikeforge_rand(_rng) < (dt * rates)):
+        if (spikeforge_rand(&_rng_stream) < (dt * rates)):
             _spikes[_count] = <int32_t>_idx
-            _count += 1
+            _count = _count + 1
     _spikes[_N] = _count
 
-cdef void spikemon0_record(int64_t _step, double t, double dt, uint64_t* _rng) noexcept nogil:
+cdef void spikemon0_record(int64_t _step, double t, double dt, const uint64_t* _random_key) noexcept nogil:
     # spike monitor
     cdef int64_t _idx, _k, _pre_idx, _post_idx
     # The neurons with an event in this step (the indices, their count at [size]); each event's
@@ -124,7 +149,7 @@ cdef void spikemon0_record(int64_t _step, double t, double dt, uint64_t* _rng) n
             return
         _event_count[_idx - 0] += 1
 
-cdef void syn0_pre_push(int64_t _step, double t, double dt, uint64_t* _rng) noexcept nogil:
+cdef void syn0_pre_push(int64_t _step, double t, double dt, const uint64_t* _random_key) noexcept nogil:
     # spikes into the pre queue
     cdef int64_t _idx, _k, _pre_idx, _post_idx
     # The queue is the C++ SpikeQueue owned by the pathway, reached through its capsule.
@@ -133,7 +158,7 @@ cdef void syn0_pre_push(int64_t _step, double t, double dt, uint64_t* _rng) noex
     if not _queue.push(_spikes, _spikes[_poisson0_N]):
         spikeforge_set_fault(1)  # out of memory
 
-cdef void syn0_pre(int64_t _step, double t, double dt, uint64_t* _rng) noexcept nogil:
+cdef void syn0_pre(int64_t _step, double t, double dt, const uint64_t* _random_key) noexcept nogil:
     # on_pre statements for arriving spikes
     cdef int64_t _idx, _k, _pre_idx, _post_idx
     cdef double* _ptr_Apost = _syn0_Apost
@@ -178,12 +203,15 @@ cdef void syn0_pre(int64_t _step, double t, double dt, uint64_t* _rng) noexcept 
         _ptr_w[_idx] = w
     _queue.advance()
 
-cdef void pinput0_input(int64_t _step, double t, double dt, uint64_t* _rng) noexcept nogil:
+cdef void pinput0_input(int64_t _step, double t, double dt, const uint64_t* _random_key) noexcept nogil:
     # Poisson input to v
     cdef int64_t _idx, _k, _pre_idx, _post_idx
     cdef double* _ptr_v = _ng0_v
     cdef double _input_weight = _pinput0_weight
     cdef double v
+    # random numbers: a stream of this role's own for each element at each step (random_numbers.h)
+    cdef spikeforge_random_cache _rng_cache = spikeforge_random_cache_for(_random_key, 6099141082102288989ULL, <uint64_t>_step)
+    cdef spikeforge_stream _rng_stream = spikeforge_stream_for(&_rng_cache, SPIKEFORGE_SCALAR_ELEMENT)
     # Each target element receives the events of n independent Poisson inputs of rate r in this
     # step: a count drawn from Binomial(n, r*dt), stored nowhere but in _events.
     cdef int64_t _N = _ng0_N
@@ -191,12 +219,13 @@ cdef void pinput0_input(int64_t _step, double t, double dt, uint64_t* _rng) noex
     cdef int64_t _events
     spikeforge_binomial_setup(&_binomial, _pinput0_N, _pinput0_rate * dt)
     for _idx in range(_N):
+        _rng_stream = spikeforge_stream_for(&_rng_cache, <uint64_t>_idx)
         v = _ptr_v[_idx]
-        _events = spikeforge_binomial_draw(&_binomial, _rng)
+        _events = spikeforge_binomial_draw(&_binomial, &_rng_stream)
         v = ((_events * _input_weight) + v)
         _ptr_v[_idx] = v
 
-cdef void syn0_post_push(int64_t _step, double t, double dt, uint64_t* _rng) noexcept nogil:
+cdef void syn0_post_push(int64_t _step, double t, double dt, const uint64_t* _random_key) noexcept nogil:
     # spikes into the post queue
     cdef int64_t _idx, _k, _pre_idx, _post_idx
     # The queue is the C++ SpikeQueue owned by the pathway, reached through its capsule.
@@ -205,7 +234,7 @@ cdef void syn0_post_push(int64_t _step, double t, double dt, uint64_t* _rng) noe
     if not _queue.push(_spikes, _spikes[_ng0_N]):
         spikeforge_set_fault(2)  # out of memory
 
-cdef void syn0_post(int64_t _step, double t, double dt, uint64_t* _rng) noexcept nogil:
+cdef void syn0_post(int64_t _step, double t, double dt, const uint64_t* _random_key) noexcept nogil:
     # on_post statements for arriving spikes
     cdef int64_t _idx, _k, _pre_idx, _post_idx
     cdef double* _ptr_Apost = _syn0_Apost
@@ -244,7 +273,7 @@ cdef void syn0_post(int64_t _step, double t, double dt, uint64_t* _rng) noexcept
         _ptr_w[_idx] = w
     _queue.advance()
 
-cdef void ng0_resetter(int64_t _step, double t, double dt, uint64_t* _rng) noexcept nogil:
+cdef void ng0_resetter(int64_t _step, double t, double dt, const uint64_t* _random_key) noexcept nogil:
     # reset
     cdef int64_t _idx, _k, _pre_idx, _post_idx
     cdef double* _ptr_v = _ng0_v
@@ -306,8 +335,9 @@ cdef void _run_roles(int64_t _step, double dt, int64_t _first, int64_t _last) no
     pass
 
 
-cdef void _set_state(tuple arrays, tuple scalars, tuple capsules, uintptr_t rng_address):
-    global _rng_state
+cdef void _set_state(tuple arrays, tuple scalars, tuple capsules, uintptr_t rng_address,
+                     int threads):
+    global _rng_state, _threads
     global _ng0_v
     global _ng0_N
     global _ng0_spikes
@@ -349,18 +379,20 @@ cdef void _set_state(tuple arrays, tuple scalars, tuple capsules, uintptr_t rng_
     _spikemon0_i = <vector[int32_t]*>PyCapsule_GetPointer(capsules[2], b"spikeforge.vector<int32_t>")
     _spikemon0_t = <vector[double]*>PyCapsule_GetPointer(capsules[3], b"spikeforge.vector<double>")
     _rng_state = <uint64_t*>rng_address
+    _threads = min(max(threads, 1), _MAX_THREADS)
 
 
 def run_steps(tuple arrays, tuple scalars, tuple capsules, uintptr_t rng_address,
-              int64_t start, int64_t end, double dt):
-    """Advance the network from time step ``start`` to ``end`` (exclusive) in native code.
+              int64_t start, int64_t end, double dt, int threads=1):
+    """Advance the network from time step ``start`` to ``end`` (exclusive) in native code, with
+    ``threads`` threads if the module was generated for threads (else one).
 
     Returns ``(step, fault)``: the step it stopped before (``end`` unless a fault stopped it
     early) and the fault's code (0 for none).
     """
     global spikeforge_fault
     cdef int64_t reached
-    _set_state(arrays, scalars, capsules, rng_address)
+    _set_state(arrays, scalars, capsules, rng_address, threads)
     spikeforge_fault = 0
     with nogil:
         reached = _run_loop(start, end, dt)
@@ -368,11 +400,11 @@ def run_steps(tuple arrays, tuple scalars, tuple capsules, uintptr_t rng_address
 
 
 def run_roles(tuple arrays, tuple scalars, tuple capsules, uintptr_t rng_address,
-              int64_t step, double dt, int64_t first, int64_t last):
+              int64_t step, double dt, int64_t first, int64_t last, int threads=1):
     """Run the roles ``first`` to ``last - 1`` (in schedule order) of time step ``step``;
     returns the code of a fault (0 for none)."""
     global spikeforge_fault
-    _set_state(arrays, scalars, capsules, rng_address)
+    _set_state(arrays, scalars, capsules, rng_address, threads)
     spikeforge_fault = 0
     with nogil:
         _run_roles(step, dt, first, last)

@@ -1,0 +1,179 @@
+"""Threads and counter-based random numbers: results do not depend on how the work is split.
+
+The random numbers of generated code are Philox4x64-10 blocks keyed by (seed, epoch) at the
+counter (draw, element, step, role): checked here against NumPy's Philox, then the property it
+buys, that a noisy recurrent network gives bitwise the same run for 1, 2 and 3 threads and
+whether or not a network operation splits its steps.
+"""
+
+import numpy as np
+import pytest
+
+from spikeforge import (
+    Hz,
+    Network,
+    NeuronGroup,
+    PoissonInput,
+    SpikeMonitor,
+    StateMonitor,
+    Synapses,
+    ms,
+    network_operation,
+    prefs,
+    run,
+    seed,
+    start_scope,
+)
+from spikeforge.codegen.cache import OPENMP_MARKER
+from spikeforge.model.network import magic_network
+from spikeforge.runtime._containers import philox4x64
+from spikeforge.runtime.driver import random_state
+
+
+@pytest.mark.parametrize(
+    "counter, key",
+    [
+        ([1, 2, 3, 4], [5, 6]),
+        ([0, 0, 0, 0], [0, 0]),
+        ([2**64 - 1, 7, 2**63, 12345678901234567], [2**64 - 1, 2**40 + 3]),
+    ],
+)
+def test_the_philox_block_is_numpys_philox(counter, key):
+    # NumPy's Philox (4x64-10) advances its 256-bit counter before each block: our counter
+    # minus one, as NumPy's integer form (word 0 lowest), gives the block of ours
+    as_integer = sum(word << (64 * k) for k, word in enumerate(counter))
+    before = (as_integer - 1) % 2**256
+    expected = np.random.Philox(key=key[0] + (key[1] << 64), counter=before).random_raw(4)
+    assert philox4x64(counter, key) == [int(x) for x in expected]
+
+
+def noisy_network(extra_objects=()):
+    """A recurrent network that draws random numbers in every kind of role: noise in the state
+    update, rand() in on_pre, PoissonInput, random delays and weights, and a pathway into a
+    subgroup; big enough that every loop is shared among threads."""
+    seed(11)
+    n = 6000
+    group = NeuronGroup(
+        n,
+        "dv/dt = (0.9 - v)/(10*ms) + 0.25*xi/sqrt(ms) : 1 (unless refractory)",
+        threshold="v > 1",
+        reset="v = rand()*0.2",
+        refractory=2 * ms,
+        method="euler",
+    )
+    group.v = "rand()"
+    recurrent = Synapses(group, group, "w : 1", on_pre="v_post += w*rand()")
+    recurrent.connect(p=0.01)
+    recurrent.w = "0.05*randn()"
+    recurrent.delay = "rand()*3*ms"
+    # STDP-like: on_post writes only synaptic variables, on_pre also the presynaptic neuron
+    # (delivered by one thread: it writes both sides)
+    plastic = Synapses(
+        group,
+        group[:2000],
+        "w : 1\napost : 1",
+        on_pre="v_post += 0.02*w\nv_pre -= 0.001",
+        on_post="apost += 1\nw = clip(w + 0.01*apost, 0, 1)",
+    )
+    plastic.connect(p=0.005)
+    plastic.w = "rand()"
+    poisson = PoissonInput(group, "v", 20, 30 * Hz, weight=0.03)
+    spikes = SpikeMonitor(group)
+    trace = StateMonitor(group, "v", record=[0, 1, 2999, 5999])
+    return Network(group, recurrent, plastic, poisson, spikes, trace, *extra_objects), locals()
+
+
+def simulate(threads, extra_objects=()):
+    start_scope()
+    network, objects = noisy_network(extra_objects)
+    network.run(40 * ms, threads=threads)
+    spikes = objects["spikes"]
+    return {
+        "i": np.array(spikes.i[:]),
+        "t": np.array(spikes.t_[:]),
+        "v": np.array(objects["group"].v_[:]),
+        "trace": np.array(objects["trace"].v_[:]),
+        "w": np.array(objects["plastic"].w[:]),
+        "source": network.last_run.source,
+    }
+
+
+def test_spike_trains_and_state_are_identical_for_any_number_of_threads():
+    one, two, three = simulate(1), simulate(2), simulate(3)
+    assert OPENMP_MARKER not in one["source"]
+    assert OPENMP_MARKER in two["source"] and "prange(" in two["source"]
+    assert len(one["i"]) > 5000  # the network is active
+    for other in (two, three):
+        for name in ("i", "t", "v", "trace", "w"):
+            np.testing.assert_array_equal(other[name], one[name], err_msg=name)
+
+
+def test_a_network_operation_splitting_the_steps_changes_no_random_number():
+    calls = []
+
+    @network_operation(dt=1 * ms)
+    def count(t):
+        calls.append(t)
+
+    plain, split = simulate(2), simulate(2, [count])
+    assert len(calls) == 40
+    for name in ("i", "t", "v"):
+        np.testing.assert_array_equal(split[name], plain[name], err_msg=name)
+
+
+def test_every_run_and_every_assignment_has_numbers_of_its_own():
+    start_scope()
+    seed(5)
+    group = NeuronGroup(1000, "x : 1\ny : 1")
+    group.x = "rand()"
+    group.y = "rand()"
+    x, y = np.array(group.x[:]), np.array(group.y[:])
+    assert not np.any(x == y)
+    assert abs(np.corrcoef(x, y)[0, 1]) < 0.15  # independent streams
+    noise = NeuronGroup(1000, "dz/dt = xi/sqrt(ms) : 1", method="euler")
+    net = Network(noise)
+    net.store()
+    epoch = int(random_state[1])
+    net.run(1 * ms)
+    first = np.array(noise.z[:])
+    assert int(random_state[1]) == epoch + 1
+    net.restore()
+    net.run(1 * ms)
+    assert not np.any(np.array(noise.z[:]) == first)  # the next run draws other numbers
+    net.restore(restore_random_state=True)
+    net.run(1 * ms)
+    np.testing.assert_array_equal(noise.z[:], first)  # the stored key: the same numbers
+
+
+def test_uniform_and_normal_numbers_have_their_moments():
+    start_scope()
+    seed(2)
+    group = NeuronGroup(200_000, "u : 1\nn : 1")
+    group.u = "rand()"
+    group.n = "randn()"
+    u, n = np.array(group.u[:]), np.array(group.n[:])
+    # standard errors: 0.00065 (mean of U), 0.0022 (mean of N), 0.0032 (variance of N)
+    assert abs(u.mean() - 0.5) < 0.004 and abs(u.var() - 1 / 12) < 0.002
+    assert u.min() >= 0 and u.max() < 1
+    assert abs(n.mean()) < 0.012 and abs(n.var() - 1) < 0.018
+    # neighbouring elements are independent
+    assert abs(np.corrcoef(u[:-1], u[1:])[0, 1]) < 0.012
+
+
+def test_the_thread_count_comes_from_brian2s_preference_and_is_checked():
+    start_scope()
+    group = NeuronGroup(10, "dv/dt = -v/(10*ms) : 1")
+    prefs.devices.cpp_standalone.openmp_threads = 2
+    try:
+        run(1 * ms)
+        assert OPENMP_MARKER in magic_network.last_run.source
+    finally:
+        prefs.devices.cpp_standalone.openmp_threads = 0
+    run(1 * ms)
+    assert OPENMP_MARKER not in magic_network.last_run.source
+    with pytest.raises(ValueError, match="threads must be between 1 and 256, not -1"):
+        run(1 * ms, threads=-1)
+    with pytest.raises(TypeError, match="whole number of threads"):
+        run(1 * ms, threads=1.5)
+    assert magic_network.t == 2 * ms  # refused runs did not advance
+    assert len(group.v[:]) == 10
