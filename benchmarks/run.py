@@ -215,6 +215,9 @@ def parse_arguments(argv=None):
     )
     parser.add_argument("--skip-standalone", action="store_true", help="skip Brian2 cpp_standalone")
     parser.add_argument(
+        "--skip-runtime", action="store_true", help="skip Brian2's runtime (Cython) mode"
+    )
+    parser.add_argument(
         "--threads",
         type=int,
         nargs="+",
@@ -392,7 +395,12 @@ def configurations(args) -> list[Configuration]:
         skipped = f"{problem}; pass --brian2-python PATH with a Python that has brian2"
         print(f"Brian2 is skipped: {skipped}", file=sys.stderr)
     runtime = Configuration(
-        "brian2-runtime", "Brian2 runtime (Cython)", "brian2", "runtime", brian2_python, skipped
+        "brian2-runtime",
+        "Brian2 runtime (Cython)",
+        "brian2",
+        "runtime",
+        brian2_python,
+        skipped or ("--skip-runtime" if args.skip_runtime else None),
     )
     standalone = Configuration(
         "brian2-standalone",

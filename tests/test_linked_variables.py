@@ -154,9 +154,13 @@ def test_errors_at_run_name_the_group_and_the_line():
 
 
 def test_linked_to_a_subexpression():
-    G = NeuronGroup(2, "dv/dt = 100*Hz : 1\nI = clip(v, 0, inf) + i : 1", method="euler")
+    # named: objects of one slot run in the order of their names (as in Brian2), and numbered
+    # default names depend on what earlier tests left alive
+    G = NeuronGroup(
+        2, "dv/dt = 100*Hz : 1\nI = clip(v, 0, inf) + i : 1", method="euler", name="a_source"
+    )
     G.v = [0, 0.5]
-    G2 = NeuronGroup(6, "I_l : 1 (linked)\ndacc/dt = I_l/ms : 1", method="euler")
+    G2 = NeuronGroup(6, "I_l : 1 (linked)\ndacc/dt = I_l/ms : 1", method="euler", name="b_linked")
     G2.I_l = linked_var(G.I, index=np.array([0, 1]).repeat(3))
     source = StateMonitor(G, "I", record=True)
     linked = StateMonitor(G2, "I_l", record=True)

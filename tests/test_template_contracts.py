@@ -27,7 +27,7 @@ def test_every_role_template_declares_what_it_reads(name):
     assert contract is not None, f"{name} has no contract line"
     source = (TEMPLATE_DIR / name).read_text()
     own_fields = {"code", "name", "description", "index_lines", "every", "clock_dt", "template"}
-    own_fields |= {"draws_random_numbers", "random_id"}  # properties of Role
+    own_fields |= {"draws_random_numbers", "random_id", "parallel_minimum"}  # Role properties
     read = set(re.findall(r"role\.([a-z_]+)", source)) - own_fields
     assert read == set(contract.extra)
 

@@ -24,6 +24,7 @@ from spikeforge import (
     seed,
     start_scope,
 )
+from spikeforge.codegen import render
 from spikeforge.codegen.cache import OPENMP_MARKER
 from spikeforge.model.network import magic_network
 from spikeforge.runtime._containers import philox4x64
@@ -50,7 +51,9 @@ def test_the_philox_block_is_numpys_philox(counter, key):
 def noisy_network(extra_objects=()):
     """A recurrent network that draws random numbers in every kind of role: noise in the state
     update, rand() in on_pre, PoissonInput, random delays and weights, and a pathway into a
-    subgroup; big enough that every loop is shared among threads."""
+    subgroup; big enough that every loop is shared among threads.  Objects are named: within
+    a slot of the schedule they run in the order of their names (as in Brian2), and default
+    names are numbered by what earlier tests left alive."""
     seed(11)
     n = 6000
     group = NeuronGroup(
@@ -60,9 +63,10 @@ def noisy_network(extra_objects=()):
         reset="v = rand()*0.2",
         refractory=2 * ms,
         method="euler",
+        name="neurons",
     )
     group.v = "rand()"
-    recurrent = Synapses(group, group, "w : 1", on_pre="v_post += w*rand()")
+    recurrent = Synapses(group, group, "w : 1", on_pre="v_post += w*rand()", name="recurrent")
     recurrent.connect(p=0.01)
     recurrent.w = "0.05*randn()"
     recurrent.delay = "rand()*3*ms"
@@ -74,6 +78,7 @@ def noisy_network(extra_objects=()):
         "w : 1\napost : 1",
         on_pre="v_post += 0.02*w\nv_pre -= 0.001",
         on_post="apost += 1\nw = clip(w + 0.01*apost, 0, 1)",
+        name="plastic",
     )
     plastic.connect(p=0.005)
     plastic.w = "rand()"
@@ -98,17 +103,26 @@ def simulate(threads, extra_objects=()):
     }
 
 
-def test_spike_trains_and_state_are_identical_for_any_number_of_threads():
+@pytest.fixture
+def every_loop_shared(monkeypatch):
+    """Loops are shared among threads from 64 elements on (not 16,384), so that this small
+    network runs every threaded path: blocks of neurons, the threshold's joined blocks, delivery
+    by target."""
+    monkeypatch.setattr(render, "PARALLEL_ELEMENTS", 64)
+
+
+def test_spike_trains_and_state_are_identical_for_any_number_of_threads(every_loop_shared):
     one, two, three = simulate(1), simulate(2), simulate(3)
     assert OPENMP_MARKER not in one["source"]
     assert OPENMP_MARKER in two["source"] and "prange(" in two["source"]
+    assert "_blocks_for(_count, 256)" in two["source"]  # delivery and resets are shared
     assert len(one["i"]) > 5000  # the network is active
     for other in (two, three):
         for name in ("i", "t", "v", "trace", "w"):
             np.testing.assert_array_equal(other[name], one[name], err_msg=name)
 
 
-def test_a_network_operation_splitting_the_steps_changes_no_random_number():
+def test_a_network_operation_splitting_the_steps_changes_no_random_number(every_loop_shared):
     calls = []
 
     @network_operation(dt=1 * ms)

@@ -81,6 +81,26 @@ class Role:
         return any("spikeforge_rand" in line for line in lines)
 
     @property
+    def parallel_minimum(self) -> int:
+        """The fewest elements for which a threaded module shares this role's loop among threads.
+
+        Starting the threads of a loop costs a few microseconds, which an element loop of
+        simple arithmetic only repays from about 16,000 elements (measured with CUBA: at 4,000
+        neurons, two threads were slower than one).  Each call of a mathematical function or a
+        random number in an element's code makes its element dearer, and the minimum smaller
+        (COBAHH's ten ``exp()`` per neuron: a few hundred neurons).
+        """
+        lines = self.code.load_lines + self.code.vector_lines + [self.code.condition or ""]
+        expensive = sum(
+            line.count(name)
+            for line in lines
+            for name in ("exp", "log", "sqrt(", "pow(", "sin(", "cos(", "tan", "spikeforge_rand")
+        )
+        if self.template == "poissoninput.pyx.j2":
+            expensive += 4  # a binomial draw
+        return max(256, PARALLEL_ELEMENTS // (1 + 4 * expensive))
+
+    @property
     def random_id(self) -> int:
         """The role's part of the counter of its random numbers: a hash of its name (names are
         positional, ``ng0_stateupdater``...: the same network structure gives the same ids)."""
@@ -156,6 +176,10 @@ def check_contract(role: Role) -> None:
 
 #: The most threads a threaded module uses.
 MAX_THREADS = 256
+
+#: The fewest elements of simple arithmetic for which a loop is shared among threads (see
+#: :attr:`Role.parallel_minimum`).
+PARALLEL_ELEMENTS = 16384
 
 
 def render_role(role: Role, parallel: bool = False) -> str:

@@ -64,14 +64,11 @@ cdef vector[double]* _statemon0_t
 cdef DynamicArray2D* _statemon0_record_0
 cdef DynamicArray2D* _statemon0_record_1
 cdef uint64_t* _rng_state
-# Threads for the element loops (run_steps' argument), and the least work a loop shares among
-# them: below it, starting the threads costs more than they save.
+# Threads for the element loops (run_steps' argument); a role shares a loop among them only
+# when it is long enough for its work to pay for starting them (Role.parallel_minimum).
 cdef int _threads = 1
 cdef enum:
     _MAX_THREADS = 256
-    _PARALLEL_ELEMENTS = 2048
-    _PARALLEL_EVENTS = 256
-    _PARALLEL_SYNAPSES = 512
 
 
 cdef inline int64_t _blocks_for(int64_t count, int64_t minimum) noexcept nogil:
@@ -233,17 +230,28 @@ cdef void ng0_thresholder(int64_t _step, double t, double dt, const uint64_t* _r
     cdef double v
     cdef int64_t _N = _ng0_N
     cdef int32_t* _spikes = _ng0_spikes
-    cdef int32_t _count = 0
-    for _idx in range(_N):
-        lastspike = _ptr_lastspike[_idx]
-        not_refractory = _ptr_not_refractory[_idx]
-        v = _ptr_v[_idx]
-        if ((not_refractory != 0) and (v > (-1 * 40 * 0.001))):
-            _spikes[_count] = <int32_t>_idx
-            _count = _count + 1
-            _ptr_lastspike[_idx] = t
-            _ptr_not_refractory[_idx] = False
-    _spikes[_N] = _count
+    cdef int64_t _count = 0
+    cdef int64_t _chunk, _chunk_end
+    cdef int _any
+    for _chunk in range(0, _N, 64):
+        _chunk_end = min(_chunk + 64, _N)
+        _any = 0
+        for _idx in range(_chunk, _chunk_end):
+            lastspike = _ptr_lastspike[_idx]
+            not_refractory = _ptr_not_refractory[_idx]
+            v = _ptr_v[_idx]
+            _any = _any | <int>(((not_refractory != 0) and (v > (-1 * 40 * 0.001))))
+        if _any:
+            for _idx in range(_chunk, _chunk_end):
+                lastspike = _ptr_lastspike[_idx]
+                not_refractory = _ptr_not_refractory[_idx]
+                v = _ptr_v[_idx]
+                if ((not_refractory != 0) and (v > (-1 * 40 * 0.001))):
+                    _spikes[0 + _count] = <int32_t>_idx
+                    _count = _count + 1
+                    _ptr_lastspike[_idx] = t
+                    _ptr_not_refractory[_idx] = False
+    _spikes[_N] = <int32_t>_count
 
 
 cdef int64_t _run_loop(int64_t _start, int64_t _end, double dt) noexcept nogil:
