@@ -352,8 +352,9 @@ class ModuleBuild:
 
     def result(self) -> ModuleType:
         """The compiled module; waits for the compiler if it is still running."""
-        if self._finish is not None:
-            self._complete()
+        # always through the lock: the watcher thread may be completing the build right now
+        # (its _finish already taken, its module not yet set)
+        self._complete()
         if self.error is not None:
             raise self.error
         assert self.module is not None  # a build that did not fail has its module
