@@ -15,6 +15,7 @@ import pytest
 from spikeforge.only import *
 from spikeforge.codegen import cache
 from spikeforge.codegen.expressions import ExpressionError
+from spikeforge.runtime import containers
 from spikeforge.units import DimensionMismatchError
 
 Z = 5.5
@@ -215,3 +216,19 @@ def test_units_and_argument_errors():
     P = PoissonInput(G, "v", 10, 20 * kHz, weight=1 * mV)
     with pytest.raises(ValueError, match="rate\\*dt must not exceed 1"):
         run(1 * ms)
+
+
+@pytest.mark.parametrize("n, p", [(400, 0.005), (100, 0.09), (7, 0.1), (3, 0.95), (10**6, 9e-6)])
+def test_the_inversion_table_gives_the_draws_of_the_walk(n, p):
+    """The inversion counts the tabulated distribution function below u; a u beyond the table
+    walks on by the recursion of the probabilities.  A table of one entry walks every draw from
+    the start, as the inversion did before it had a table: both give the same counts (a u would
+    have to fall within rounding of a table value to differ) and the binomial moments."""
+    module = containers()
+    size = 100_000
+    table = module.binomial_draws(n, p, size, [7, 3])
+    walk = module.binomial_draws(n, p, size, [7, 3], 1)
+    short = module.binomial_draws(n, p, size, [7, 3], 2)  # the walk from k = 2
+    np.testing.assert_array_equal(table, walk)
+    np.testing.assert_array_equal(short, walk)
+    check_binomial_sample(table, n, p)

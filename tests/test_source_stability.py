@@ -98,8 +98,8 @@ def stdp_network():
 
 
 EXPECTED = {
-    "cuba": "82fdf6922e854c2826494b0636b7e306578fd709c5296b4aa614582acd0368b8",
-    "stdp": "8172cc283cf63c26ce2875841069d32f5d00233d8bbdd4f19a03067da6825d9a",
+    "cuba": "ad1bb4cbce32b91d966ee236feb1a51003d8ebc875ad9186741c27a8cdb08ecb",
+    "stdp": "04cdc82dbce2cf569cf287d010686317e549979f0fc92e0ebb3000a2e707709d",
 }
 
 

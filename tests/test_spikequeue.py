@@ -339,3 +339,89 @@ def test_prepare_from_sources_rejects_bad_input_and_changes_nothing(module):
         assert queue.peek().size == 0
         queue.advance()
     assert queue.peek().tolist() == [0, 1]
+
+
+# values: slots hold a value per synapse (its target neuron) instead of its index ---------------
+@pytest.mark.parametrize("grouped", [True, False])
+@pytest.mark.parametrize("per_synapse_delays", [True, False])
+def test_a_queue_of_values_delivers_the_value_of_each_synapse_in_the_same_order(
+    module, grouped, per_synapse_delays
+):
+    """A queue prepared with ``values`` delivers, at every step, ``values[s]`` for exactly the
+    synapses ``s`` (in the same order) that a queue of synapse indices delivers."""
+    rng = np.random.default_rng(5)
+    n_sources, n_synapses, dt = 25, 300, 0.1e-3
+    sources = rng.integers(0, n_sources, size=n_synapses).astype(np.int32)
+    if grouped:
+        sources.sort()
+    values = rng.integers(0, 1000, size=n_synapses).astype(np.int32)
+    delays = rng.uniform(0, 1.5e-3, size=n_synapses) if per_synapse_delays else None
+    by_index, by_value = module.SpikeQueue(), module.SpikeQueue()
+    by_index.prepare_from_sources(sources, n_sources, delays, 0.4e-3, dt)
+    by_value.prepare_from_sources(sources, n_sources, delays, 0.4e-3, dt, values)
+    assert by_value.holds_values and not by_index.holds_values
+    assert by_value.stores_synapse_order == (not grouped)  # grouped: reads `values` at push()
+    delivered = 0
+    for _ in range(50):
+        spiking = np.flatnonzero(rng.random(n_sources) < 0.3).astype(np.int32)
+        by_index.push(spiking)
+        by_value.push(spiking)
+        synapses = by_index.peek()
+        assert by_value.peek().tolist() == values[synapses].tolist()
+        delivered += synapses.size
+        by_index.advance()
+        by_value.advance()
+    assert delivered > 500
+
+
+def test_prepare_grouped_with_values(module):
+    offsets = np.array([0, 2, 2, 5], dtype=np.int32)  # source 0: synapses 0, 1; source 2: 2-4
+    values = np.array([7, 3, 9, 9, 1], dtype=np.int32)
+    queue = module.SpikeQueue()
+    queue.prepare_grouped(offsets, np.array([0.0, 2e-4, 1e-4, 0.0, 2e-4]), 0.0, 1e-4, values)
+    queue.push(np.array([2, 0], dtype=np.int32))
+    assert queue.peek().tolist() == [9, 7]
+    queue.advance()
+    assert queue.peek().tolist() == [9]
+    queue.advance()
+    assert queue.peek().tolist() == [1, 3]
+    with pytest.raises(ValueError, match="values needs one value per synapse"):
+        queue.prepare_grouped(offsets, None, 0.0, 1e-4, values[:4])
+    # pending values cannot become synapse indices: refused, and the queue is unchanged
+    with pytest.raises(ValueError, match="holds pending values, not synapse indices: clear"):
+        queue.prepare_grouped(offsets, None, 0.0, 1e-4)
+    assert queue.holds_values and queue.peek().tolist() == [1, 3]
+    # once cleared, the queue can hold synapse indices
+    queue.clear()
+    queue.prepare_grouped(offsets, None, 0.0, 1e-4)
+    assert not queue.holds_values
+    queue.push(np.array([0], dtype=np.int32))
+    assert queue.peek().tolist() == [0, 1]
+
+
+def test_restored_synapse_indices_become_values_at_the_next_prepare(module):
+    """A saved state of synapse indices (from a queue without values) restored into a queue of
+    values: the next prepare() turns each pending synapse into its value, at its step."""
+    sources = np.array([0, 0, 1, 1, 1], dtype=np.int32)
+    values = np.array([40, 41, 42, 43, 44], dtype=np.int32)
+    delays = np.array([1e-4, 3e-4, 0.0, 2e-4, 3e-4])
+    plain = module.SpikeQueue()
+    plain.prepare_from_sources(sources, 2, delays, 0.0, 1e-4)
+    plain.push(np.array([1, 0], dtype=np.int32))
+    plain.advance()  # synapse 2 delivered; 3, 0 | 4, 1 pending
+    counts, synapses = plain.pending_spikes()
+    queue = module.SpikeQueue()
+    queue.prepare_from_sources(sources, 2, delays, 0.0, 1e-4, values)
+    queue.set_pending_spikes(counts, synapses)  # synapse indices
+    assert not queue.holds_values
+    queue.prepare_from_sources(sources, 2, delays, 0.0, 1e-4, values)
+    assert queue.holds_values
+    delivered = []
+    for _ in range(3):
+        delivered.append(queue.peek().tolist())
+        queue.advance()
+    assert delivered == [[40], [43], [44, 41]]
+    # a state that names a synapse the queue does not have is refused
+    queue.set_pending_spikes([1], [7])
+    with pytest.raises(ValueError, match="a pending spike names synapse 7 of 5"):
+        queue.prepare_from_sources(sources, 2, delays, 0.0, 1e-4, values)

@@ -260,6 +260,11 @@ def test_bad_synapse_models():
         Synapses(G, G, on_pre="nothing += 1")
     with pytest.raises(EquationError, match="only for synapses"):
         NeuronGroup(1, "dv/dt = -v/ms : 1 (event-driven)")
+    # Brian2 wants a quantity here too; the message says where a string delay goes
+    with pytest.raises(TypeError, match=r"assign it after connect\(\): S.delay = 'rand\(\)\*ms'"):
+        Synapses(G, G, on_pre="v += 1", delay="rand()*ms")
+    with pytest.raises(TypeError, match="pathway 'post' given here must be a time"):
+        Synapses(G, G, on_pre="v += 1", on_post="v += 1", delay={"post": "2*ms"})
     S = Synapses(G, G, "w : second", on_pre="v += w")
     S.connect()
     with pytest.raises(ExpressionError, match="inconsistent units"):
@@ -495,3 +500,52 @@ def test_multisynaptic_index_errors_name_the_synapses():
     S.connect()
     with pytest.raises(IndexError, match="'plain'.*multisynaptic_index='k'"):
         S.indices[0, 1, 0]
+
+
+@pytest.mark.parametrize(
+    "on_pre, on_post, queued",
+    [
+        ("v_post += 0.1", "", ("j",)),
+        ("v += 0.1", "v_pre -= 0.05", ("j", "i")),  # on_post reaches the presynaptic neuron
+        ("v_post += w", "", (None,)),  # a synaptic variable: the synapse index is needed
+        ("v_post += 0.1*rand()", "", (None,)),  # a random number: its stream is the synapse's
+        ("v_post += 0.1\nv_pre -= 0.01", "", (None,)),  # two neurons per synapse
+    ],
+)
+def test_a_queue_holds_target_neurons_when_delivery_needs_nothing_else(on_pre, on_post, queued):
+    """A pathway whose statements use one neuron of each synapse and nothing of the synapse
+    queues that neuron's index, and delivers exactly what a queue of synapse indices delivers
+    (same spikes, same state, in the same order of arrival, with delays spread over steps)."""
+
+    def simulate(targets_allowed):
+        start_scope()
+        seed(4)
+        group = NeuronGroup(
+            60,
+            "dv/dt = (1.2 - v)/(10*ms) : 1",
+            threshold="v > 1",
+            reset="v = 0",
+            method="exact",
+            name="g",
+        )
+        group.v = "rand()"
+        synapses = Synapses(group, group, "w : 1", on_pre=on_pre, on_post=on_post or None)
+        synapses.connect(p=0.2)
+        synapses.w = "0.2*rand()"
+        synapses.delay = "rand()*2*ms"
+        spikes = SpikeMonitor(group)
+        network = Network(group, synapses, spikes)
+        with pytest.MonkeyPatch.context() as patch:
+            if not targets_allowed:
+                patch.setattr(Synapses, "_queued_index", staticmethod(lambda code: None))
+            network.run(30 * ms)
+        used = tuple(p.queued for p in synapses.pathways)
+        return used, np.array(spikes.i[:]), np.array(spikes.t_[:]), np.array(group.v_[:])
+
+    used, *results = simulate(True)
+    assert used == queued
+    unused, *reference = simulate(False)
+    assert unused == (None,) * len(queued)
+    assert len(reference[0]) > 50  # spikes travelled
+    for result, expected in zip(results, reference):
+        np.testing.assert_array_equal(result, expected)

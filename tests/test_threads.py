@@ -82,10 +82,15 @@ def noisy_network(extra_objects=()):
     )
     plastic.connect(p=0.005)
     plastic.w = "rand()"
+    # only the target neuron: the queue holds target indices, delivered by target blocks
+    inhibitory = Synapses(group, group, on_pre="v_post -= 0.01", name="inhibitory")
+    inhibitory.connect(p=0.003)
+    inhibitory.delay = "rand()*2*ms"
     poisson = PoissonInput(group, "v", 20, 30 * Hz, weight=0.03)
     spikes = SpikeMonitor(group)
     trace = StateMonitor(group, "v", record=[0, 1, 2999, 5999])
-    return Network(group, recurrent, plastic, poisson, spikes, trace, *extra_objects), locals()
+    objects = (group, recurrent, plastic, inhibitory, poisson, spikes, trace, *extra_objects)
+    return Network(*objects), locals()
 
 
 def simulate(threads, extra_objects=()):
@@ -116,6 +121,7 @@ def test_spike_trains_and_state_are_identical_for_any_number_of_threads(every_lo
     assert OPENMP_MARKER not in one["source"]
     assert OPENMP_MARKER in two["source"] and "prange(" in two["source"]
     assert "_blocks_for(_count, 256)" in two["source"]  # delivery and resets are shared
+    assert "_post_idx = _arriving_entries[_k]" in two["source"]  # a queue of target neurons
     assert len(one["i"]) > 5000  # the network is active
     for other in (two, three):
         for name in ("i", "t", "v", "trace", "w"):

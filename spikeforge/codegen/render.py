@@ -33,6 +33,16 @@ def environment() -> jinja2.Environment:
     )
 
 
+#: What the printed code of a random number starts with (``spikeforge_rand(&_rng_stream)``...).
+RANDOM_CALL = "spikeforge_rand"
+
+
+def code_draws_random_numbers(code: TranslatedRole) -> bool:
+    """Whether translated code draws random numbers."""
+    lines = code.scalar_lines + code.load_lines + code.vector_lines + code.store_lines
+    return any(RANDOM_CALL in line for line in lines + [code.condition or ""])
+
+
 @dataclass
 class Role:
     """One scheduled piece of work of one object: a function in the generated module.
@@ -74,11 +84,9 @@ class Role:
         if self.template in TEMPLATES_DRAWING_RANDOM_NUMBERS or self.extra.get("kind") == "sampled":
             return True
         codes = [self.code] + [v for v in self.extra.values() if isinstance(v, TranslatedRole)]
-        lines = list(self.index_lines)
-        for code in codes:
-            lines += code.scalar_lines + code.load_lines + code.vector_lines + code.store_lines
-            lines.append(code.condition or "")
-        return any("spikeforge_rand" in line for line in lines)
+        return any(RANDOM_CALL in line for line in self.index_lines) or any(
+            code_draws_random_numbers(code) for code in codes
+        )
 
     @property
     def parallel_minimum(self) -> int:

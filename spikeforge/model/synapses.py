@@ -32,7 +32,7 @@ from spikeforge.codegen.expressions import (
     random_calls,
     symbol,
 )
-from spikeforge.codegen.render import Role
+from spikeforge.codegen.render import Role, code_draws_random_numbers
 from spikeforge.codegen.stateupdaters import DT, IntegrationError, check_method_options, integrate
 from spikeforge.codegen.translate import Resolved, translate
 from spikeforge.pipeline import BuildContext, run_once, schedule_position
@@ -309,6 +309,18 @@ class SynapticPathway:
         except ExpressionError as error:
             raise error.with_context(owner) from None
         self.queue = containers().SpikeQueue()
+        #: What the queue holds: synapse indices (None), or the neuron index of each synapse
+        #: ("i" or "j") when the statements need nothing else; set when the roles are made.
+        self.queued: str | None = None
+        self._restored: str | None = None  # what restored pending entries are, until a run
+
+    @property
+    def pending_entries(self) -> str:
+        """What the queue's pending entries are: ``"synapses"`` (indices), or the index of
+        the neurons they reach, ``"i"`` or ``"j"``."""
+        if not self.queue.holds_values:
+            return "synapses"
+        return self.queued or self._restored or "synapses"
 
     def prepare_queue(self, dt: float) -> None:
         """Give the queue the synapses of each source and their delays in steps."""
@@ -323,11 +335,12 @@ class SynapticPathway:
         # delays are rounded to the nearest step; the queue derives each source's synapse range
         # and copies no per-synapse array it can do without
         indices = synapses.variables["i"].dynamic
+        values = synapses.variables[self.queued].array if self.queued else None
         if self.prepost == "pre" and not indices.allocated:
-            self.queue.prepare_grouped(indices.offsets, seconds, uniform, dt)
+            self.queue.prepare_grouped(indices.offsets, seconds, uniform, dt, values)
             return
         sources = synapses.variables["i" if self.prepost == "pre" else "j"].array
-        self.queue.prepare_from_sources(sources, self.source.N, seconds, uniform, dt)
+        self.queue.prepare_from_sources(sources, self.source.N, seconds, uniform, dt, values)
 
 
 class SynapseIndexing:
@@ -641,6 +654,17 @@ class Synapses(Group):
                 group = self.source if prepost == "pre" else self.target
                 _emitting(group, event, "source" if prepost == "pre" else "target", owner)
                 value = delays.get(name)
+                if isinstance(value, str):
+                    hint = (
+                        "; to give each synapse a delay of its own, assign it after connect(): "
+                        f"S.delay = {value!r}"
+                        if name == "pre"
+                        else ""
+                    )
+                    raise TypeError(
+                        f"{owner}: the delay of pathway {name!r} given here must be a time, not "
+                        f"the expression {value!r}{hint}"
+                    )
                 if value is not None:
                     if get_dimensions(value) != SECOND or np.ndim(value) != 0:
                         raise units.DimensionMismatchError(
@@ -1141,8 +1165,12 @@ class Synapses(Group):
         full = super()._full_state()
         full["queues"] = {}
         for pathway in self.pathways:
-            counts, synapses = pathway.queue.pending_spikes()
-            full["queues"][pathway.name] = {"counts": counts, "synapses": synapses}
+            counts, entries = pathway.queue.pending_spikes()
+            full["queues"][pathway.name] = {
+                "counts": counts,
+                "synapses": entries,  # synapse indices, or neuron indices:
+                "entries": pathway.pending_entries,  # "synapses", "i" or "j"
+            }
         return full
 
     def _check_full_state(self, full: dict) -> None:
@@ -1160,10 +1188,18 @@ class Synapses(Group):
             raise state_problem(self, f"it has the pathways {sorted(queues)}")
         n_synapses = len(np.asarray(stored["i"]))
         for name, queue in queues.items():
-            synapses = np.asarray(queue["synapses"])
-            if synapses.size and (synapses.min() < 0 or synapses.max() >= n_synapses):
+            entries = np.asarray(queue["synapses"])
+            kind = str(queue.get("entries", "synapses"))
+            limits = {"synapses": n_synapses, "i": self.source.N, "j": self.target.N}
+            queued = next(p.queued for p in self.pathways if p.name == name)
+            if kind not in limits or (kind != "synapses" and queued not in (None, kind)):
                 raise state_problem(
-                    self, f"the spike queue of pathway {name!r} holds unknown synapses"
+                    self, f"the spike queue of pathway {name!r} holds {kind!r} entries"
+                )
+            if entries.size and (entries.min() < 0 or entries.max() >= limits[kind]):
+                what = "synapses" if kind == "synapses" else "neurons"
+                raise state_problem(
+                    self, f"the spike queue of pathway {name!r} holds unknown {what}"
                 )
         for name, group in (("i", self.source), ("j", self.target)):
             indices = np.asarray(stored[name])
@@ -1176,7 +1212,9 @@ class Synapses(Group):
         super()._restore_from_full_state(full)
         for pathway in self.pathways:
             queue = full["queues"][pathway.name]
-            pathway.queue.set_pending_spikes(queue["counts"], queue["synapses"])
+            kind = str(queue.get("entries", "synapses"))
+            pathway.queue.set_pending_spikes(queue["counts"], queue["synapses"], kind != "synapses")
+            pathway._restored = None if kind == "synapses" else kind
 
     def _state_entries(self) -> dict[str, Entry]:
         entries = super()._state_entries()
@@ -1265,6 +1303,10 @@ class Synapses(Group):
             except ExpressionError as error:
                 raise error.with_context(where) from None
             queue = context.capsule(self, f"queue_{pathway.name}", pathway.queue)
+            pathway.queued = self._queued_index(code)
+            # the index local a queue of neuron indices gives directly ("" for synapse indices)
+            queued = next(iter(code.indices)) if pathway.queued else ""
+            index_lines = [] if queued else self._index_lines(context, code)
             source = pathway.source
             spikes = context.array(source, *source._event_buffer(pathway.event))
             source_size = context.scalar(source, "N", lambda source=source: source.N, "int64_t")
@@ -1301,12 +1343,24 @@ class Synapses(Group):
                     code,
                     "synapses",
                     pathway.order,
-                    {"queue": queue, **self._partition(code, context, size)},
-                    index_lines=self._index_lines(context, code),
+                    {"queue": queue, "queued": queued, **self._partition(code, context, size)},
+                    index_lines=index_lines,
                     clock=source.clock,
                 )
             )
         return roles
+
+    @staticmethod
+    def _queued_index(code) -> str | None:
+        """``"j"`` (or ``"i"``) when a pathway's statements use no synaptic variable, draw no
+        random number and read and write the variables of one neuron per synapse, the
+        postsynaptic (or presynaptic) one: then its queue holds that neuron's index instead of
+        the synapse's, and delivery reads no per-synapse array (``v += J`` with delays spread
+        over many steps reaches its synapses in no order, and each read of ``j`` at one of them
+        would miss the cache)."""
+        if len(code.indices) != 1 or code_draws_random_numbers(code):
+            return None
+        return {"_post_idx": "j", "_pre_idx": "i"}.get(next(iter(code.indices)))
 
     def _partition(self, code, context: BuildContext, size: str) -> dict:
         """How a threaded module shares the delivery of arriving spikes among threads: by the

@@ -215,6 +215,16 @@ cdef inline const int32_t* _int32_pointer(array):
     return <const int32_t*><uintptr_t>array.ctypes.data
 
 
+def _delay_vector(delay_seconds, int64_t n):
+    """The delays in seconds as a contiguous float64 vector of n entries, or None."""
+    if delay_seconds is None:
+        return None
+    delay_array = np.ascontiguousarray(delay_seconds, dtype=np.float64)
+    if delay_array.ndim != 1 or delay_array.shape[0] != n:
+        raise ValueError(f"delay_seconds needs one value per synapse ({n})")
+    return delay_array
+
+
 def _int32_vector(values, str what):
     """``values`` as a 1-D C-contiguous int32 array, refusing values that do not fit."""
     array = np.asarray(values)
@@ -240,6 +250,7 @@ cdef class SpikeQueue:
     ``synapses_by_source`` (synapse index order when that is not given).
     """
     cdef CppSpikeQueue* _queue
+    cdef object _values  # the values the C++ queue may read at push(), kept alive here
 
     def __cinit__(self):
         self._queue = new CppSpikeQueue()
@@ -274,43 +285,57 @@ cdef class SpikeQueue:
                             _int32_pointer(offsets_array), offsets_array.shape[0] - 1, order)
 
     def prepare_from_sources(self, sources, int64_t n_sources, delay_seconds=None,
-                             double uniform_delay_seconds=0.0, double dt=1e-4):
+                             double uniform_delay_seconds=0.0, double dt=1e-4, values=None):
         """Set up the queue from the source of each synapse, without copying what it can derive.
 
         ``sources[i]`` is the source of synapse ``i``; ``delay_seconds[i]`` its delay in seconds,
         or ``None`` when all synapses have ``uniform_delay_seconds``.  A delay becomes
         ``int(d / dt + 0.5)`` steps.  When ``sources`` does not decrease the queue keeps no
-        index per synapse, and with one common delay no delay per synapse.
+        index per synapse, and with one common delay no delay per synapse.  With ``values`` (one
+        per synapse), slots hold ``values[i]`` instead of the synapse index ``i``; when the
+        sources do not decrease, ``push()`` reads them from the array given (if it is C-contiguous
+        int32; else from a copy), which must not change until the next ``prepare()``.
         """
         source_array = _int32_vector(sources, "sources")
         cdef int64_t n = source_array.shape[0]
+        delay_array = _delay_vector(delay_seconds, n)
         cdef const double* delays = NULL
-        if delay_seconds is not None:
-            delay_array = np.ascontiguousarray(delay_seconds, dtype=np.float64)
-            if delay_array.ndim != 1 or delay_array.shape[0] != n:
-                raise ValueError(f"delay_seconds needs one value per synapse ({n})")
-            if n:
-                delays = <const double*><uintptr_t>delay_array.ctypes.data
+        if delay_array is not None and n:
+            delays = <const double*><uintptr_t>delay_array.ctypes.data
+        value_array = _int32_vector(values, "values") if values is not None else None
+        if value_array is not None and value_array.shape[0] != n:
+            raise ValueError(f"values needs one value per synapse ({n})")
         self._queue.prepare_from_sources(_int32_pointer(source_array) if n else NULL, n,
-                                         n_sources, delays, uniform_delay_seconds, dt)
+                                         n_sources, delays, uniform_delay_seconds, dt,
+                                         _int32_pointer(value_array) if values is not None
+                                         else NULL)
+        self._values = value_array
 
     def prepare_grouped(self, offsets, delay_seconds=None, double uniform_delay_seconds=0.0,
-                        double dt=1e-4):
+                        double dt=1e-4, values=None):
         """As :meth:`prepare_from_sources`, for synapses grouped by source and given as ranges:
         the synapses of source ``s`` are ``offsets[s]`` to ``offsets[s+1] - 1``."""
         offsets_array = _int32_vector(offsets, "offsets")
         if offsets_array.shape[0] < 1:
             raise ValueError("offsets needs one entry per source plus one (at least [0])")
         cdef int64_t n = offsets_array[offsets_array.shape[0] - 1]
+        delay_array = _delay_vector(delay_seconds, n)
         cdef const double* delays = NULL
-        if delay_seconds is not None:
-            delay_array = np.ascontiguousarray(delay_seconds, dtype=np.float64)
-            if delay_array.ndim != 1 or delay_array.shape[0] != n:
-                raise ValueError(f"delay_seconds needs one value per synapse ({n})")
-            if n:
-                delays = <const double*><uintptr_t>delay_array.ctypes.data
+        if delay_array is not None and n:
+            delays = <const double*><uintptr_t>delay_array.ctypes.data
+        value_array = _int32_vector(values, "values") if values is not None else None
+        if value_array is not None and value_array.shape[0] != n:
+            raise ValueError(f"values needs one value per synapse ({n})")
         self._queue.prepare_grouped(_int32_pointer(offsets_array), offsets_array.shape[0] - 1,
-                                    delays, uniform_delay_seconds, dt)
+                                    delays, uniform_delay_seconds, dt,
+                                    _int32_pointer(value_array) if values is not None
+                                    else NULL)
+        self._values = value_array
+
+    @property
+    def holds_values(self) -> bool:
+        """Whether slots hold the ``values`` given to prepare instead of synapse indices."""
+        return self._queue.holds_values()
 
     @property
     def stores_synapse_order(self) -> bool:
@@ -391,7 +416,8 @@ cdef class SpikeQueue:
 
         ``counts[k]`` synapse indices arrive after ``k`` more calls to ``advance()`` (``k = 0``:
         at the current step); ``synapses`` lists them slot after slot, each slot in delivery
-        order.  Empty slots at the end are left out.
+        order.  Empty slots at the end are left out.  When the queue holds values
+        (:attr:`holds_values`), they are values, not synapse indices.
         """
         cdef int64_t n = self._queue.n_slots(), k, used = 0
         cdef size_t position = 0, size
@@ -413,11 +439,13 @@ cdef class SpikeQueue:
                 position += size
         return counts, synapses
 
-    def set_pending_spikes(self, counts, synapses):
-        """Replace every pending spike by those given as ``pending_spikes()`` returns them.
+    def set_pending_spikes(self, counts, synapses, bint values=False):
+        """Replace every pending spike by those given as ``pending_spikes()`` returns them:
+        synapse indices, or values (``values=True``) as a queue prepared with values holds.
 
         The ring grows when it has fewer slots than ``counts`` has entries; a later
-        ``prepare()`` keeps the spikes at their step.
+        ``prepare()`` keeps the spikes at their step, turns synapse indices into values if it
+        is given values, and refuses pending values if it is not.  Call it before ``push()``.
         """
         counts_array = np.asarray(counts)
         if counts_array.ndim != 1 or (counts_array.size and counts_array.dtype.kind not in "iu"):
@@ -437,6 +465,7 @@ cdef class SpikeQueue:
         cdef const char* source = <const char*><uintptr_t>synapses_array.ctypes.data
         self._queue.reserve_slots(n)
         self._queue.clear()
+        self._queue.set_holds_values(values)
         for k in range(n):
             size = <size_t>counts_array[k]
             slot = self._queue.slot_after(k)
@@ -463,3 +492,44 @@ def philox4x64(counter, key):
         k[n] = key[n]
     spikeforge_philox4x64(c, k, out)
     return [out[0], out[1], out[2], out[3]]
+
+
+cdef extern from "random_numbers.h" nogil:
+    ctypedef struct spikeforge_binomial:
+        pass
+    ctypedef struct spikeforge_random_cache:
+        pass
+    ctypedef struct spikeforge_stream:
+        pass
+    void spikeforge_binomial_setup_table(spikeforge_binomial* b, int64_t n, double p,
+                                         int64_t table_limit)
+    int64_t spikeforge_binomial_draw(const spikeforge_binomial* b, spikeforge_stream* s)
+    spikeforge_random_cache spikeforge_random_cache_for(const uint64_t* key, uint64_t role,
+                                                        uint64_t step)
+    spikeforge_stream spikeforge_stream_for(spikeforge_random_cache* cache, uint64_t element)
+    int SPIKEFORGE_BINOMIAL_TABLE
+
+
+def binomial_draws(int64_t n, double p, int64_t count, key, int64_t table_limit=-1):
+    """One draw from Binomial(n, p) for each of ``count`` elements (the element's stream of
+    role 0 at step 0 under ``key``), as a PoissonInput draws them; ``table_limit`` caps the
+    inversion's table (default: its full size), so that tests can compare the table with the
+    walk beyond it."""
+    if table_limit < 0:
+        table_limit = SPIKEFORGE_BINOMIAL_TABLE
+    if not 1 <= table_limit <= SPIKEFORGE_BINOMIAL_TABLE:
+        raise ValueError(f"table_limit must be in 1..{SPIKEFORGE_BINOMIAL_TABLE}")
+    cdef uint64_t k[2]
+    k[0] = key[0]
+    k[1] = key[1]
+    cdef spikeforge_binomial b
+    spikeforge_binomial_setup_table(&b, n, p, table_limit)
+    cdef spikeforge_random_cache cache = spikeforge_random_cache_for(k, 0, 0)
+    cdef spikeforge_stream stream
+    out = np.empty(count, dtype=np.int64)
+    cdef int64_t[::1] view = out
+    cdef int64_t e
+    for e in range(count):
+        stream = spikeforge_stream_for(&cache, <uint64_t>e)
+        view[e] = spikeforge_binomial_draw(&b, &stream)
+    return out

@@ -41,11 +41,13 @@ cdef extern from "spikequeue.h" namespace "spikeforge" nogil:
                      const int32_t* synapses_by_source) except +
         void prepare_from_sources(const int32_t* sources, int64_t n_synapses, int64_t n_sources,
                                   const double* delay_seconds, double uniform_delay_seconds,
-                                  double dt) except +
+                                  double dt, const int32_t* values) except +
         void prepare_grouped(const int32_t* source_offsets, int64_t n_sources,
                              const double* delay_seconds, double uniform_delay_seconds,
-                             double dt) except +
+                             double dt, const int32_t* values) except +
         bint stores_synapse_order() noexcept
+        bint holds_values() noexcept
+        void set_holds_values(bint holds_values) noexcept
         bint push(const int32_t* spiking_sources, int64_t n_spikes) noexcept
         vector[int32_t]* peek() noexcept
         void advance() noexcept

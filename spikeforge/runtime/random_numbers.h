@@ -13,6 +13,7 @@
 
 #include <stdint.h>
 #include <math.h>
+#include <string.h>
 
 // The rounds' multipliers and the key schedule's increments of Philox4x64 (from the paper).
 #define SPIKEFORGE_PHILOX_M0 UINT64_C(0xD2E7470EE14C6C93)
@@ -133,12 +134,17 @@ static inline double spikeforge_randn(spikeforge_stream *s) {
 // Exact sampling of Binomial(n, p) for PoissonInput.  The parameters are prepared once per time
 // step by spikeforge_binomial_setup(), then spikeforge_binomial_draw() is called for each target
 // neuron.  With P = min(p, 1 - p) (a draw for 1 - p is mirrored as n - k):
-//   - n*P < 10: inversion, walking up the probabilities from k = 0 (about n*P + 1 uniform numbers
-//     per draw);
+//   - n*P < 10: inversion of one uniform number u: k is the number of values of the cumulative
+//     distribution function P(X <= j) that are below u.  The setup tabulates those values for
+//     j < table_size (enough that the rest is below 1e-9 of the probability, at most
+//     SPIKEFORGE_BINOMIAL_TABLE), and a draw counts them without a branch or a division (the loop
+//     vectorises); a u beyond the table walks on up the probabilities by their recursion;
 //   - n*P >= 10: BTRD, the transformed rejection with decomposition of W. Hormann, "The generation
 //     of binomial random variates", J. Statist. Comput. Simul. 46 (1993) 101-110 (about 2-3
 //     uniform numbers per draw, independent of n).
 // p == 0, p == 1 and n == 0 give constants and draw no random numbers.
+
+#define SPIKEFORGE_BINOMIAL_TABLE 64
 
 typedef struct {
     int mode;      // 0: constant, 1: inversion, 2: BTRD
@@ -150,6 +156,10 @@ typedef struct {
     double q;      // 1 - p
     double q_n;    // q^n, the probability of 0
     double odds;   // p/q
+    int64_t table_size;  // cdf[j] = P(X <= j) for j < table_size; cdf[j] = 2 beyond, up to
+                         // table_size rounded up to a multiple of 8
+    double tail;         // P(X = table_size): where the walk beyond the table starts
+    double cdf[SPIKEFORGE_BINOMIAL_TABLE];
     // BTRD
     double m, nr, npq, a, b, c, alpha, v_r, u_rv_r, h;
 } spikeforge_binomial;
@@ -170,7 +180,12 @@ static inline double spikeforge_stirling_correction(double k) {
     return (1.0 / 12.0 - (1.0 / 360.0 - inverse2 / 1260.0) * inverse2) * inverse;
 }
 
-static inline void spikeforge_binomial_setup(spikeforge_binomial *b, int64_t n, double p) {
+// Prepare draws from Binomial(n, p); the inversion tabulates at most `table_limit` (<=
+// SPIKEFORGE_BINOMIAL_TABLE) values of the distribution function (tests lower it to check the
+// walk beyond the table).
+static inline void spikeforge_binomial_setup_table(spikeforge_binomial *b, int64_t n, double p,
+                                                   int64_t table_limit) {
+    memset(b, 0, sizeof *b);  // every field defined, whatever the mode
     b->n = n;
     b->mirrored = p > 0.5;
     b->p = b->mirrored ? 1.0 - p : p;
@@ -185,6 +200,24 @@ static inline void spikeforge_binomial_setup(spikeforge_binomial *b, int64_t n, 
         b->mode = 1;
         b->q_n = exp(nd * log1p(-b->p));
         b->odds = b->p / b->q;
+        // the mean plus 7 standard deviations plus 8: beyond it lies less than 1e-9 of the
+        // probability for any n*P < 10
+        const double mean = nd * b->p;
+        int64_t size = (int64_t)ceil(mean + 7.0 * sqrt(mean) + 8.0);
+        if (size > n + 1) size = n + 1;
+        if (size > table_limit) size = table_limit;
+        if (size < 1) size = 1;
+        b->table_size = size;
+        double probability = b->q_n, cumulative = 0.0;
+        for (int64_t j = 0; j < size; ++j) {
+            cumulative += probability;
+            b->cdf[j] = cumulative;
+            probability *= ((double)(n - j) * b->odds) / (double)(j + 1);
+        }
+        b->tail = probability;
+        for (int64_t j = size; j < SPIKEFORGE_BINOMIAL_TABLE; ++j) {
+            b->cdf[j] = 2.0;  // above every u: counts nothing
+        }
         return;
     }
     b->mode = 2;
@@ -204,11 +237,25 @@ static inline void spikeforge_binomial_setup(spikeforge_binomial *b, int64_t n, 
            + spikeforge_stirling_correction(b->m) + spikeforge_stirling_correction(nd - b->m);
 }
 
+static inline void spikeforge_binomial_setup(spikeforge_binomial *b, int64_t n, double p) {
+    spikeforge_binomial_setup_table(b, n, p, SPIKEFORGE_BINOMIAL_TABLE);
+}
+
 static inline int64_t spikeforge_binomial_inversion(const spikeforge_binomial *b, spikeforge_stream *s) {
+    const int64_t size = b->table_size;
+    const int64_t padded = (size + 7) & ~(int64_t)7;  // whole vectors; the padding counts 0
     for (;;) {
         double u = spikeforge_rand(s);
-        double probability = b->q_n;  // P(X = k), starting at k = 0
         int64_t k = 0;
+        for (int64_t j = 0; j < padded; ++j) {
+            k += u > b->cdf[j];
+        }
+        if (k < size) {
+            return k;
+        }
+        // beyond the table: walk on from k = size, as P(X = k) = P(X = k-1) (n-k+1)/k p/q
+        u -= b->cdf[size - 1];
+        double probability = b->tail;
         while (u > probability) {
             u -= probability;
             k += 1;

@@ -17,6 +17,15 @@
 // the spikes array, then, for one source, the order of its synapses in `synapses_by_source` (see
 // prepare()).  A source listed twice in one push delivers twice.
 //
+// What a slot holds: by default synapse indices.  A pathway whose statements read and write only
+// one neuron per synapse (`v_post += w0`, no synaptic variable, no random number) passes prepare
+// `values`, the target neuron of each synapse: slots then hold values[synapse] instead of the
+// synapse, in the same order, and delivery reads no per-synapse array (with delays that differ,
+// such reads land at random places).  When synapses are grouped by source, the queue reads the
+// caller's `values` array at push(), which must then stay where it is, unchanged, until the next
+// prepare() (a pathway prepares its queue before each run, and its synapses do not change during
+// a run); otherwise it keeps a copy in position order (4 bytes per synapse).
+//
 // Generated code receives a SpikeQueue* from a PyCapsule named "spikeforge.SpikeQueue" and calls
 // push(), peek() and advance() directly; these never throw, and never allocate once every slot
 // has reached the size it needs (advance() clears a slot but keeps its capacity); a push() that
@@ -39,7 +48,8 @@ class SpikeQueue {
     // An empty queue with one slot and no sources: peek() returns an empty slot, advance() is
     // allowed, push() must wait for prepare().
     SpikeQueue()
-        : slots_(1), current_(0), n_sources_(0), n_synapses_(0), homogeneous_delay_(0) {}
+        : slots_(1), current_(0), n_sources_(0), n_synapses_(0), homogeneous_delay_(0),
+          holds_values_(false), values_(nullptr), borrowed_values_(nullptr) {}
 
     // Set up (or set up again) the synapses and their delays.
     //
@@ -80,6 +90,8 @@ class SpikeQueue {
     // delay_seconds   the delay of each synapse in seconds, or NULL when every synapse has the
     //                 delay `uniform_delay_seconds`
     // dt              the time step; a delay of d seconds is (int)(d / dt + 0.5) steps
+    // values          NULL (slots hold synapse indices), or one value per synapse that slots
+    //                 hold instead (see above)
     //
     // Positions follow the synapse order within each source (a stable counting sort).  When the
     // sources do not decrease (synapses created source by source, as connect() does), position
@@ -88,7 +100,7 @@ class SpikeQueue {
     // per synapse when the sources are out of order, plus 4 bytes per synapse when delays differ.
     inline void prepare_from_sources(const int32_t* sources, int64_t n_synapses, int64_t n_sources,
                                      const double* delay_seconds, double uniform_delay_seconds,
-                                     double dt) {
+                                     double dt, const int32_t* values = nullptr) {
         if (n_synapses < 0 || n_synapses > INT32_MAX)
             throw std::invalid_argument("the number of synapses must be in 0 .. 2**31-1");
         if (n_sources < 0 || n_sources >= INT32_MAX)
@@ -119,7 +131,7 @@ class SpikeQueue {
             const double seconds =
                 delay_seconds != nullptr ? delay_seconds[synapse] : uniform_delay_seconds;
             return seconds / dt + 0.5;
-        });
+        }, values);
     }
 
     // The same for synapses grouped by source, given as ranges: the synapses of source s are
@@ -127,7 +139,7 @@ class SpikeQueue {
     // index per synapse.
     inline void prepare_grouped(const int32_t* source_offsets, int64_t n_sources,
                                 const double* delay_seconds, double uniform_delay_seconds,
-                                double dt) {
+                                double dt, const int32_t* values = nullptr) {
         if (n_sources < 0 || n_sources >= INT32_MAX)
             throw std::invalid_argument("the number of sources must be in 0 .. 2**31-2");
         if (source_offsets == nullptr) throw std::invalid_argument("missing offsets");
@@ -140,7 +152,7 @@ class SpikeQueue {
             const double seconds =
                 delay_seconds != nullptr ? delay_seconds[synapse] : uniform_delay_seconds;
             return seconds / dt + 0.5;
-        });
+        }, values);
     }
 
     // Put the synapses of each spiking source into the slot of its delay.  Every source must be
@@ -150,8 +162,9 @@ class SpikeQueue {
     // cannot pass a C++ exception on.  The try blocks cost nothing while nothing throws.
     inline bool push(const int32_t* spiking_sources, int64_t n_spikes) noexcept {
         const size_t n_slots = slots_.size();
-        const int32_t* synapses = synapses_by_position_.empty() ? nullptr
-                                                                : synapses_by_position_.data();
+        // what a position puts in its slot: entries[position], or the position itself
+        const int32_t* synapses = !synapses_by_position_.empty() ? synapses_by_position_.data()
+                                                                 : borrowed_values_;
         if (homogeneous_delay_ >= 0) {
             size_t target = current_ + static_cast<size_t>(homogeneous_delay_);
             if (target >= n_slots) target -= n_slots;
@@ -234,8 +247,10 @@ class SpikeQueue {
     inline int64_t n_slots() const noexcept { return static_cast<int64_t>(slots_.size()); }
     inline int64_t n_sources() const noexcept { return n_sources_; }
     inline int64_t n_synapses() const noexcept { return n_synapses_; }
-    // Whether the queue keeps a synapse index per position (synapses not grouped by source).
+    // Whether the queue keeps an entry per position (synapses not grouped by source).
     inline bool stores_synapse_order() const noexcept { return !synapses_by_position_.empty(); }
+    // Whether slots hold the values given to prepare instead of synapse indices.
+    inline bool holds_values() const noexcept { return holds_values_; }
     // Whether every synapse has the same delay (push() then copies whole ranges).
     inline bool is_homogeneous() const noexcept { return homogeneous_delay_ >= 0; }
     // Number of synapse indices waiting in all slots, the current one included.
@@ -252,6 +267,14 @@ class SpikeQueue {
         if (index >= slots_.size()) index -= slots_.size();
         return &slots_[index];
     }
+    // Declare what restored entries (slot_after) are.  The next prepare() converts synapse
+    // indices to values if it is given values (and refuses values if it is not); call it before
+    // the next push().
+    inline void set_holds_values(bool holds_values) noexcept {
+        if (holds_values == holds_values_) return;
+        holds_values_ = holds_values;
+        values_ = borrowed_values_ = nullptr;
+    }
     // Grow the ring to at least n slots; pending spikes keep their delivery step.
     inline void reserve_slots(int64_t n) {
         if (n > 0 && static_cast<size_t>(n) > slots_.size()) grow_ring(static_cast<size_t>(n));
@@ -260,10 +283,52 @@ class SpikeQueue {
   private:
     // Finish a prepare(): the delay of each position in steps (checked), then swap everything in.
     // `synapses` is empty when position == synapse index; `steps_of(synapse)` gives a delay in
-    // steps, as a double to be truncated towards zero.
+    // steps, as a double to be truncated towards zero; `values` (or NULL) what slots hold for
+    // each synapse instead of its index.
     template <typename StepsOf>
     inline void install(std::vector<int32_t>& offsets, std::vector<int32_t>& synapses,
-                        int64_t n_synapses, int64_t n_sources, StepsOf steps_of) {
+                        int64_t n_synapses, int64_t n_sources, StepsOf steps_of,
+                        const int32_t* values = nullptr) {
+        const bool holds_values = values != nullptr;
+        const bool convert = holds_values && !holds_values_ && n_pending() > 0;
+        if (!holds_values && holds_values_ && n_pending() > 0)
+            throw std::invalid_argument("the queue holds pending values, not synapse indices: "
+                                        "clear() it before preparing it without values");
+        if (convert) check_pending_synapses(n_synapses);
+        std::vector<int32_t> entries;
+        if (holds_values && !synapses.empty()) {  // out of order: copy the value of each position
+            entries.resize(static_cast<size_t>(n_synapses));
+            for (int64_t position = 0; position < n_synapses; ++position) {
+                entries[position] = values[synapses[position]];
+            }
+        }
+        install_delays(offsets, synapses, n_synapses, n_sources, steps_of);
+        if (!entries.empty()) synapses_by_position_.swap(entries);
+        if (convert) {  // pending synapse indices (restored, or from a run without values)
+            for (std::vector<int32_t>& slot : slots_) {
+                for (int32_t& entry : slot) entry = values[entry];
+            }
+        }
+        holds_values_ = holds_values;
+        values_ = values;
+        // grouped by source: position == synapse, push() reads the values where they are
+        borrowed_values_ = holds_values && synapses_by_position_.empty() ? values : nullptr;
+    }
+
+    inline void check_pending_synapses(int64_t n_synapses) const {
+        for (const std::vector<int32_t>& slot : slots_) {
+            for (const int32_t entry : slot) {
+                if (entry < 0 || entry >= n_synapses)
+                    throw std::invalid_argument("a pending spike names synapse " +
+                                                std::to_string(entry) + " of " +
+                                                std::to_string(n_synapses));
+            }
+        }
+    }
+
+    template <typename StepsOf>
+    inline void install_delays(std::vector<int32_t>& offsets, std::vector<int32_t>& synapses,
+                               int64_t n_synapses, int64_t n_sources, StepsOf steps_of) {
         int32_t max_delay = 0, first_delay = 0;
         bool homogeneous = true;
         std::vector<int32_t> delays;
@@ -350,10 +415,13 @@ class SpikeQueue {
     int64_t n_sources_;
     int64_t n_synapses_;
     std::vector<int32_t> offsets_;               // n_sources + 1 entries
-    std::vector<int32_t> synapses_by_position_;  // synapse index at each position, or empty:
-                                                 // position == synapse index
+    std::vector<int32_t> synapses_by_position_;  // synapse index (or value) at each position, or
+                                                 // empty: position == synapse index
     std::vector<int32_t> delays_by_position_;    // delay at each position (heterogeneous only)
     int32_t homogeneous_delay_;                  // the common delay, or -1 when delays differ
+    bool holds_values_;                          // slots hold values, not synapse indices
+    const int32_t* values_;                      // the caller's values (by synapse), or NULL
+    const int32_t* borrowed_values_;             // the same, when push() reads them directly
 };
 
 }  // namespace spikeforge

@@ -49,9 +49,7 @@ cdef char* _ng0_not_refractory
 cdef double* _ng0_v
 cdef int32_t* _ng0_spikes
 cdef int32_t* _sub0_spikes
-cdef int32_t* _syn0_j
 cdef int32_t* _sub1_spikes
-cdef int32_t* _syn1_j
 cdef int32_t* _spikemon0_count
 cdef double _ng0_refractory
 cdef int64_t _ng0_N
@@ -199,15 +197,14 @@ cdef void syn0_pre(int64_t _step, double t, double dt, const uint64_t* _random_k
     cdef double* _ptr_ge = _ng0_ge
     cdef double ge
     cdef double _lio_0
-    # Spikes arriving now: the synapse indices in the queue's current slot.
+    # Spikes arriving now: the queue's current slot holds the neuron each one reaches.
     cdef SpikeQueue* _queue = _syn0_queue_pre
     cdef vector[int32_t]* _arriving = _queue.peek()
     cdef int64_t _count = <int64_t>_arriving.size()
-    cdef int32_t* _synapses = _arriving.data()
+    cdef int32_t* _arriving_entries = _arriving.data()
     _lio_0 = (1.6 * 0.001)
     for _k in range(_count):
-        _idx = _synapses[_k]
-        _post_idx = _syn0_j[_idx]
+        _post_idx = _arriving_entries[_k]
         ge = _ptr_ge[_post_idx]
         ge = (_lio_0 + ge)
         _ptr_ge[_post_idx] = ge
@@ -228,15 +225,14 @@ cdef void syn1_pre(int64_t _step, double t, double dt, const uint64_t* _random_k
     cdef double* _ptr_gi = _ng0_gi
     cdef double gi
     cdef double _lio_0
-    # Spikes arriving now: the synapse indices in the queue's current slot.
+    # Spikes arriving now: the queue's current slot holds the neuron each one reaches.
     cdef SpikeQueue* _queue = _syn1_queue_pre
     cdef vector[int32_t]* _arriving = _queue.peek()
     cdef int64_t _count = <int64_t>_arriving.size()
-    cdef int32_t* _synapses = _arriving.data()
+    cdef int32_t* _arriving_entries = _arriving.data()
     _lio_0 = (-1 * 9 * 0.001)
     for _k in range(_count):
-        _idx = _synapses[_k]
-        _post_idx = _syn1_j[_idx]
+        _post_idx = _arriving_entries[_k]
         gi = _ptr_gi[_post_idx]
         gi = (_lio_0 + gi)
         _ptr_gi[_post_idx] = gi
@@ -332,12 +328,10 @@ cdef void _set_state(tuple arrays, tuple scalars, tuple capsules, uintptr_t rng_
     global _syn0_queue_pre
     global _sub0_spikes
     global _sub0_N
-    global _syn0_j
     global _syn1_N
     global _syn1_queue_pre
     global _sub1_spikes
     global _sub1_N
-    global _syn1_j
     global _spikemon0_count
     global _spikemon0_i
     global _spikemon0_t
@@ -350,10 +344,8 @@ cdef void _set_state(tuple arrays, tuple scalars, tuple capsules, uintptr_t rng_
     _ng0_v = <double*><uintptr_t>arrays[4]
     _ng0_spikes = <int32_t*><uintptr_t>arrays[5]
     _sub0_spikes = <int32_t*><uintptr_t>arrays[6]
-    _syn0_j = <int32_t*><uintptr_t>arrays[7]
-    _sub1_spikes = <int32_t*><uintptr_t>arrays[8]
-    _syn1_j = <int32_t*><uintptr_t>arrays[9]
-    _spikemon0_count = <int32_t*><uintptr_t>arrays[10]
+    _sub1_spikes = <int32_t*><uintptr_t>arrays[7]
+    _spikemon0_count = <int32_t*><uintptr_t>arrays[8]
     _ng0_refractory = scalars[0]
     _ng0_N = scalars[1]
     _syn0_N = scalars[2]

@@ -48,8 +48,8 @@ cdef double* _syn0_Apost
 cdef double* _syn0_Apre
 cdef double* _syn0_lastupdate
 cdef double* _syn0_w
-cdef int32_t* _poisson0_spikes
 cdef int32_t* _syn0_j
+cdef int32_t* _poisson0_spikes
 cdef double* _poisson0_rates
 cdef int32_t* _spikemon0_count
 cdef int64_t _ng0_N
@@ -186,10 +186,10 @@ cdef void syn0_pre(int64_t _step, double t, double dt, const uint64_t* _random_k
     cdef SpikeQueue* _queue = _syn0_queue_pre
     cdef vector[int32_t]* _arriving = _queue.peek()
     cdef int64_t _count = <int64_t>_arriving.size()
-    cdef int32_t* _synapses = _arriving.data()
+    cdef int32_t* _arriving_entries = _arriving.data()
     _lio_0 = (-1 / <double>(20 * 0.001))
     for _k in range(_count):
-        _idx = _synapses[_k]
+        _idx = _arriving_entries[_k]
         _post_idx = _syn0_j[_idx]
         Apost = _ptr_Apost[_idx]
         Apre = _ptr_Apre[_idx]
@@ -260,10 +260,10 @@ cdef void syn0_post(int64_t _step, double t, double dt, const uint64_t* _random_
     cdef SpikeQueue* _queue = _syn0_queue_post
     cdef vector[int32_t]* _arriving = _queue.peek()
     cdef int64_t _count = <int64_t>_arriving.size()
-    cdef int32_t* _synapses = _arriving.data()
+    cdef int32_t* _arriving_entries = _arriving.data()
     _lio_0 = (-1 / <double>(20 * 0.001))
     for _k in range(_count):
-        _idx = _synapses[_k]
+        _idx = _arriving_entries[_k]
         Apost = _ptr_Apost[_idx]
         Apre = _ptr_Apre[_idx]
         lastupdate = _ptr_lastupdate[_idx]
@@ -355,9 +355,9 @@ cdef void _set_state(tuple arrays, tuple scalars, tuple capsules, uintptr_t rng_
     global _syn0_lastupdate
     global _syn0_w
     global _syn0_queue_pre
+    global _syn0_j
     global _poisson0_spikes
     global _poisson0_N
-    global _syn0_j
     global _syn0_queue_post
     global _poisson0_rates
     global _spikemon0_count
@@ -372,8 +372,8 @@ cdef void _set_state(tuple arrays, tuple scalars, tuple capsules, uintptr_t rng_
     _syn0_Apre = <double*><uintptr_t>arrays[3]
     _syn0_lastupdate = <double*><uintptr_t>arrays[4]
     _syn0_w = <double*><uintptr_t>arrays[5]
-    _poisson0_spikes = <int32_t*><uintptr_t>arrays[6]
-    _syn0_j = <int32_t*><uintptr_t>arrays[7]
+    _syn0_j = <int32_t*><uintptr_t>arrays[6]
+    _poisson0_spikes = <int32_t*><uintptr_t>arrays[7]
     _poisson0_rates = <double*><uintptr_t>arrays[8]
     _spikemon0_count = <int32_t*><uintptr_t>arrays[9]
     _ng0_N = scalars[0]
