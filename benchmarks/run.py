@@ -227,6 +227,12 @@ def parse_arguments(argv=None):
         "the report then gives its times as ratios to one thread's)",
     )
     parser.add_argument(
+        "--fast-math",
+        action="store_true",
+        help="also run spikeforge in fast-math mode (configuration 'spikeforge-fastmath'; "
+        "the report gives its times as ratios to the exact mode's)",
+    )
+    parser.add_argument(
         "--no-memory",
         action="store_true",
         help="skip the two extra runs per repetition that measure the memory per synapse",
@@ -440,6 +446,18 @@ def configurations(args) -> list[Configuration]:
         for k in args.threads
         if k > 1
     ]
+    if args.fast_math:
+        threaded.append(
+            Configuration(
+                "spikeforge-fastmath",
+                "spikeforge, fast math",
+                "spikeforge",
+                "runtime",
+                args.spikeforge_python,
+                versions=dict(spikeforge.versions),
+                arguments=("--fast-math",),
+            )
+        )
     return [spikeforge, *threaded, runtime, standalone, nest, annarchy, neuron]
 
 
@@ -826,11 +844,11 @@ def report(results: dict) -> str:
     if threaded and any(config["name"] == "spikeforge" for config in configs):
         lines += [
             "",
-            "Ratios of spikeforge with threads to spikeforge with one (above 1: faster with "
-            "threads; the spikes must be the same):",
+            "Ratios of spikeforge with threads (or in fast-math mode) to spikeforge with one "
+            "(exact; above 1: faster; with threads, the spikes must be the same):",
             "",
-            "| simulated | threads | speed-up of the warm loop | speed-up of warm run() "
-            "| spikes, threads / one |",
+            "| simulated | variant | speed-up of the warm loop | speed-up of warm run() "
+            "| spikes, variant / one |",
             "|---|---|---:|---:|---:|",
         ]
         for case in cases:
@@ -893,6 +911,25 @@ def report(results: dict) -> str:
                         lookup(summary, config["name"], "warm", case, "spikes"),
                     )
                 )
+                lines.append(f"| {case} | {config['label']} | " + " | ".join(cells) + " |")
+    fast = [config for config in configs if config["name"] == "spikeforge-fastmath"]
+    if fast and peers:
+        lines += [
+            "",
+            "Ratios of spikeforge's fast-math mode to the peers (warm loop; below 1: faster):",
+            "",
+            "| simulated | against | warm loop | spikes |",
+            "|---|---|---:|---:|",
+        ]
+        for case in cases:
+            for config in peers:
+                cells = [
+                    ratio(
+                        lookup(summary, "spikeforge-fastmath", "warm", case, field_name),
+                        lookup(summary, config["name"], "warm", case, field_name),
+                    )
+                    for field_name in ("loop_s", "spikes")
+                ]
                 lines.append(f"| {case} | {config['label']} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 

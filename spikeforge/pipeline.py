@@ -354,9 +354,11 @@ def prepare_network(
     dt: float,
     n_steps: int = 0,
     threads: int = 1,
+    fast_math: bool = False,
 ) -> NetworkRun:
     """The roles, schedule and rendered source of the module of ``objects`` (nothing compiled
-    or run yet); with ``threads`` > 1, a module that shares its element loops among threads."""
+    or run yet); with ``threads`` > 1, a module that shares its element loops among threads;
+    with ``fast_math``, one that calls vector versions of mathematical functions."""
     context = BuildContext(namespace=namespace, dt=dt, n_steps=n_steps, threads=threads)
     run = NetworkRun(context)
     run.roles, run.operations = schedule(collect_roles(objects, run.context), run.context)
@@ -367,6 +369,7 @@ def prepare_network(
         run.context.arguments,
         run.context.support_code,
         parallel=threads > 1,
+        fast_math=fast_math,
     )
     return run
 
@@ -379,14 +382,15 @@ def run_network(
     end_step: int,
     progress: Callable[[float, int], None] | None = None,
     threads: int = 1,
+    fast_math: bool = False,
 ) -> NetworkRun:
     """Build the module of ``objects`` and run it for the steps ``start_step`` to ``end_step``
-    with ``threads`` threads.
+    with ``threads`` threads (in fast-math mode with ``fast_math``).
 
     ``progress(elapsed_seconds, steps_done)`` is called between chunks of the loop.
     """
     started = time.perf_counter()
-    run = prepare_network(objects, namespace, dt, end_step - start_step, threads)
+    run = prepare_network(objects, namespace, dt, end_step - start_step, threads, fast_math)
     run.clocks = list({id(obj.clock): obj.clock for obj in objects}.values())
     prepared = time.perf_counter()
     # The source depends on the model, not on the values of its state (those are module

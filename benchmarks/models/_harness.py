@@ -96,12 +96,20 @@ def parse(model: Model, argv=None):
         help="spikeforge: threads for the loop (through Brian2's preference "
         "devices.cpp_standalone.openmp_threads, which spikeforge honours)",
     )
+    parser.add_argument(
+        "--fast-math",
+        action="store_true",
+        help="spikeforge: fast-math mode (vector exp, log...; through Brian2's preference "
+        "codegen.cpp.extra_compile_args_gcc holding '-ffast-math')",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON line")
     if model.add_arguments:
         model.add_arguments(parser)
     args = parser.parse_args(argv)
     if args.threads != 1 and args.simulator != "spikeforge":
         parser.error("--threads is for spikeforge")
+    if args.fast_math and args.simulator != "spikeforge":
+        parser.error("--fast-math is for spikeforge")
     if args.simulator != "brian2" and args.device != "runtime":
         parser.error(f"{args.simulator} has no standalone device; use --device runtime")
     return args
@@ -151,6 +159,7 @@ def main(model: Model, script_started: float, argv=None) -> None:
         "device": args.device,
         "duration_s": args.duration,
         "threads": args.threads,
+        "fast_math": args.fast_math,
         "seed": args.seed,
         "connect": params.connect,
         "record_spikes": params.record_spikes,
@@ -187,6 +196,9 @@ def _prepare_spikeforge(args):
 
     if args.threads != 1:
         spikeforge.prefs.devices.cpp_standalone.openmp_threads = args.threads
+    if args.fast_math:
+        flags = spikeforge.prefs.codegen.cpp.extra_compile_args_gcc
+        spikeforge.prefs.codegen.cpp.extra_compile_args_gcc = [*flags, "-ffast-math"]
     return spikeforge, {}
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import jinja2
 
-from spikeforge.codegen.cache import OPENMP_MARKER
+from spikeforge.codegen.cache import FAST_MATH_MARKER, OPENMP_MARKER
 from spikeforge.codegen.expressions import FUNCTION_DECLARATIONS
 from spikeforge.codegen.translate import ModuleArguments, TranslatedRole
 
@@ -204,13 +204,15 @@ def render_module(
     arguments: ModuleArguments,
     support_code: list[str] | tuple[str, ...] = (),
     parallel: bool = False,
+    fast_math: bool = False,
 ) -> str:
     """Render the module that runs ``roles`` in this order at every time step.
 
     ``support_code`` holds module-level Cython blocks the roles need (user functions, lookup
     tables), placed after the module's state and before the role functions.  A ``parallel``
     module shares its element loops among the threads ``run_steps`` is given (compiled with
-    OpenMP); it gives the same results as the serial one, for any number of threads.
+    OpenMP); it gives the same results as the serial one, for any number of threads.  A
+    ``fast_math`` module calls vector versions of exp, log... (``functions.h``).
     """
     for role in roles:
         role.rendered = render_role(role, parallel)
@@ -224,4 +226,5 @@ def render_module(
         parallel=parallel,
         max_threads=MAX_THREADS,
         openmp_marker=OPENMP_MARKER,
+        fast_math_marker=FAST_MATH_MARKER if fast_math else "",
     )

@@ -137,6 +137,7 @@ class Network:
         level: int = 0,
         profile: bool | None = None,
         threads: int | None = None,
+        fast_math: bool | None = None,
     ) -> None:
         """Simulate for ``duration``.
 
@@ -150,6 +151,12 @@ class Network:
         by default Brian2's ``prefs.devices.cpp_standalone.openmp_threads`` (0, the default,
         means one thread).  Results are bitwise the same for any number of threads
         (docs/threads.md).
+
+        ``fast_math=True`` compiles the network so that its loops call vector versions of
+        ``exp``, ``log``... (glibc's libmvec, on Linux x86-64), which are faster where a model
+        calls them for every neuron (COBAHH's channels) and change results in their last bits
+        (docs/equations.md, "Fast-math mode").  By default it is on when Brian2's
+        ``prefs.codegen.cpp.extra_compile_args_gcc`` holds ``'-ffast-math'``.
         """
         if run_interceptor is not None and run_interceptor(
             self, duration, report, report_period, namespace, level
@@ -158,6 +165,7 @@ class Network:
         started = time.perf_counter()
         prefs.check_honoured()
         threads = thread_count(threads)
+        fast_math = fast_math_mode(fast_math)
         duration_ = _checked_duration(duration)
         if namespace is None:
             namespace = caller_namespace(level)
@@ -175,6 +183,7 @@ class Network:
             end_step,
             lambda elapsed, steps: reporter.update(elapsed, steps * dt),
             threads,
+            fast_math,
         )
         if self.last_run.interrupted:
             # the state is that of a step boundary: time goes there, and the next run goes on
@@ -328,11 +337,18 @@ class MagicNetwork(Network):
         level=0,
         profile=None,
         threads=None,
+        fast_math=None,
     ):
         self._leave_old_objects(_objects_referred_to(sys._getframe(level + 1)))
         try:
             super().run(
-                duration, report, report_period, namespace, level=level + 1, threads=threads
+                duration,
+                report,
+                report_period,
+                namespace,
+                level=level + 1,
+                threads=threads,
+                fast_math=fast_math,
             )
         finally:  # an interrupted run was a run too
             for obj in self.objects:
@@ -400,10 +416,33 @@ def run(
     level=0,
     profile=None,
     threads=None,
+    fast_math=None,
 ) -> None:
     """Simulate all objects made since the last ``start_scope()`` for ``duration`` (the
     arguments are those of :meth:`Network.run`)."""
-    magic_network.run(duration, report, report_period, namespace, level=level + 1, threads=threads)
+    magic_network.run(
+        duration,
+        report,
+        report_period,
+        namespace,
+        level=level + 1,
+        threads=threads,
+        fast_math=fast_math,
+    )
+
+
+def fast_math_mode(fast_math=None) -> bool:
+    """Whether a run compiles in fast-math mode: ``fast_math`` if given, else whether Brian2's
+    ``prefs.codegen.cpp.extra_compile_args_gcc`` asks for ``-ffast-math`` (Brian2's default
+    list does; spikeforge's does not).  spikeforge never passes ``-ffast-math`` itself, which
+    would also let the compiler reorder arithmetic and drop checks for NaN: its mode only
+    vectorises the mathematical functions (docs/equations.md)."""
+    if fast_math is None:
+        flags = prefs.codegen.cpp.extra_compile_args_gcc or []
+        return "-ffast-math" in flags
+    if not isinstance(fast_math, (bool, np.bool_)):
+        raise TypeError(f"fast_math must be True, False or None, not {fast_math!r}")
+    return bool(fast_math)
 
 
 def thread_count(threads=None) -> int:

@@ -109,7 +109,11 @@ class Preferences:
     def __getitem__(self, name: str):
         full = self._full(name)
         if full in DEFAULTS:
-            return self._values.get(full, DEFAULTS[full])
+            if full in self._values:
+                return self._values[full]
+            default = DEFAULTS[full]
+            # a copy of a list or dict: `prefs.x += [...]` must not change the default
+            return type(default)(default) if isinstance(default, (list, dict)) else default
         if any(known.startswith(full + ".") for known in DEFAULTS):
             return Preferences(full, self._values)
         raise PreferenceError(f"there is no preference {full!r} (Brian2 has none of that name)")
