@@ -141,6 +141,34 @@ def test_a_network_operation_splitting_the_steps_changes_no_random_number(every_
         np.testing.assert_array_equal(split[name], plain[name], err_msg=name)
 
 
+def test_a_queue_of_targets_whose_statements_write_no_neuron_is_delivered_once(every_loop_shared):
+    """Statements that read the target and write nothing of it (a temporary, and a count
+    summed by a network operation would be the way to use it) still need one thread per
+    arriving spike: the threaded delivery partitions by the queued target."""
+
+    def deliveries(threads):
+        start_scope()
+        seed(3)
+        group = NeuronGroup(3000, "v : 1", threshold="rand() < 0.02", name="g")
+        group.v = "i"
+        # the synapses are only read: the queue holds targets, and delivery writes nothing
+        reading = Synapses(group, group, on_pre="tmp = v_post * 2", name="reading")
+        reading.connect(p=0.01)
+        writing = Synapses(group, group, on_pre="v_post += 1", name="writing")
+        writing.connect(j="i")
+        network = Network(group, reading, writing)
+        network.run(2 * ms, threads=threads)
+        assert reading.pathways[0].queued == "j"
+        return np.array(group.v_[:]), network.last_run.source
+
+    one, _ = deliveries(1)
+    two, source = deliveries(2)
+    (reading,) = [f for f in source.split("\ncdef void ") if "tmp = " in f and "_queue" in f]
+    assert "if _post_idx < _low or _post_idx >= _high:" in reading  # not by a synapse index
+    assert "if _idx < _low" not in reading
+    np.testing.assert_array_equal(two, one)
+
+
 def test_every_run_and_every_assignment_has_numbers_of_its_own():
     start_scope()
     seed(5)

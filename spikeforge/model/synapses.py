@@ -1343,7 +1343,11 @@ class Synapses(Group):
                     code,
                     "synapses",
                     pathway.order,
-                    {"queue": queue, "queued": queued, **self._partition(code, context, size)},
+                    {
+                        "queue": queue,
+                        "queued": queued,
+                        **self._partition(code, context, size, queued),
+                    },
                     index_lines=index_lines,
                     clock=source.clock,
                 )
@@ -1362,18 +1366,21 @@ class Synapses(Group):
             return None
         return {"_post_idx": "j", "_pre_idx": "i"}.get(next(iter(code.indices)))
 
-    def _partition(self, code, context: BuildContext, size: str) -> dict:
+    def _partition(self, code, context: BuildContext, size: str, queued: str = "") -> dict:
         """How a threaded module shares the delivery of arriving spikes among threads: by the
         index of the elements its statements write (``partition``, values below
         ``partition_size``), so that no two threads write one element.  Statements that write
         both presynaptic and postsynaptic variables are delivered by one thread
-        (``partition`` empty)."""
+        (``partition`` empty).  ``queued`` is the neuron index a queue of neurons gives (then
+        there is no synapse index to partition by)."""
         written = {
             match.group(1) for line in code.store_lines for match in _WRITTEN_AT.finditer(line)
         }
         neurons = written & {"_pre_idx", "_post_idx"}
         if len(neurons) > 1:
             return {"partition": "", "partition_size": ""}
+        if not neurons and queued:  # writes nothing of the neurons: any partition will do
+            neurons = {queued}
         if not neurons:  # only synaptic variables: any partition will do
             return {"partition": "_idx", "partition_size": size}
         local = neurons.pop()
