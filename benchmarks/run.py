@@ -65,6 +65,9 @@ class ModelSpec:
     title: str
     durations: list[float]
     sizes: list[int] | None = None  #: network sizes (``--neurons``), for cuba_scaled
+    #: whether ``--sizes`` (and ``--quick``'s sizes) replace ``sizes``: cuba_scaled only, not
+    #: step_cost, whose 40 neurons are what it measures
+    resizable: bool = False
     #: peers left out unless ``--all-peers`` is given, with the reason
     slow_peers: dict[str, str] | None = None
 
@@ -85,6 +88,7 @@ MODEL_SPECS = {
             "CUBA scaled",
             [1.0],
             sizes=[16000, 64000, 256000],
+            resizable=True,
             slow_peers={
                 "nest": "NEST took 110 s per process at 64000 neurons (building 5.1 million "
                 "synapses on one thread), which makes this model hours long; --all-peers "
@@ -131,7 +135,7 @@ def cases_of(spec: ModelSpec, durations: list[float], sizes: list[int] | None) -
         return [Case(f"{duration:g} s", duration) for duration in durations]
     return [
         Case(f"{size} neurons, {duration:g} s", duration, size, ["--neurons", str(size)])
-        for size in (sizes or spec.sizes)
+        for size in (sizes if sizes and spec.resizable else spec.sizes)
         for duration in durations
     ]
 
