@@ -5,6 +5,8 @@ TimedArray results are compared with closed forms and with Brian2's rule for the
 against Brian2 2.11's numpy target).
 """
 
+import math
+
 import numpy as np
 import pytest
 import sympy
@@ -439,3 +441,31 @@ def test_exact_integration_with_a_timed_array_input():
     for target in (0, 10, 20, 5):
         expected = target + (expected - target) * np.exp(-1 / 5)
     assert G.v[0] / mV == pytest.approx(expected, rel=1e-12)
+
+
+def test_exprel_in_generated_code_at_its_edges():
+    """``spikeforge_exprel`` chooses its argument instead of branching around ``expm1`` (so that
+    loops calling it vectorise); its values are (exp(x) - 1)/x, 1 below 1e-16 in magnitude,
+    infinite above 717 and NaN for NaN, as the formula with branches gives."""
+    x = np.array(
+        [0.0, -0.0, 1e-17, -1e-17, 1e-16, -1e-16, 1e-10, -1e-10, 1.0, -30.0, 700.0, 709.8]
+        + [717.0, 717.5, 800.0, -800.0, np.inf, -np.inf, np.nan]
+    )
+    G = NeuronGroup(len(x), "x : 1\ny : 1")
+    G.x = x
+    G.y = "exprel(x)"
+
+    def branching(v):  # the C library's expm1 (math.expm1), not NumPy's own
+        if abs(v) < 1e-16:
+            return 1.0
+        if v > 717:
+            return math.inf
+        if math.isnan(v):
+            return math.nan
+        try:
+            return math.expm1(v) / v
+        except OverflowError:  # C's expm1 gives inf there
+            return math.inf
+
+    expected = [branching(float(v)) for v in x]
+    np.testing.assert_array_equal(G.y[:], expected)  # NaN where expected is NaN
