@@ -49,7 +49,7 @@ class SpikeQueue {
     // allowed, push() must wait for prepare().
     SpikeQueue()
         : slots_(1), current_(0), n_sources_(0), n_synapses_(0), homogeneous_delay_(0),
-          holds_values_(false), values_(nullptr), borrowed_values_(nullptr) {}
+          holds_values_(false), borrowed_values_(nullptr) {}
 
     // Set up (or set up again) the synapses and their delays.
     //
@@ -273,7 +273,7 @@ class SpikeQueue {
     inline void set_holds_values(bool holds_values) noexcept {
         if (holds_values == holds_values_) return;
         holds_values_ = holds_values;
-        values_ = borrowed_values_ = nullptr;
+        borrowed_values_ = nullptr;
     }
     // Grow the ring to at least n slots; pending spikes keep their delivery step.
     inline void reserve_slots(int64_t n) {
@@ -310,7 +310,6 @@ class SpikeQueue {
             }
         }
         holds_values_ = holds_values;
-        values_ = values;
         // grouped by source: position == synapse, push() reads the values where they are
         borrowed_values_ = holds_values && synapses_by_position_.empty() ? values : nullptr;
     }
@@ -420,8 +419,8 @@ class SpikeQueue {
     std::vector<int32_t> delays_by_position_;    // delay at each position (heterogeneous only)
     int32_t homogeneous_delay_;                  // the common delay, or -1 when delays differ
     bool holds_values_;                          // slots hold values, not synapse indices
-    const int32_t* values_;                      // the caller's values (by synapse), or NULL
-    const int32_t* borrowed_values_;             // the same, when push() reads them directly
+    const int32_t* borrowed_values_;             // the caller's values (by synapse), when
+                                                 // push() reads them where they are
 };
 
 }  // namespace spikeforge
