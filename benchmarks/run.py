@@ -237,6 +237,13 @@ def parse_arguments(argv=None):
         "the report gives its times as ratios to the exact mode's)",
     )
     parser.add_argument(
+        "--float32",
+        action="store_true",
+        help="also run spikeforge and Brian2 standalone with float32 state (configurations "
+        "'spikeforge-float32' and 'brian2-standalone-float32'; the report gives their times "
+        "and memory as ratios to float64's, and to each other)",
+    )
+    parser.add_argument(
         "--no-memory",
         action="store_true",
         help="skip the two extra runs per repetition that measure the memory per synapse",
@@ -462,7 +469,32 @@ def configurations(args) -> list[Configuration]:
                 arguments=("--fast-math",),
             )
         )
-    return [spikeforge, *threaded, runtime, standalone, nest, annarchy, neuron]
+    single = []
+    if args.float32:
+        single.append(
+            Configuration(
+                "spikeforge-float32",
+                "spikeforge, float32",
+                "spikeforge",
+                "runtime",
+                args.spikeforge_python,
+                versions=dict(spikeforge.versions),
+                arguments=("--float32",),
+            )
+        )
+        single.append(
+            Configuration(
+                "brian2-standalone-float32",
+                "Brian2 cpp_standalone, float32",
+                "brian2",
+                "cpp_standalone",
+                brian2_python,
+                standalone.skipped,
+                versions=dict(standalone.versions),
+                arguments=("--float32",),
+            )
+        )
+    return [spikeforge, *threaded, runtime, standalone, nest, annarchy, neuron, *single]
 
 
 def model_support(spec: ModelSpec) -> dict[str, bool]:
@@ -844,7 +876,11 @@ def report(results: dict) -> str:
                 loop = lookup(summary, config["name"], "warm", case, "loop_s")
                 per = "–" if loop is None else f"{loop / steps * 1e6:.3f}"
                 lines.append(f"| {case} | {config['label']} | {per} |")
-    threaded = [config for config in configs if config["name"].startswith("spikeforge-")]
+    threaded = [
+        config
+        for config in configs
+        if config["name"].startswith("spikeforge-") and config["name"] != "spikeforge-float32"
+    ]
     if threaded and any(config["name"] == "spikeforge" for config in configs):
         lines += [
             "",
@@ -871,7 +907,11 @@ def report(results: dict) -> str:
                     )
                 )
                 lines.append(f"| {case} | {config['label']} | " + " | ".join(cells) + " |")
-    peers = [config for config in configs if config["simulator"] != "spikeforge"]
+    peers = [
+        config
+        for config in configs
+        if config["simulator"] != "spikeforge" and not config["name"].endswith("-float32")
+    ]
     if peers and any(config["name"] == "spikeforge" for config in configs):
         lines += [
             "",
@@ -935,7 +975,76 @@ def report(results: dict) -> str:
                     for field_name in ("loop_s", "spikes")
                 ]
                 lines.append(f"| {case} | {config['label']} | " + " | ".join(cells) + " |")
+    lines += float32_table(summary, configs, cases)
     return "\n".join(lines)
+
+
+def float32_table(summary, configs, cases) -> list[str]:
+    """Ratios of float32 state to float64 state (each simulator against itself), and of
+    spikeforge to Brian2 standalone both in float32."""
+    names = {config["name"] for config in configs}
+    pairs = [
+        (single, double, label)
+        for single, double, label in (
+            ("spikeforge-float32", "spikeforge", "spikeforge"),
+            ("brian2-standalone-float32", "brian2-standalone", "Brian2 cpp_standalone"),
+        )
+        if single in names and double in names
+    ]
+    if not pairs:
+        return []
+    lines = [
+        "",
+        "Single precision: float32 / float64 of the same simulator (below 1: float32 is faster "
+        "or smaller; the spikes differ as rounding makes the runs drift apart):",
+        "",
+        "| simulated | simulator | warm loop | peak RSS, warm | bytes/synapse | spikes |",
+        "|---|---|---:|---:|---:|---:|",
+    ]
+    for case in cases:
+        for single, double, label in pairs:
+            cells = [
+                ratio(
+                    lookup(summary, single, "warm", case, "loop_s"),
+                    lookup(summary, double, "warm", case, "loop_s"),
+                ),
+                ratio(memory(summary, single, case)[0], memory(summary, double, case)[0]),
+                ratio(
+                    bytes_per_synapse(summary, single, case),
+                    bytes_per_synapse(summary, double, case),
+                ),
+                ratio(
+                    lookup(summary, single, "warm", case, "spikes"),
+                    lookup(summary, double, "warm", case, "spikes"),
+                ),
+            ]
+            lines.append(f"| {case} | {label} | " + " | ".join(cells) + " |")
+    if {"spikeforge-float32", "brian2-standalone-float32"} <= names:
+        lines += [
+            "",
+            "spikeforge / Brian2 cpp_standalone, both with float32 state (below 1: spikeforge "
+            "is faster or smaller):",
+            "",
+            "| simulated | warm loop | peak RSS, warm | bytes/synapse |",
+            "|---|---:|---:|---:|",
+        ]
+        for case in cases:
+            cells = [
+                ratio(
+                    lookup(summary, "spikeforge-float32", "warm", case, "loop_s"),
+                    lookup(summary, "brian2-standalone-float32", "warm", case, "loop_s"),
+                ),
+                ratio(
+                    memory(summary, "spikeforge-float32", case)[0],
+                    memory(summary, "brian2-standalone-float32", case)[0],
+                ),
+                ratio(
+                    bytes_per_synapse(summary, "spikeforge-float32", case),
+                    bytes_per_synapse(summary, "brian2-standalone-float32", case),
+                ),
+            ]
+            lines.append(f"| {case} | " + " | ".join(cells) + " |")
+    return lines
 
 
 def machine_description() -> dict:

@@ -80,8 +80,8 @@ def test_preferences_by_brian2s_names():
         _ = prefs.nonsense
     G, M = _model()
     run(1 * ms)  # accepted settings don't stop a run
-    prefs.core.default_float_dtype = np.float32
-    with pytest.raises(NotImplementedError, match="prefs.core.default_float_dtype.*float32"):
+    prefs.core.default_integer_dtype = np.int64
+    with pytest.raises(NotImplementedError, match="prefs.core.default_integer_dtype.*int64"):
         run(1 * ms)
     prefs.reset_to_defaults()
     run(1 * ms)

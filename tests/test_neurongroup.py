@@ -263,9 +263,9 @@ def test_spike_monitor_without_recording_still_counts():
     np.testing.assert_array_equal(counter.count, recorder.count)
 
 
-def test_unsupported_features_say_so():
-    with pytest.raises(NotImplementedError, match="dtype"):
-        NeuronGroup(1, "v : 1", dtype=float)
+def test_dtype_float_is_float64():
+    # Python's float is NumPy's float64 (float32: tests/test_float32.py)
+    assert NeuronGroup(1, "v : 1", dtype=float).v_.dtype == np.float64
 
 
 def test_zero_without_units_fits_any_units():

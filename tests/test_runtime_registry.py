@@ -2,6 +2,7 @@
 C++ declarations, shared by the owners (``containers.pyx``) and generated modules."""
 
 import ctypes
+import pickle
 import re
 import shutil
 
@@ -24,6 +25,7 @@ def owners():
     module = containers()
     return {
         "float64": module.DynamicArray1D("float64"),
+        "float32": module.DynamicArray1D("float32"),
         "int32": module.DynamicArray1D("int32"),
         "queue": module.SpikeQueue(),
         "2d": module.DynamicArray2D(3),
@@ -81,3 +83,18 @@ def test_append_array_grows_a_vector_in_one_copy():
     indices.append_array(np.array([5], dtype=np.int64))
     assert indices.to_numpy().dtype == np.int32
     assert indices.to_numpy().tolist() == [7, -1, 5]
+
+
+def test_a_float32_vector_rounds_what_it_is_given_and_keeps_its_type():
+    module = containers()
+    values = module.DynamicArray1D("float32")
+    values.append_array(np.array([0.1, 2.5]))
+    values.resize(3)
+    values.reserve(10)
+    view = values.view()
+    assert view.dtype == np.float32 and len(values) == 3
+    assert view.tolist() == [np.float32(0.1), 2.5, 0.0] and float(view[0]) != 0.1
+    view[2] = 7.0  # the view writes the vector's own memory
+    copied = pickle.loads(pickle.dumps(values))
+    assert copied.dtype == "float32" and copied.to_numpy().tolist() == values.to_numpy().tolist()
+    assert copied.to_numpy()[2] == 7.0

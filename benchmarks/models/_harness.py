@@ -102,6 +102,12 @@ def parse(model: Model, argv=None):
         help="spikeforge: fast-math mode (vector exp, log...; through Brian2's preference "
         "codegen.cpp.extra_compile_args_gcc holding '-ffast-math')",
     )
+    parser.add_argument(
+        "--float32",
+        action="store_true",
+        help="spikeforge and Brian2: float variables stored as float32 "
+        "(prefs.core.default_float_dtype = float32)",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON line")
     if model.add_arguments:
         model.add_arguments(parser)
@@ -160,6 +166,7 @@ def main(model: Model, script_started: float, argv=None) -> None:
         "duration_s": args.duration,
         "threads": args.threads,
         "fast_math": args.fast_math,
+        "float32": args.float32,
         "seed": args.seed,
         "connect": params.connect,
         "record_spikes": params.record_spikes,
@@ -199,6 +206,8 @@ def _prepare_spikeforge(args):
     if args.fast_math:
         flags = spikeforge.prefs.codegen.cpp.extra_compile_args_gcc
         spikeforge.prefs.codegen.cpp.extra_compile_args_gcc = [*flags, "-ffast-math"]
+    if args.float32:
+        spikeforge.prefs.core.default_float_dtype = "float32"
     return spikeforge, {}
 
 
@@ -227,6 +236,10 @@ def _prepare_brian2(args):
     import brian2
 
     state = {"compile_s": 0.0, "compiled": 0}
+    if args.float32:
+        import numpy
+
+        brian2.prefs.core.default_float_dtype = numpy.float32
     if args.device == "runtime":
         # Cython explicitly: with the default 'auto' target Brian2 would fall back to numpy
         # silently if Cython did not work.

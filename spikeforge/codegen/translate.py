@@ -38,6 +38,9 @@ from spikeforge.codegen.printer import CythonPrinter, PrinterError, _float
 #: C types of NumPy dtypes used for state and the Cython type of a local holding one element.
 C_TYPES = {
     np.dtype(np.float64): ("double", "double"),
+    # float32 state is widened to double when loaded and rounded when stored: code computes
+    # in double precision whatever the storage (docs/equations.md, "Single precision")
+    np.dtype(np.float32): ("float", "double"),
     np.dtype(np.int32): ("int32_t", "int32_t"),
     np.dtype(np.int64): ("int64_t", "int64_t"),
     np.dtype(np.bool_): ("char", "bint"),

@@ -45,6 +45,8 @@ from spikeforge.model.namespace import caller_namespace, kept_namespace, user_na
 from spikeforge.model.regularly import RunRegularly
 from spikeforge.model.state import Entry, number, state_problem
 from spikeforge.model.variables import (
+    FLOAT_DTYPES,
+    StorageTypes,
     SECOND,
     GroupScope,
     Variable,
@@ -638,11 +640,17 @@ class NeuronGroup(Group):
     namespace
         External names for the model's strings; by default they come from the frame that calls
         ``run()``.
+    dtype
+        How float variables are stored: ``float64`` or ``float32`` for all of them, or a dict
+        ``{name: dtype}`` for some (by default ``prefs.core.default_float_dtype``, float64).
+        Code computes in double precision either way (docs/equations.md, "Single precision").
     name
         A unique name (``'neurongroup*'`` gives ``neurongroup``, ``neurongroup_1``, ...).
     """
 
     code_kind = "ng"
+    #: The dtypes its float variables may have (``dtype=``, ``prefs.core.default_float_dtype``).
+    _floats = FLOAT_DTYPES
 
     def __init__(
         self,
@@ -662,10 +670,7 @@ class NeuronGroup(Group):
         method_options=None,
     ):
         super().__init__(N, name, "groups", order, namespace)
-        if dtype is not None:
-            raise NotImplementedError(
-                f"NeuronGroup {self.name!r}: dtype= is not supported yet (state is float64)"
-            )
+        self._dtypes = StorageTypes(dtype, f"{type(self).__name__} {self.name!r}", self._floats)
         self.clock = choose_clock(dt, clock, f"NeuronGroup {self.name!r}")
         try:
             self.equations = model if isinstance(model, Equations) else Equations(model)
@@ -742,6 +747,7 @@ class NeuronGroup(Group):
                     equation.dimension,
                     self.N,
                     equation.var_type,
+                    self._dtypes(equation.name, equation.var_type),
                     constant="constant" in equation.flags,
                     shared="shared" in equation.flags,
                 )
@@ -749,6 +755,7 @@ class NeuronGroup(Group):
         self.variables["i"] = Variable(
             "i", DIMENSIONLESS, np.arange(self.N, dtype=np.int32), "integer", read_only=True
         )
+        self._dtypes.check_names(equation.name for equation in self.equations)
         if self.refractory is not False and self.refractory is not None:
             for name in ("lastspike", "not_refractory"):
                 if name in self.equations:

@@ -48,6 +48,8 @@ def _typed(values: np.ndarray, variable) -> np.ndarray:
         return values.astype(bool)
     if variable.var_type == "integer":
         return values.astype(np.int32)
+    if variable.dtype == np.float32:  # recorded exactly (a float32 is a float64 too)
+        return values.astype(np.float32)
     return values
 
 

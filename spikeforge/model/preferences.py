@@ -71,10 +71,6 @@ DEFAULTS: dict[str, object] = {
 #: Preferences whose non-default values spikeforge cannot honour yet: ``run()`` refuses them,
 #: saying why (a value that only changes how Brian2 works, not the results, is not listed).
 NOT_HONOURED: dict[str, tuple[object, str]] = {
-    "core.default_float_dtype": (
-        np.float64,
-        "spikeforge computes in double precision only (float32 is planned)",
-    ),
     "core.default_integer_dtype": (np.int32, "integer variables are 32-bit"),
     "core.network.default_schedule": (
         list(SCHEDULE),

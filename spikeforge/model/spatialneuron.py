@@ -181,6 +181,9 @@ class SpatialNeuron(NeuronGroup):
     """
 
     code_kind = "spatial"
+    #: The cable solver is written for float64 state: float32 is refused, and
+    #: ``prefs.core.default_float_dtype = float32`` leaves a SpatialNeuron in float64.
+    _floats = (np.dtype(np.float64),)
 
     def __init__(
         self,

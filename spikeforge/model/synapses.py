@@ -34,7 +34,7 @@ from spikeforge.codegen.expressions import (
 )
 from spikeforge.codegen.render import Role, code_draws_random_numbers
 from spikeforge.codegen.stateupdaters import DT, IntegrationError, check_method_options, integrate
-from spikeforge.codegen.translate import Resolved, translate
+from spikeforge.codegen.translate import C_TYPES, Resolved, translate
 from spikeforge.pipeline import BuildContext, run_once, schedule_position
 from spikeforge.model.base import SpikeforgeObject, choose_clock
 from spikeforge.model.clock import defaultclock, steps_until
@@ -43,6 +43,7 @@ from spikeforge.model.state import Entry, owner, state_problem
 from spikeforge.model.namespace import caller_namespace, user_namespace
 from spikeforge.model.variables import (
     SECOND,
+    StorageTypes,
     DeferredArray,
     GroupScope,
     Variable,
@@ -417,6 +418,8 @@ class Synapses(Group):
         The event of the source (for ``on_pre``) or target (for ``on_post``) that triggers a
         pathway: ``'spike'`` (the default), a custom event of a ``NeuronGroup`` (``events=``),
         or a dict ``{pathway name: event}`` (pathways not named get ``'spike'``).
+    dtype
+        How float synaptic variables are stored, as for :class:`NeuronGroup`.
     method
         Integration method for clock-driven equations.
     method_options
@@ -447,8 +450,7 @@ class Synapses(Group):
         target = source if target is None else target
         SpikeforgeObject.__init__(self, name, "groups", order)
         owner = f"Synapses {self.name!r}"
-        if dtype is not None:
-            raise NotImplementedError(f"{owner}: dtype= is not supported yet")
+        self._dtypes = StorageTypes(dtype, owner)
         self.clock = choose_clock(dt, clock, owner)
         if multisynaptic_index is not None and not (
             isinstance(multisynaptic_index, str) and multisynaptic_index.isidentifier()
@@ -535,10 +537,16 @@ class Synapses(Group):
             return name[:-4], self.source
         return name, None
 
-    def _dynamic(self, name, dimension, var_type="float", deferred=None, **flags) -> Variable:
+    def _dynamic(
+        self, name, dimension, var_type="float", deferred=None, dtype=None, **flags
+    ) -> Variable:
         """A per-synapse variable; ``deferred``: keyword arguments of a :class:`DeferredArray`
-        (storage allocated only when needed) instead of a plain runtime array."""
-        dtype = "int32" if var_type in ("integer", "boolean") else "float64"
+        (storage allocated only when needed) instead of a plain runtime array; ``dtype``: of a
+        float variable (float64 unless given)."""
+        if var_type in ("integer", "boolean"):
+            dtype = "int32"
+        else:
+            dtype = "float64" if dtype is None else np.dtype(dtype).name
         if deferred is not None:
             storage = DeferredArray(dtype, **deferred)
         else:
@@ -601,6 +609,7 @@ class Synapses(Group):
                     equation.dimension,
                     1,
                     equation.var_type,
+                    self._dtypes(equation.name, equation.var_type),
                     constant="constant" in equation.flags,
                     shared=True,
                 )
@@ -613,8 +622,10 @@ class Synapses(Group):
                     equation.name,
                     equation.dimension,
                     equation.var_type,
+                    dtype=self._dtypes(equation.name, equation.var_type),
                     constant="constant" in equation.flags,
                 )
+        self._dtypes.check_names(equation.name for equation in self.equations)
         if self.event_driven:
             self._dynamic("lastupdate", SECOND)
 
@@ -1448,7 +1459,8 @@ class Synapses(Group):
             {
                 "size": size,
                 "target": target,
-                "target_type": "double",
+                # a float32 target sums in float32, rounded at each addition (as Brian2)
+                "target_type": C_TYPES[np.dtype(variable.dtype)][0],
                 "target_size": target_size,
                 "target_index": target_index,
             },

@@ -13,6 +13,7 @@ from spikeforge.codegen.printer import _float
 from spikeforge.codegen.translate import INTEGER_DIVISION_DECLARATIONS, Resolved, Scope
 from spikeforge.pipeline import IntegerDivisionByZero
 from spikeforge.model.namespace import DEFAULT_NAMESPACE
+from spikeforge.model.preferences import prefs
 from spikeforge.runtime import containers
 from spikeforge.runtime.driver import run_deferred
 from spikeforge.units import DIMENSIONLESS, Dimension, Quantity, get_dimensions
@@ -327,10 +328,79 @@ def state_key(group, name: str) -> tuple[int, str]:
     return (id(getattr(group, "state_owner", group)), name)
 
 
-def make_variable(name, dimension, size, var_type="float", **flags) -> Variable:
-    """A variable with zero-initialised storage for ``size`` elements (1 if shared)."""
+def make_variable(name, dimension, size, var_type="float", dtype=None, **flags) -> Variable:
+    """A variable with zero-initialised storage for ``size`` elements (1 if shared), of
+    ``dtype`` (by default float64, int32 or bool after ``var_type``)."""
     length = 1 if flags.get("shared") else size
-    return Variable(name, dimension, np.zeros(length, dtype=DTYPES[var_type]), var_type, **flags)
+    dtype = DTYPES[var_type] if dtype is None else dtype
+    return Variable(name, dimension, np.zeros(length, dtype=dtype), var_type, **flags)
+
+
+#: The dtypes a float variable may be stored in.
+FLOAT_DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
+
+
+def _as_dtype(value, what: str) -> np.dtype:
+    try:
+        return np.dtype(value)
+    except TypeError:
+        raise TypeError(f"{what}: {value!r} is not a NumPy dtype") from None
+
+
+class StorageTypes:
+    """The dtype of each of a group's variables: Brian2's ``dtype=`` argument.
+
+    ``dtype`` is None (every float variable gets ``prefs.core.default_float_dtype``), one dtype
+    (for every float variable) or a dict ``{name: dtype}`` (the others get the default).
+    A float variable may be float64 or float32; integers are int32 and booleans bool, so a
+    dict may name them only with those.  ``floats`` narrows the float dtypes the group takes
+    (a SpatialNeuron's solver is float64 only): the preference then falls back to float64,
+    and an explicit float32 is refused.
+    """
+
+    def __init__(self, dtype, owner: str, floats: tuple = FLOAT_DTYPES):
+        self.owner = owner
+        self.floats = floats
+        default = _as_dtype(prefs.core.default_float_dtype, "prefs.core.default_float_dtype")
+        if default not in FLOAT_DTYPES:
+            raise TypeError(
+                f"prefs.core.default_float_dtype = {default.name}: spikeforge stores float "
+                "variables as float64 or float32"
+            )
+        self.default = default if default in floats else np.dtype(np.float64)
+        self.per_name: dict[str, np.dtype] = {}
+        if isinstance(dtype, dict):
+            for name, value in dtype.items():
+                self.per_name[name] = _as_dtype(value, f"{owner}, dtype of {name!r}")
+        elif dtype is not None:
+            self.default = self._float(_as_dtype(dtype, f"{owner}, dtype="), "dtype=")
+
+    def _float(self, dtype: np.dtype, what: str) -> np.dtype:
+        if dtype not in self.floats:
+            allowed = " or ".join(d.name for d in self.floats)
+            raise TypeError(f"{self.owner}: {what} {dtype.name} is not supported ({allowed})")
+        return dtype
+
+    def __call__(self, name: str, var_type: str) -> np.dtype:
+        """The dtype of the variable ``name`` of type ``var_type``."""
+        given = self.per_name.get(name)
+        if var_type != "float":
+            expected = np.dtype(DTYPES[var_type])
+            if given is not None and given != expected:
+                raise TypeError(
+                    f"{self.owner}: the {var_type} variable {name!r} is stored as "
+                    f"{expected.name}, it cannot be {given.name}"
+                )
+            return expected
+        if given is None:
+            return self.default
+        return self._float(given, f"the dtype of {name!r},")
+
+    def check_names(self, names) -> None:
+        """Refuse a dict entry that names no variable of the group (most likely a typo)."""
+        unknown = sorted(set(self.per_name) - set(names))
+        if unknown:
+            raise KeyError(f"{self.owner}: dtype= names {unknown[0]!r}, which is not a variable")
 
 
 def external_value(name: str, value):

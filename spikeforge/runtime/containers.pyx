@@ -38,40 +38,64 @@ SPIKEQUEUE_CAPSULE_NAME = CAPSULE_NAMES["queue"]
 
 
 cdef class DynamicArray1D:
-    """A growable 1-D array of ``float64`` or ``int32`` in a C++ ``std::vector``.
+    """A growable 1-D array of ``float64``, ``float32`` or ``int32`` in a C++ ``std::vector``.
 
-    Monitors record into these from generated code; ``to_numpy()`` copies the contents out.
+    Monitors record into these from generated code, and synapses keep their variables in them;
+    ``to_numpy()`` copies the contents out.  Exactly one of the three vectors exists.
     """
     cdef vector[double]* _doubles
+    cdef vector[float]* _floats
     cdef vector[int32_t]* _ints
     cdef readonly str dtype
+    cdef Py_ssize_t _itemsize
 
     def __cinit__(self, str dtype="float64"):
         if dtype == "float64":
             self._doubles = new vector[double]()
+            self._itemsize = sizeof(double)
+        elif dtype == "float32":
+            self._floats = new vector[float]()
+            self._itemsize = sizeof(float)
         elif dtype == "int32":
             self._ints = new vector[int32_t]()
+            self._itemsize = sizeof(int32_t)
         else:
-            raise ValueError(f"DynamicArray1D holds float64 or int32, not {dtype!r}")
+            raise ValueError(f"DynamicArray1D holds float64, float32 or int32, not {dtype!r}")
         self.dtype = dtype
 
     def __dealloc__(self):
         del self._doubles
+        del self._floats
         del self._ints
 
     def capsule(self):
         """A PyCapsule with the address of the ``std::vector`` (valid while this owner lives)."""
         if self._doubles != NULL:
             return PyCapsule_New(<void*>self._doubles, CAPSULE_NAMES["float64"], NULL)
+        if self._floats != NULL:
+            return PyCapsule_New(<void*>self._floats, CAPSULE_NAMES["float32"], NULL)
         return PyCapsule_New(<void*>self._ints, CAPSULE_NAMES["int32"], NULL)
 
     def __len__(self):
-        return self._doubles.size() if self._doubles != NULL else self._ints.size()
+        if self._doubles != NULL:
+            return self._doubles.size()
+        if self._floats != NULL:
+            return self._floats.size()
+        return self._ints.size()
+
+    cdef char* _data(self):
+        if self._doubles != NULL:
+            return <char*>self._doubles.data()
+        if self._floats != NULL:
+            return <char*>self._floats.data()
+        return <char*>self._ints.data()
 
     def resize(self, Py_ssize_t size):
         """Grow (with zeros) or shrink to ``size`` elements."""
         if self._doubles != NULL:
             self._doubles.resize(size)
+        elif self._floats != NULL:
+            self._floats.resize(size)
         else:
             self._ints.resize(size)
 
@@ -86,6 +110,8 @@ cdef class DynamicArray1D:
             raise ValueError("cannot reserve a negative number of elements")
         if self._doubles != NULL:
             self._doubles.reserve(size)
+        elif self._floats != NULL:
+            self._floats.reserve(size)
         else:
             self._ints.reserve(size)
 
@@ -94,10 +120,7 @@ cdef class DynamicArray1D:
         cdef Py_ssize_t n = len(self)
         if n == 0:
             return np.zeros(0, dtype=self.dtype)
-        if self._doubles != NULL:
-            raw = PyBytes_FromStringAndSize(<char*>self._doubles.data(), n * sizeof(double))
-        else:
-            raw = PyBytes_FromStringAndSize(<char*>self._ints.data(), n * sizeof(int32_t))
+        raw = PyBytes_FromStringAndSize(self._data(), n * self._itemsize)
         return np.frombuffer(raw, dtype=self.dtype).copy()
 
     def view(self):
@@ -107,16 +130,11 @@ cdef class DynamicArray1D:
         code appending): take a new view after that.
         """
         cdef Py_ssize_t n = len(self)
-        cdef char* data
         if n == 0:
             return np.zeros(0, dtype=self.dtype)
-        if self._doubles != NULL:
-            data = <char*>self._doubles.data()
-            return np.frombuffer(PyMemoryView_FromMemory(data, n * sizeof(double), PyBUF_WRITE),
-                                 dtype=self.dtype)
-        data = <char*>self._ints.data()
-        return np.frombuffer(PyMemoryView_FromMemory(data, n * sizeof(int32_t), PyBUF_WRITE),
-                             dtype=self.dtype)
+        return np.frombuffer(
+            PyMemoryView_FromMemory(self._data(), n * self._itemsize, PyBUF_WRITE),
+            dtype=self.dtype)
 
     def __reduce__(self):
         # pickled with its contents (simulations sent to other processes)
@@ -134,12 +152,8 @@ cdef class DynamicArray1D:
         if n == 0:
             return
         self.resize(old + n)
-        if self._doubles != NULL:
-            memcpy(self._doubles.data() + old, <void*><uintptr_t>values.ctypes.data,
-                   n * sizeof(double))
-        else:
-            memcpy(self._ints.data() + old, <void*><uintptr_t>values.ctypes.data,
-                   n * sizeof(int32_t))
+        memcpy(self._data() + old * self._itemsize, <void*><uintptr_t>values.ctypes.data,
+               n * self._itemsize)
 
 
 cdef class DynamicArray2D:

@@ -29,6 +29,7 @@ CONTAINERS: dict[str, ContainerKind] = {
     kind.kind: kind
     for kind in (
         ContainerKind("float64", "vector[double]", "spikeforge.vector<double>"),
+        ContainerKind("float32", "vector[float]", "spikeforge.vector<float>"),
         ContainerKind("int32", "vector[int32_t]", "spikeforge.vector<int32_t>"),
         ContainerKind("queue", "SpikeQueue", "spikeforge.SpikeQueue"),
         ContainerKind("2d", "DynamicArray2D", "spikeforge.DynamicArray2D"),
