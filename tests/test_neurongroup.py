@@ -279,3 +279,13 @@ def test_zero_without_units_fits_any_units():
         G.v = 1
     with pytest.raises(DimensionMismatchError):
         G.v = np.array([0.0, 1.0])
+
+
+def test_a_condition_guards_an_integer_division_on_its_right():
+    """`n != 0 and 10 // n > 2` never divides by zero: the right side is evaluated only when
+    the left one holds (the zero division would otherwise stop the run with a fault)."""
+    G = NeuronGroup(6, "n : integer", threshold="n != 0 and 10 // n > 2")
+    G.n = [0, 1, 2, 3, 4, 0]
+    spikes = SpikeMonitor(G)
+    run(0.3 * ms)
+    assert sorted(set(np.asarray(spikes.i))) == [1, 2, 3]  # 10 // 4 == 2 is not > 2
