@@ -115,6 +115,15 @@ def test_run_accepts_profile_and_reports_timings():
     lines = profiling_summary().splitlines()
     assert [line.split(":")[0] for line in lines] == ["preparation", "build", "loop", "total"]
     assert all(float(line.split(":")[1].split()[0]) >= 0 for line in lines)
+    # Brian2's profiling_info: (name, time) pairs, longest first, adding up to the run's time
+    info = magic_network.profiling_info
+    assert sorted(name for name, _ in info) == ["build", "loop", "preparation"]
+    times = [float(seconds) for _, seconds in info]
+    assert times == sorted(times, reverse=True)
+    statistics = magic_network.last_run_statistics
+    assert sum(times) == pytest.approx(statistics["total"], abs=0.01)
+    with pytest.raises(ValueError, match="has not run yet"):
+        _ = Network(G).profiling_info
 
 
 def test_clock_time_follows_the_run():

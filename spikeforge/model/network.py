@@ -221,6 +221,21 @@ class Network:
         reporter.finish(timings["loop"])
         self.last_run_statistics = {**timings, "total": time.perf_counter() - started}
 
+    @property
+    def profiling_info(self) -> list[tuple[str, Quantity]]:
+        """Brian2's per-object timings, as spikeforge has them: the phases of the last run
+        (``preparation``, ``build``, ``loop``), longest first, each a time.  All objects run
+        in one compiled loop, so there is no time per object; the sum is the run's time, as
+        in Brian2."""
+        if not self.last_run_statistics:
+            raise ValueError(f"{type(self).__name__} {self.name!r} has not run yet")
+        phases = [
+            (name, Quantity(seconds, dim=second.dim))
+            for name, seconds in self.last_run_statistics.items()
+            if name != "total"
+        ]
+        return sorted(phases, key=lambda phase: -float(phase[1]))
+
     def reset(self) -> None:
         """Set time back to 0 and forget the objects (used by ``start_scope``)."""
         self.t_ = 0.0
