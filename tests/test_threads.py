@@ -128,6 +128,15 @@ def test_spike_trains_and_state_are_identical_for_any_number_of_threads(every_lo
             np.testing.assert_array_equal(other[name], one[name], err_msg=name)
 
 
+def test_float32_state_is_identical_for_any_number_of_threads(every_loop_shared):
+    prefs.core.default_float_dtype = np.float32  # every group and synapse of the network
+    one, two = simulate(1), simulate(2)
+    assert "cdef float* _ptr_v" in two["source"] and one["v"].dtype == np.float32
+    assert len(one["i"]) > 5000
+    for name in ("i", "t", "v", "trace", "w"):
+        np.testing.assert_array_equal(two[name], one[name], err_msg=name)
+
+
 def test_a_network_operation_splitting_the_steps_changes_no_random_number(every_loop_shared):
     calls = []
 
