@@ -161,3 +161,12 @@ def test_a_trace_that_drifts_from_rounding_is_told_apart():
     wrong = base * 1.001  # a wrong constant shows from the start
     text = runner.compare_arrays("v", base, wrong, random=False)
     assert "max difference" in text and "grown" not in text
+
+
+def test_saved_reports_of_an_older_runner_are_not_reused():
+    """Brian2's saved results are reused only if their monitors carry creation numbers:
+    otherwise they would be matched by name against numbered ones and seem missing."""
+    current = {"status": "ran", "monitors": [{"kind": "StateMonitor", "name": "m", "serial": 0}]}
+    older = {"status": "ran", "monitors": [{"kind": "StateMonitor", "name": "m"}]}
+    assert runner.is_current(current) and not runner.is_current(older)
+    assert runner.is_current({"status": "failed", "monitors": []})
