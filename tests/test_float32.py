@@ -1,4 +1,4 @@
-"""Single precision: np.float32 storage (``dtype=``, ``prefs.core.default_float_dtype``), with
+"""Single precision: float32 storage (``dtype=``, ``prefs.core.default_float_dtype``), with
 arithmetic in double precision and one rounding at each store."""
 
 import numpy as np
@@ -6,37 +6,15 @@ import pytest
 
 from spikeforge.only import *
 
-# Hodgkin-Huxley neurons as in COBAHH: exp() and exprel() in every step, and spikes
-HH = """
-dv/dt = (gl*(El-v) + I - g_na*(m*m*m)*h*(v-ENa) - g_kd*(n*n*n*n)*(v-EK))/Cm : volt
-dm/dt = alpha_m*(1-m) - beta_m*m : 1
-dn/dt = alpha_n*(1-n) - beta_n*n : 1
-dh/dt = alpha_h*(1-h) - beta_h*h : 1
-alpha_m = 0.32*(mV**-1)*4*mV/exprel((13*mV-v+VT)/(4*mV))/ms : Hz
-beta_m = 0.28*(mV**-1)*5*mV/exprel((v-VT-40*mV)/(5*mV))/ms : Hz
-alpha_h = 0.128*exp((17*mV-v+VT)/(18*mV))/ms : Hz
-beta_h = 4./(1+exp((40*mV-v+VT)/(5*mV)))/ms : Hz
-alpha_n = 0.032*(mV**-1)*5*mV/exprel((15*mV-v+VT)/(5*mV))/ms : Hz
-beta_n = .5*exp((10*mV-v+VT)/(40*mV))/ms : Hz
-I : amp
-"""
-NAMESPACE = {
-    "Cm": 200 * pF,
-    "gl": 10 * nS,
-    "El": -60 * mV,
-    "EK": -90 * mV,
-    "ENa": 50 * mV,
-    "g_na": 20 * usiemens,
-    "g_kd": 6 * usiemens,
-    "VT": -63 * mV,
-}
+from cobahh_neurons import HH, NAMESPACE  # a module beside this file
+
 STATE = ("v", "m", "n", "h")
 
 
 def test_each_step_of_float32_state_is_the_float64_step_rounded_once():
-    """A np.float32 group computes each step in double from its np.float32 state and rounds the
-    result: so a np.float64 group started every step from the np.float32 group's state must end the
-    step with the same values, rounded to np.float32 (bit for bit, over many steps and spikes)."""
+    """A float32 group computes each step in double from its float32 state and rounds the
+    result: so a float64 group started every step from the float32 group's state must end the
+    step with the same values, rounded to float32 (bit for bit, over many steps and spikes)."""
     groups = {}
     for dtype in (np.float32, np.float64):
         group = NeuronGroup(
@@ -77,7 +55,7 @@ def test_each_step_of_float32_state_is_the_float64_step_rounded_once():
 
 
 def test_float32_synaptic_weights_are_added_in_double_and_rounded_at_each_delivery():
-    """Each delivery ``v_post += w`` reads np.float32 values, adds in double and stores the
+    """Each delivery ``v_post += w`` reads float32 values, adds in double and stores the
     rounded sum; spikes of one source reach their synapses in synapse order."""
     rng = np.random.default_rng(3)
     n_synapses, n_targets = 400, 7
@@ -113,14 +91,14 @@ def test_the_preference_sets_the_default_and_dtype_overrides_it():
     )
     assert group.v_.dtype == np.float32 and group.tau_.dtype == np.float64
     assert group.count_.dtype == np.int32 and group.flag_.dtype == np.bool_
-    assert group.lastspike_.dtype == np.float64  # times stay np.float64, as t
+    assert group.lastspike_.dtype == np.float64  # times stay float64, as t
     synapses = Synapses(group, group, "w : 1\nx : 1 (shared)", on_pre="v_post += w")
     synapses.connect(p=1)
     assert synapses.w_.dtype == np.float32 and synapses.x_.dtype == np.float32
     assert synapses.delay_.dtype == np.float64
     morphology = Cylinder(diameter=1 * um, length=10 * um, n=4)
     neuron = SpatialNeuron(morphology, "Im = 0*amp/meter**2 : amp/meter**2")
-    assert neuron.v_.dtype == np.float64  # the cable solver is np.float64
+    assert neuron.v_.dtype == np.float64  # the cable solver is float64
     prefs.core.default_float_dtype = np.float64
     assert NeuronGroup(2, "v : 1", dtype="float32").v_.dtype == np.float32
 
