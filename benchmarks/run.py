@@ -23,6 +23,7 @@ targets section with ``--targets``).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime
 import importlib.util
 import json
@@ -444,56 +445,33 @@ def configurations(args) -> list[Configuration]:
     neuron = optional_peer(
         "neuron", "NEURON", "neuron", args.neuron_python, "neuron", 9, "--neuron-python"
     )
-    threaded = [
-        Configuration(
-            f"spikeforge-{k}t",
-            f"spikeforge, {k} threads",
-            "spikeforge",
-            "runtime",
-            args.spikeforge_python,
-            versions=dict(spikeforge.versions),
-            arguments=("--threads", str(k)),
+
+    def variant(base: Configuration, name: str, label: str, *arguments: str) -> Configuration:
+        """``base`` with more options for the model script, under a name of its own."""
+        return dataclasses.replace(
+            base, name=name, label=label, versions=dict(base.versions), arguments=arguments
         )
+
+    threaded = [
+        variant(spikeforge, f"spikeforge-{k}t", f"spikeforge, {k} threads", "--threads", str(k))
         for k in args.threads
         if k > 1
     ]
     if args.fast_math:
         threaded.append(
-            Configuration(
-                "spikeforge-fastmath",
-                "spikeforge, fast math",
-                "spikeforge",
-                "runtime",
-                args.spikeforge_python,
-                versions=dict(spikeforge.versions),
-                arguments=("--fast-math",),
-            )
+            variant(spikeforge, "spikeforge-fastmath", "spikeforge, fast math", "--fast-math")
         )
     single = []
     if args.float32:
-        single.append(
-            Configuration(
-                "spikeforge-float32",
-                "spikeforge, float32",
-                "spikeforge",
-                "runtime",
-                args.spikeforge_python,
-                versions=dict(spikeforge.versions),
-                arguments=("--float32",),
-            )
-        )
-        single.append(
-            Configuration(
+        single = [
+            variant(spikeforge, "spikeforge-float32", "spikeforge, float32", "--float32"),
+            variant(
+                standalone,
                 "brian2-standalone-float32",
                 "Brian2 cpp_standalone, float32",
-                "brian2",
-                "cpp_standalone",
-                brian2_python,
-                standalone.skipped,
-                versions=dict(standalone.versions),
-                arguments=("--float32",),
-            )
-        )
+                "--float32",
+            ),
+        ]
     return [spikeforge, *threaded, runtime, standalone, nest, annarchy, neuron, *single]
 
 
