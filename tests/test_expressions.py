@@ -10,7 +10,6 @@ from spikeforge.codegen.expressions import (
     parse_expression,
     parse_statements,
 )
-from spikeforge.codegen.printer import CythonPrinter
 from spikeforge.units import DIMENSIONLESS, amp, ohm, second, volt
 
 DIMS = {
@@ -131,24 +130,3 @@ def test_reserved_names(name, problem):
     with pytest.raises(ExpressionError) as info:
         check_identifier(name)
     assert problem in str(info.value)
-
-
-@pytest.mark.parametrize(
-    "text, joined",
-    [
-        ("v > 1 and flag", "&"),
-        ("v > 1 or not flag", "|"),
-        ("(v > 1 and x < 2) or v*x**2 > 3", "|"),
-        ("v > 1 and rand() < 0.5", " and "),  # a call: evaluated only when needed, as written
-        ("v > 1 or exp(x) > 2", " or "),
-        ("n != 0 and 10 // n > 2", " and "),
-    ],
-)
-def test_logic_without_calls_prints_without_short_circuits(text, joined):
-    """and/or of comparisons and arithmetic print as & and |, which compilers vectorise; with
-    a call on either side they keep Python's short-circuit."""
-    printed = CythonPrinter({name: name for name in ("v", "x", "flag", "n")})(
-        parse_expression(text)
-    )
-    assert joined in printed
-    assert (" and " in printed or " or " in printed) == joined.strip().isalpha()

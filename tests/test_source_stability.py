@@ -98,7 +98,7 @@ def stdp_network():
 
 
 EXPECTED = {
-    "cuba": "d0a2a799cadc214bc7cd434c5d054c5f5a005343f635025fc8981f9ad5e3fa17",
+    "cuba": "ad1bb4cbce32b91d966ee236feb1a51003d8ebc875ad9186741c27a8cdb08ecb",
     "stdp": "04cdc82dbce2cf569cf287d010686317e549979f0fc92e0ebb3000a2e707709d",
 }
 

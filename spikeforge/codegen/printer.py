@@ -159,20 +159,10 @@ class CythonPrinter:
         return f"({self.print(expr.lhs)} {operators[expr.rel_op]} {self.print(expr.rhs)})"
 
     def _print_And(self, expr) -> str:
-        return self._logical(expr, "and", "&")
+        return "(" + " and ".join(self.print(a) for a in expr.args) + ")"
 
     def _print_Or(self, expr) -> str:
-        return self._logical(expr, "or", "|")
-
-    def _logical(self, expr, word: str, bitwise: str) -> str:
-        """``a and b`` short-circuits, which C compilers turn into branches that keep an element
-        loop from vectorising.  Operands made of comparisons and arithmetic only (no call, so
-        nothing that draws a random number, faults or costs) give the same value whether or not
-        they are evaluated, and are joined by the bitwise operator instead (each is 0 or 1)."""
-        if all(_plain(arg) for arg in expr.args):
-            # (a boolean prints as a name or a literal, or in parentheses of its own)
-            return "(" + f" {bitwise} ".join(self.print(a) for a in expr.args) + ")"
-        return "(" + f" {word} ".join(self.print(a) for a in expr.args) + ")"
+        return "(" + " or ".join(self.print(a) for a in expr.args) + ")"
 
     def _print_Not(self, expr) -> str:
         return f"(not {self.print(expr.args[0])})"
@@ -216,19 +206,3 @@ def _float(value: float) -> str:
         return "INFINITY" if value > 0 else "(-INFINITY)"
     text = repr(value)
     return f"({text})" if value < 0 else text
-
-
-def _plain(expr) -> bool:
-    """Whether ``expr`` is only names, numbers, comparisons, logic and arithmetic without a
-    call (integer powers are printed as products; other powers call ``pow``)."""
-    for node in sympy.preorder_traversal(expr):
-        if node.is_Symbol or node.is_Number or isinstance(node, sympy.logic.boolalg.BooleanAtom):
-            continue
-        if isinstance(node, (sympy.core.relational.Relational, sympy.And, sympy.Or, sympy.Not)):
-            continue
-        if isinstance(node, (sympy.Add, sympy.Mul)):
-            continue
-        if isinstance(node, sympy.Pow) and node.exp.is_Integer and 1 <= abs(int(node.exp)) <= 4:
-            continue
-        return False
-    return True

@@ -195,7 +195,7 @@ cdef void ng0_stateupdate(int64_t _step, double t, double dt, const uint64_t* _r
         n = _ptr_n[_idx]
         not_refractory = _ptr_not_refractory[_idx]
         v = _ptr_v[_idx]
-        not_refractory = ((v <= _lio_0) | (not_refractory != 0))
+        not_refractory = ((v <= _lio_0) or (not_refractory != 0))
         _A_v = (((-(g_k * (n * n * n * n))) - (g_na * h * (m * m * m)) - gl) / <double>(Cm))
         _BA_v = (((EK * g_k * (n * n * n * n)) + (ENa * g_na * h * (m * m * m)) + (El * gl) + I) / <double>(Cm * _A_v))
         _v_new = ((-_BA_v) + ((_BA_v + v) * exp((_A_v * dt))))
@@ -240,13 +240,13 @@ cdef void ng0_thresholder(int64_t _step, double t, double dt, const uint64_t* _r
             lastspike = _ptr_lastspike[_idx]
             not_refractory = _ptr_not_refractory[_idx]
             v = _ptr_v[_idx]
-            _any = _any | <int>(((not_refractory != 0) & (v > (-1 * 40 * 0.001))))
+            _any = _any | <int>(((not_refractory != 0) and (v > (-1 * 40 * 0.001))))
         if _any:
             for _idx in range(_chunk, _chunk_end):
                 lastspike = _ptr_lastspike[_idx]
                 not_refractory = _ptr_not_refractory[_idx]
                 v = _ptr_v[_idx]
-                if ((not_refractory != 0) & (v > (-1 * 40 * 0.001))):
+                if ((not_refractory != 0) and (v > (-1 * 40 * 0.001))):
                     _spikes[0 + _count] = <int32_t>_idx
                     _count = _count + 1
                     _ptr_lastspike[_idx] = t

@@ -148,13 +148,13 @@ cdef void ng0_thresholder(int64_t _step, double t, double dt, const uint64_t* _r
             lastspike = _ptr_lastspike[_idx]
             not_refractory = _ptr_not_refractory[_idx]
             v = _ptr_v[_idx]
-            _any = _any | <int>(((not_refractory != 0) & (v > (-1 * 50 * 0.001))))
+            _any = _any | <int>(((not_refractory != 0) and (v > (-1 * 50 * 0.001))))
         if _any:
             for _idx in range(_chunk, _chunk_end):
                 lastspike = _ptr_lastspike[_idx]
                 not_refractory = _ptr_not_refractory[_idx]
                 v = _ptr_v[_idx]
-                if ((not_refractory != 0) & (v > (-1 * 50 * 0.001))):
+                if ((not_refractory != 0) and (v > (-1 * 50 * 0.001))):
                     _spikes[0 + _count] = <int32_t>_idx
                     _count = _count + 1
                     _ptr_lastspike[_idx] = t
