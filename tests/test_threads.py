@@ -173,9 +173,64 @@ def test_a_queue_of_targets_whose_statements_write_no_neuron_is_delivered_once(e
     one, _ = deliveries(1)
     two, source = deliveries(2)
     (reading,) = [f for f in source.split("\ncdef void ") if "tmp = " in f and "_queue" in f]
-    assert "if _post_idx < _low or _post_idx >= _high:" in reading  # not by a synapse index
-    assert "if _idx < _low" not in reading
+    # one queue per block of targets, holding the targets themselves
+    assert "_queues_pre[_part]).peek()" in reading
+    assert "_post_idx = _arriving_entries[_k]" in reading
     np.testing.assert_array_equal(two, one)
+
+
+def run_in_pieces(threads_per_run):
+    """The noisy network run 10 ms at a time with the given thread counts, stored before the
+    third run and restored at the end for one more: spikes still in flight (delays up to 3 ms)
+    move between the single queue of serial runs and the queues per block of targets of
+    threaded ones, and through store()/restore()."""
+    start_scope()
+    network, objects = noisy_network()
+    pending = []
+    for k, threads in enumerate(threads_per_run):
+        if k == 2:
+            network.store()
+        network.run(10 * ms, threads=threads)
+        pending.append(sum(p.n_pending for p in objects["recurrent"].pathways))
+    network.restore()
+    network.run(10 * ms, threads=threads_per_run[-1])
+    spikes = objects["spikes"]
+    return pending, {
+        "i": np.array(spikes.i[:]),
+        "t": np.array(spikes.t_[:]),
+        "v": np.array(objects["group"].v_[:]),
+        "w": np.array(objects["plastic"].w[:]),
+    }
+
+
+def test_spikes_in_flight_survive_changes_of_the_thread_count_and_store_restore(
+    every_loop_shared,
+):
+    serial_pending, serial = run_in_pieces([1, 1, 1, 1])
+    mixed_pending, mixed = run_in_pieces([2, 1, 3, 2])
+    assert min(serial_pending) > 100  # every boundary has spikes in flight
+    assert mixed_pending == serial_pending
+    for name in ("i", "t", "v", "w"):
+        np.testing.assert_array_equal(mixed[name], serial[name], err_msg=name)
+
+
+def test_a_threaded_run_leaves_the_same_pending_spikes_in_the_saved_state(every_loop_shared):
+    """What store() saves of a queue split by target: the same entries in each slot as the
+    single queue's, up to the interleaving of different neurons' spikes."""
+    states = {}
+    for threads in (1, 2):
+        start_scope()
+        network, objects = noisy_network()
+        network.run(10 * ms, threads=threads)
+        states[threads] = objects["inhibitory"]._full_state()["queues"]["pre"]
+    one, two = states[1], states[2]
+    assert one["entries"] == two["entries"] == "j"
+    np.testing.assert_array_equal(two["counts"], one["counts"])
+    assert one["counts"].sum() > 100
+    slots = np.repeat(np.arange(len(one["counts"])), one["counts"])
+    for slot in np.unique(slots):
+        a, b = one["synapses"][slots == slot], two["synapses"][slots == slot]
+        np.testing.assert_array_equal(np.sort(b), np.sort(a))
 
 
 def test_every_run_and_every_assignment_has_numbers_of_its_own():
@@ -234,3 +289,27 @@ def test_the_thread_count_comes_from_brian2s_preference_and_is_checked():
         run(1 * ms, threads=1.5)
     assert magic_network.t == 2 * ms  # refused runs did not advance
     assert len(group.v[:]) == 10
+
+
+def test_queues_of_blocks_without_synapses_deliver_nothing(every_loop_shared):
+    """Every synapse onto the first neuron (the second thread's queue is empty), and a pathway
+    without any synapse: both run threaded as on one thread."""
+
+    def simulate_sparse(threads):
+        start_scope()
+        group = NeuronGroup(500, "dv/dt = (1.5 - v)/(5*ms) : 1", threshold="v > 1", reset="v = 0")
+        group.v = "i / 500"
+        onto_first = Synapses(group, group, on_pre="v_post += 0.01", delay=1 * ms)
+        onto_first.connect(i=np.arange(500), j=np.zeros(500, dtype=int))
+        empty = Synapses(group, group, on_pre="v_post += 0.5")
+        empty.connect(False)
+        spikes = SpikeMonitor(group)
+        network = Network(group, onto_first, empty, spikes)
+        network.run(20 * ms, threads=threads)
+        counts = np.bincount(spikes.i[:], minlength=2)
+        return np.array(group.v_[:]), counts, [p.parts.n_parts for p in onto_first.pathways]
+
+    (one, counts, _), (two, _, parts) = simulate_sparse(1), simulate_sparse(2)
+    assert parts == [2]
+    assert counts[0] > 2 * counts[1]  # the first neuron is driven by all the others
+    np.testing.assert_array_equal(two, one)

@@ -56,6 +56,7 @@ from spikeforge.model.variables import (
 )
 from spikeforge.runtime import containers
 from spikeforge.runtime.driver import run_deferred
+from spikeforge.runtime.queues import QueueParts, block_of, convert_entries
 from spikeforge.units import DIMENSIONLESS, Quantity, get_dimensions
 
 #: An element write in generated code, ``_ptr_v[_post_idx] = v``: the index local it writes at.
@@ -310,29 +311,62 @@ class SynapticPathway:
         except ExpressionError as error:
             raise error.with_context(owner) from None
         self.queue = containers().SpikeQueue()
+        #: In a threaded run, the queues per block of targets that replace ``queue``.
+        self.parts = QueueParts()
         #: What the queue holds: synapse indices (None), or the neuron index of each synapse
         #: ("i" or "j") when the statements need nothing else; set when the roles are made.
         self.queued: str | None = None
+        #: How a threaded run splits delivery: by the neuron each synapse writes ("i", "j"),
+        #: by synapse ("synapses"), or not at all (None); set when the roles are made.
+        self.partition: str | None = None
         self._restored: str | None = None  # what restored pending entries are, until a run
 
     @property
     def pending_entries(self) -> str:
         """What the queue's pending entries are: ``"synapses"`` (indices), or the index of
         the neurons they reach, ``"i"`` or ``"j"``."""
+        if self.parts.active:
+            return self.parts.kind
         if not self.queue.holds_values:
             return "synapses"
         return self.queued or self._restored or "synapses"
 
-    def prepare_queue(self, dt: float) -> None:
-        """Give the queue the synapses of each source and their delays in steps."""
+    def pending_spikes(self):
+        """The pending spikes, ``(counts, entries)`` as ``SpikeQueue.pending_spikes()`` gives
+        them, whichever queues hold them (entries: :attr:`pending_entries`)."""
+        if self.parts.active:
+            return self.parts.pending_spikes()
+        return self.queue.pending_spikes()
+
+    @property
+    def n_pending(self) -> int:
+        """The number of synaptic events waiting in the pathway's queues."""
+        return self.parts.n_pending if self.parts.active else self.queue.n_pending
+
+    def set_pending_spikes(self, counts, entries, kind: str) -> None:
+        """Replace the pending spikes (``kind``: what the entries are, as
+        :attr:`pending_entries`)."""
+        self.parts.release()
+        self.queue.set_pending_spikes(counts, entries, kind != "synapses")
+        self._restored = None if kind == "synapses" else kind
+
+    def _take_back_parts(self) -> None:
+        # the parts' pending spikes go back to the single queue (a serial run after a threaded
+        # one); the next prepare() of the queue converts them as it needs
+        if self.parts.active:
+            kind = self.parts.kind
+            self.set_pending_spikes(*self.parts.pending_spikes(), kind)
+
+    def prepare_queue(self, dt: float, parts: int = 1) -> None:
+        """Give the queue the synapses of each source and their delays in steps; with
+        ``parts`` > 1 (a threaded run, a pathway with a :attr:`partition`), give them to one
+        queue per block of targets instead (:class:`QueueParts`)."""
+        if parts > 1 and self.partition is not None:
+            self._prepare_parts(dt, parts)
+            return
+        self._take_back_parts()
         synapses = self.synapses
-        seconds, uniform = None, self.delay or 0.0
-        if self.per_synapse:
-            delay = synapses.variables["delay"].dynamic
-            if delay.allocated:
-                seconds = delay.view()
-            else:
-                uniform = delay.fill
+        seconds, uniform = self._delays()
         # delays are rounded to the nearest step; the queue derives each source's synapse range
         # and copies no per-synapse array it can do without
         indices = synapses.variables["i"].dynamic
@@ -342,6 +376,64 @@ class SynapticPathway:
             return
         sources = synapses.variables["i" if self.prepost == "pre" else "j"].array
         self.queue.prepare_from_sources(sources, self.source.N, seconds, uniform, dt, values)
+
+    def _delays(self):
+        # (delay of each synapse in seconds, or None; the delay of all when that is None)
+        if self.per_synapse:
+            delay = self.synapses.variables["delay"].dynamic
+            if delay.allocated:
+                return delay.view(), 0.0
+            return None, delay.fill
+        return None, self.delay or 0.0
+
+    def _neuron_indices(self, name: str) -> np.ndarray:
+        # "i" or "j" of every synapse (i may be stored as ranges only: PresynapticIndices)
+        synapses = self.synapses
+        indices = synapses.variables["i"].dynamic
+        if name == "i" and not indices.allocated:
+            counts = np.diff(np.asarray(indices.offsets))
+            return np.repeat(np.arange(len(counts), dtype=np.int32), counts)
+        return np.asarray(synapses.variables[name].array)
+
+    def _prepare_parts(self, dt: float, parts: int) -> None:
+        synapses = self.synapses
+        n_synapses = synapses.N
+        kind = self.queued or "synapses"
+        indices = {name: self._neuron_indices(name) for name in ("i", "j")}
+        if self.partition == "synapses":
+            size, part_of_synapse = n_synapses, block_of(np.arange(n_synapses), n_synapses, parts)
+        else:
+            group = synapses.source if self.partition == "i" else synapses.target
+            size, part_of_synapse = group.N, block_of(indices[self.partition], group.N, parts)
+        # the pending spikes, wherever they are, as entries of this run's kind, with their part
+        if self.parts.active:
+            counts, entries = self.parts.pending_spikes()
+            held = self.parts.kind
+        else:
+            counts, entries = self.queue.pending_spikes()
+            held = self.pending_entries
+        entries = convert_entries(entries, held, kind, indices)
+        if kind == "synapses":
+            part_of_entry = part_of_synapse[entries]
+        else:
+            part_of_entry = block_of(entries, size, parts)
+        seconds, uniform = self._delays()
+        values = indices[kind] if kind != "synapses" else np.arange(n_synapses, dtype=np.int32)
+        sources = indices["i" if self.prepost == "pre" else "j"]
+        self.parts.prepare(
+            parts,
+            sources,
+            self.source.N,
+            seconds,
+            uniform,
+            dt,
+            part_of_synapse,
+            values,
+            kind,
+            (counts, entries, part_of_entry),
+        )
+        self.queue.clear()
+        self._restored = None
 
 
 class SynapseIndexing:
@@ -1176,7 +1268,7 @@ class Synapses(Group):
         full = super()._full_state()
         full["queues"] = {}
         for pathway in self.pathways:
-            counts, entries = pathway.queue.pending_spikes()
+            counts, entries = pathway.pending_spikes()
             full["queues"][pathway.name] = {
                 "counts": counts,
                 "synapses": entries,  # synapse indices, or neuron indices:
@@ -1224,8 +1316,7 @@ class Synapses(Group):
         for pathway in self.pathways:
             queue = full["queues"][pathway.name]
             kind = str(queue.get("entries", "synapses"))
-            pathway.queue.set_pending_spikes(queue["counts"], queue["synapses"], kind != "synapses")
-            pathway._restored = None if kind == "synapses" else kind
+            pathway.set_pending_spikes(queue["counts"], queue["synapses"], kind)
 
     def _state_entries(self) -> dict[str, Entry]:
         entries = super()._state_entries()
@@ -1268,7 +1359,7 @@ class Synapses(Group):
     def before_run(self, context: BuildContext) -> None:
         super().before_run(context)
         for pathway in self.pathways:
-            pathway.prepare_queue(context.dt)
+            pathway.prepare_queue(context.dt, context.threads)
 
     def roles(self, context: BuildContext) -> list[Role]:
         owner = f"Synapses {self.name!r}"
@@ -1321,6 +1412,28 @@ class Synapses(Group):
             source = pathway.source
             spikes = context.array(source, *source._event_buffer(pathway.event))
             source_size = context.scalar(source, "N", lambda source=source: source.N, "int64_t")
+            partition = self._partition(code, queued)
+            pathway.partition = {"_idx": "synapses", "_pre_idx": "i", "_post_idx": "j"}.get(
+                partition
+            )
+            # a threaded run: one queue per block of targets (queues.py), reached through the
+            # array of their addresses
+            parts = {"queues": "", "parts": ""}
+            if context.threads > 1 and pathway.partition is not None:
+                parts = {
+                    "queues": context.array(
+                        self,
+                        f"queues_{pathway.name}",
+                        lambda pathway=pathway: pathway.parts.addresses,
+                        np.int64,
+                    ),
+                    "parts": context.scalar(
+                        self,
+                        f"parts_{pathway.name}",
+                        lambda pathway=pathway: max(pathway.parts.n_parts, 1),
+                        "int64_t",
+                    ),
+                }
             roles.append(
                 Role(
                     f"{prefix}_{pathway.name}_push",
@@ -1331,6 +1444,7 @@ class Synapses(Group):
                     pathway.order,
                     {
                         "queue": queue,
+                        **parts,
                         "spikes": spikes,
                         "size": source_size,
                         "fault": context.fault_site(
@@ -1338,8 +1452,7 @@ class Synapses(Group):
                             f"of the {pathway.name} pathway",
                             MemoryError,
                             lambda pathway=pathway: (
-                                f"{pathway.queue.n_pending} synaptic "
-                                "events were waiting for their delays"
+                                f"{pathway.n_pending} synaptic events were waiting for their delays"
                             ),
                         ),
                     },
@@ -1356,8 +1469,9 @@ class Synapses(Group):
                     pathway.order,
                     {
                         "queue": queue,
+                        **parts,
                         "queued": queued,
-                        **self._partition(code, context, size, queued),
+                        "partition": partition,
                     },
                     index_lines=index_lines,
                     clock=source.clock,
@@ -1377,27 +1491,25 @@ class Synapses(Group):
             return None
         return {"_post_idx": "j", "_pre_idx": "i"}.get(next(iter(code.indices)))
 
-    def _partition(self, code, context: BuildContext, size: str, queued: str = "") -> dict:
-        """How a threaded module shares the delivery of arriving spikes among threads: by the
-        index of the elements its statements write (``partition``, values below
-        ``partition_size``), so that no two threads write one element.  Statements that write
-        both presynaptic and postsynaptic variables are delivered by one thread
-        (``partition`` empty).  ``queued`` is the neuron index a queue of neurons gives (then
-        there is no synapse index to partition by)."""
+    @staticmethod
+    def _partition(code, queued: str = "") -> str:
+        """How a threaded run shares the delivery of arriving spikes among threads: by the
+        index local of the elements its statements write (``_post_idx``, ``_pre_idx``, or
+        ``_idx`` for synapses), so that no two threads write one element; "" when they write
+        both presynaptic and postsynaptic variables (then one thread delivers).  ``queued`` is
+        the neuron index a queue of neurons gives (then there is no synapse index to partition
+        by)."""
         written = {
             match.group(1) for line in code.store_lines for match in _WRITTEN_AT.finditer(line)
         }
         neurons = written & {"_pre_idx", "_post_idx"}
         if len(neurons) > 1:
-            return {"partition": "", "partition_size": ""}
+            return ""
         if not neurons and queued:  # writes nothing of the neurons: any partition will do
             neurons = {queued}
         if not neurons:  # only synaptic variables: any partition will do
-            return {"partition": "_idx", "partition_size": size}
-        local = neurons.pop()
-        group = self.source if local == "_pre_idx" else self.target
-        group_size = context.scalar(group, "N", lambda group=group: group.N, "int64_t")
-        return {"partition": local, "partition_size": group_size}
+            return "_idx"
+        return neurons.pop()
 
     def _conditional(self, target: str, expr):
         """Brian2's conditional write: a neuron's ``(unless refractory)`` variable keeps its

@@ -401,6 +401,13 @@ cdef class SpikeQueue:
         return PyCapsule_New(<void*>self._queue, CAPSULE_NAMES["queue"], NULL)
 
     @property
+    def address(self) -> int:
+        """The address of the C++ queue, for generated code that reaches several queues through
+        one array of addresses (a pathway's queues per block of targets, ``queues.py``).  Valid
+        while this owner lives."""
+        return <uintptr_t>self._queue
+
+    @property
     def n_slots(self) -> int:
         """The number of time slots in the ring (the largest delay prepared so far, plus one)."""
         return self._queue.n_slots()
