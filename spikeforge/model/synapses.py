@@ -399,7 +399,8 @@ class SynapticPathway:
         synapses = self.synapses
         n_synapses = synapses.N
         kind = self.queued or "synapses"
-        indices = {name: self._neuron_indices(name) for name in ("i", "j")}
+        needed = {kind, self.partition, "i" if self.prepost == "pre" else "j"} & {"i", "j"}
+        indices = {name: self._neuron_indices(name) for name in sorted(needed)}
         if self.partition == "synapses":
             size, part_of_synapse = n_synapses, block_of(np.arange(n_synapses), n_synapses, parts)
         else:

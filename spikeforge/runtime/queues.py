@@ -35,8 +35,14 @@ def block_bounds(size: int, parts: int) -> np.ndarray:
 def block_of(values: np.ndarray, size: int, parts: int) -> np.ndarray:
     """The block (0 to ``parts - 1``, at most 65535) holding each of ``values`` (in
     ``range(size)``), as 2 bytes per value."""
-    bounds = block_bounds(size, parts)
-    return np.searchsorted(bounds[1:], np.asarray(values), side="right").astype(np.uint16)
+    bounds = block_bounds(size, parts)[1:]
+    values = np.asarray(values)
+    blocks = np.empty(values.shape, dtype=np.uint16)
+    chunk = 1 << 20  # searchsorted gives 8 bytes per value: a chunk at a time
+    for start in range(0, values.size, chunk):
+        part = values[start : start + chunk]
+        blocks[start : start + chunk] = np.searchsorted(bounds, part, side="right")
+    return blocks
 
 
 def convert_entries(entries: np.ndarray, kind: str, wanted: str, indices: dict) -> np.ndarray:
@@ -139,7 +145,7 @@ class QueueParts:
         queues = [containers().SpikeQueue() for _ in range(parts)]
         split = split_pending(counts, entries, part_of_entry, parts)
         for part, queue in enumerate(queues):
-            chosen = np.flatnonzero(part_of_synapse == part)
+            chosen = part_of_synapse == part  # a byte per synapse
             part_values = np.ascontiguousarray(values[chosen], dtype=np.int32)
             queue.set_pending_spikes(*split[part], values=True)
             queue.prepare_from_sources(
@@ -150,6 +156,7 @@ class QueueParts:
                 dt,
                 part_values,
             )
+            del chosen
         self.queues = queues
         self.kind = kind
         self.addresses = np.array([queue.address for queue in queues], dtype=np.int64)
