@@ -313,3 +313,42 @@ def test_queues_of_blocks_without_synapses_deliver_nothing(every_loop_shared):
     assert parts == [2]
     assert counts[0] > 2 * counts[1]  # the first neuron is driven by all the others
     np.testing.assert_array_equal(two, one)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_a_restore_from_a_network_operation_keeps_a_queue_of_targets_right(
+    every_loop_shared, threads
+):
+    """restore() called during a run, by a network operation, replaces the pending spikes of
+    a queue the running module holds: a queue of target neurons (``v_post += 0.01``) must get
+    target neurons, not the synapse indices the snapshot was taken with (before the first run),
+    and a threaded run's queues per block must stay where the module reads them.  The same
+    network with a weight per synapse (a queue of synapse indices) is the reference."""
+
+    def simulate_with_restore(on_pre, model):
+        start_scope()
+        seed(1)
+        group = NeuronGroup(100, "dv/dt = (1.5 - v)/(5*ms) : 1", threshold="v > 1", reset="v = 0")
+        group.v = "i / 100"
+        synapses = Synapses(group, group, model, on_pre=on_pre, delay=2 * ms)
+        synapses.connect(p=0.2)
+        if model:
+            synapses.w = 1
+        spikes = SpikeMonitor(group)
+
+        @network_operation(dt=5 * ms)
+        def go_back(t):
+            if 7 * ms < t < 12 * ms:
+                network.restore()
+
+        network = Network(group, synapses, spikes, go_back)
+        network.store()
+        network.run(20 * ms, threads=threads)
+        return synapses.pathways[0].queued, np.array(spikes.i[:]), np.array(spikes.t_[:])
+
+    queued, i, t = simulate_with_restore("v_post += 0.01", "")
+    reference, i_ref, t_ref = simulate_with_restore("v_post += 0.01*w", "w : 1")
+    assert (queued, reference) == ("j", None)
+    assert len(i_ref) > 150
+    np.testing.assert_array_equal(i, i_ref)
+    np.testing.assert_array_equal(t, t_ref)

@@ -345,7 +345,29 @@ class SynapticPathway:
 
     def set_pending_spikes(self, counts, entries, kind: str) -> None:
         """Replace the pending spikes (``kind``: what the entries are, as
-        :attr:`pending_entries`)."""
+        :attr:`pending_entries`).  After a threaded run they go into its queues per block of
+        targets, which stay where they are: a restore() from a network operation changes no
+        queue the running module holds."""
+        if not self.parts.active:
+            self._set_single_queue(counts, entries, kind)
+            return
+        held = self.parts.kind
+        needed = {held, self.partition} & {"i", "j"}
+        indices = {name: self._neuron_indices(name) for name in sorted(needed)}
+        entries = convert_entries(np.asarray(entries, dtype=np.int32), kind, held, indices)
+        self.parts.set_pending_spikes(
+            np.asarray(counts), entries, self._part_of_entries(entries, held, indices)
+        )
+
+    def _set_single_queue(self, counts, entries, kind: str) -> None:
+        if kind == "synapses" and self.queued and self.queue.holds_values:
+            # the queue is prepared to hold neuron indices (and may be in a run, from a network
+            # operation): give it those, not synapse indices it would take for neurons
+            indices = {self.queued: self._neuron_indices(self.queued)}
+            entries = convert_entries(
+                np.asarray(entries, dtype=np.int32), kind, self.queued, indices
+            )
+            kind = self.queued
         self.parts.release()
         self.queue.set_pending_spikes(counts, entries, kind != "synapses")
         self._restored = None if kind == "synapses" else kind
@@ -355,7 +377,17 @@ class SynapticPathway:
         # one); the next prepare() of the queue converts them as it needs
         if self.parts.active:
             kind = self.parts.kind
-            self.set_pending_spikes(*self.parts.pending_spikes(), kind)
+            self._set_single_queue(*self.parts.pending_spikes(), kind)
+
+    def _part_of_entries(self, entries: np.ndarray, kind: str, indices: dict) -> np.ndarray:
+        # the part (block of targets) of each pending entry of `kind`, for the current parts
+        parts = self.parts.n_parts
+        if kind == "synapses" and self.partition == "synapses":
+            return block_of(entries, self.synapses.N, parts)
+        name = self.partition if kind == "synapses" else kind
+        group = self.synapses.source if name == "i" else self.synapses.target
+        neurons = indices[name][entries] if kind == "synapses" else entries
+        return block_of(neurons, group.N, parts)
 
     def prepare_queue(self, dt: float, parts: int = 1) -> None:
         """Give the queue the synapses of each source and their delays in steps; with

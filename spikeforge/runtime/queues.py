@@ -119,6 +119,13 @@ class QueueParts:
         (entries of :attr:`kind`)."""
         return merge_pending([queue.pending_spikes() for queue in self.queues])
 
+    def set_pending_spikes(self, counts, entries, part_of_entry) -> None:
+        """Replace the pending spikes of the parts (entries of :attr:`kind`, each going to the
+        part ``part_of_entry`` gives), keeping the queues themselves."""
+        split = split_pending(counts, entries, part_of_entry, self.n_parts)
+        for queue, (part_counts, part_entries) in zip(self.queues, split):
+            queue.set_pending_spikes(part_counts, part_entries, values=True)
+
     def release(self) -> None:
         """Forget the parts (their pending spikes must have been taken first)."""
         self.queues = []
