@@ -407,6 +407,8 @@ def markdown(rows: list[dict], argv: list[str]) -> str:
             examples[key].append(row["script"])
     for key, count in failures.most_common():
         lines.append(f"- {count} × `{key}`: {', '.join(examples[key][:6])}")
+    if not failures:
+        lines.append("None: every script that Brian2 runs here, spikeforge runs too.")
     lines += [
         "",
         "## Per script",

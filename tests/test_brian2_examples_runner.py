@@ -170,3 +170,23 @@ def test_saved_reports_of_an_older_runner_are_not_reused():
     older = {"status": "ran", "monitors": [{"kind": "StateMonitor", "name": "m"}]}
     assert runner.is_current(current) and not runner.is_current(older)
     assert runner.is_current({"status": "failed", "monitors": []})
+
+
+def test_the_report_groups_failures_and_says_when_there_are_none():
+    def row(script, spikeforge, error=""):
+        return {
+            "script": script,
+            "brian2": "ran",
+            "spikeforge": spikeforge,
+            "error": error,
+            "agreement": [],
+            "random": False,
+        }
+
+    failing = [row("a.py", "failed", "KeyError: 'x'"), row("b.py", "failed", "KeyError: 'y'")]
+    report = runner.markdown([row("c.py", "ran"), *failing], [])
+    assert "- 2 × `KeyError: …`: a.py, b.py" in report
+    assert "None: every script" not in report
+    report = runner.markdown([row("c.py", "ran")], [])
+    section = report.split("## Why the others fail (most common first)")[1].split("## Per")[0]
+    assert section.strip() == "None: every script that Brian2 runs here, spikeforge runs too."
