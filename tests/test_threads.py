@@ -352,3 +352,44 @@ def test_a_restore_from_a_network_operation_keeps_a_queue_of_targets_right(
     assert len(i_ref) > 150
     np.testing.assert_array_equal(i, i_ref)
     np.testing.assert_array_equal(t, t_ref)
+
+
+def test_queues_per_block_between_subgroups_and_on_post_are_identical_for_any_thread_count(
+    every_loop_shared,
+):
+    """Queues split by the block of a subgroup's neuron (indices relative to the subgroup), by
+    the presynaptic neuron an ``on_post`` pathway writes, and by the target of a queue of
+    synapse indices."""
+
+    def simulate_subgroups(threads):
+        start_scope()
+        seed(2)
+        group = NeuronGroup(
+            3000, "dv/dt = (1.2 - v)/(10*ms) : 1", threshold="v > 1", reset="v = 0", method="exact"
+        )
+        group.v = "rand()"
+        first, second = group[:1000], group[1000:2600]
+        forward = Synapses(first, second, on_pre="v_post += 0.02")
+        forward.connect(p=0.05)
+        forward.delay = "rand()*2*ms"
+        backward = Synapses(second, first, on_post="v_pre -= 0.01")
+        backward.connect(p=0.03)
+        weighted = Synapses(group, second, "w : 1", on_pre="v_post += w*0.01")
+        weighted.connect(p=0.01)
+        weighted.w = "rand()"
+        spikes = SpikeMonitor(group)
+        Network(group, forward, backward, weighted, spikes).run(30 * ms, threads=threads)
+        splits = [
+            (p.partition, p.queued, p.parts.n_parts)
+            for s in (forward, backward, weighted)
+            for p in s.pathways
+        ]
+        return np.array(spikes.i[:]), np.array(spikes.t_[:]), np.array(group.v_[:]), splits
+
+    one = simulate_subgroups(1)
+    assert len(one[0]) > 2000
+    for threads in (2, 3):
+        other = simulate_subgroups(threads)
+        assert other[3] == [("j", "j", threads), ("i", "i", threads), ("j", None, threads)]
+        for name, ours, reference in zip(("i", "t", "v"), other[:3], one[:3]):
+            np.testing.assert_array_equal(ours, reference, err_msg=name)
