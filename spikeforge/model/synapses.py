@@ -352,18 +352,16 @@ class SynapticPathway:
             self._set_single_queue(counts, entries, kind)
             return
         held = self.parts.kind
-        needed = {held, self.partition} & {"i", "j"}
-        indices = {name: self._neuron_indices(name) for name in sorted(needed)}
+        indices = self._index_arrays(held, self.partition)
         entries = convert_entries(np.asarray(entries, dtype=np.int32), kind, held, indices)
-        self.parts.set_pending_spikes(
-            np.asarray(counts), entries, self._part_of_entries(entries, held, indices)
-        )
+        parts = self._part_of_entries(entries, held, indices, self.parts.n_parts)
+        self.parts.set_pending_spikes(np.asarray(counts), entries, parts)
 
     def _set_single_queue(self, counts, entries, kind: str) -> None:
         if kind == "synapses" and self.queued and self.queue.holds_values:
             # the queue is prepared to hold neuron indices (and may be in a run, from a network
             # operation): give it those, not synapse indices it would take for neurons
-            indices = {self.queued: self._neuron_indices(self.queued)}
+            indices = self._index_arrays(self.queued)
             entries = convert_entries(
                 np.asarray(entries, dtype=np.int32), kind, self.queued, indices
             )
@@ -379,9 +377,14 @@ class SynapticPathway:
             kind = self.parts.kind
             self._set_single_queue(*self.parts.pending_spikes(), kind)
 
-    def _part_of_entries(self, entries: np.ndarray, kind: str, indices: dict) -> np.ndarray:
-        # the part (block of targets) of each pending entry of `kind`, for the current parts
-        parts = self.parts.n_parts
+    def _index_arrays(self, *names) -> dict:
+        # the arrays "i" and "j" (of every synapse) among `names`; other names are ignored
+        return {name: self._neuron_indices(name) for name in sorted(set(names) & {"i", "j"})}
+
+    def _part_of_entries(
+        self, entries: np.ndarray, kind: str, indices: dict, parts: int
+    ) -> np.ndarray:
+        # the part (block of targets) of each entry of `kind` ("synapses", "i" or "j")
         if kind == "synapses" and self.partition == "synapses":
             return block_of(entries, self.synapses.N, parts)
         name = self.partition if kind == "synapses" else kind
@@ -428,16 +431,16 @@ class SynapticPathway:
         return np.asarray(synapses.variables[name].array)
 
     def _prepare_parts(self, dt: float, parts: int) -> None:
-        synapses = self.synapses
-        n_synapses = synapses.N
+        n_synapses = self.synapses.N
         kind = self.queued or "synapses"
-        needed = {kind, self.partition, "i" if self.prepost == "pre" else "j"} & {"i", "j"}
-        indices = {name: self._neuron_indices(name) for name in sorted(needed)}
+        source_index = "i" if self.prepost == "pre" else "j"
+        indices = self._index_arrays(kind, self.partition, source_index)
         if self.partition == "synapses":
-            size, part_of_synapse = n_synapses, block_of(np.arange(n_synapses), n_synapses, parts)
-        else:
-            group = synapses.source if self.partition == "i" else synapses.target
-            size, part_of_synapse = group.N, block_of(indices[self.partition], group.N, parts)
+            every = np.arange(n_synapses)
+            part_of_synapse = self._part_of_entries(every, "synapses", indices, parts)
+        else:  # each synapse by its neuron
+            every = indices[self.partition]
+            part_of_synapse = self._part_of_entries(every, self.partition, indices, parts)
         # the pending spikes, wherever they are, as entries of this run's kind, with their part
         if self.parts.active:
             counts, entries = self.parts.pending_spikes()
@@ -446,13 +449,10 @@ class SynapticPathway:
             counts, entries = self.queue.pending_spikes()
             held = self.pending_entries
         entries = convert_entries(entries, held, kind, indices)
-        if kind == "synapses":
-            part_of_entry = part_of_synapse[entries]
-        else:
-            part_of_entry = block_of(entries, size, parts)
+        part_of_entry = self._part_of_entries(entries, kind, indices, parts)
         seconds, uniform = self._delays()
         values = indices[kind] if kind != "synapses" else np.arange(n_synapses, dtype=np.int32)
-        sources = indices["i" if self.prepost == "pre" else "j"]
+        sources = indices[source_index]
         self.parts.prepare(
             parts,
             sources,
