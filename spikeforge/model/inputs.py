@@ -383,8 +383,13 @@ class SpikeGeneratorGroup(Group):
         missing = {*self._GENERATOR_ARRAYS, "cursor", "period", "period_steps"} - set(generator)
         if missing:
             raise state_problem(self, f"it lacks {', '.join(sorted(missing))}")
-        lengths = {len(np.asarray(generator[name])) for name in self._GENERATOR_ARRAYS}
-        if len(lengths) > 1:
+        # The spikes as given (index, time) and as binned into steps for the last run's dt
+        # (step, index): each pair has one length.  The binned pair is stale, and may be of
+        # any length, when the spikes changed after it was made (or before any run).
+        given = {len(np.asarray(generator[name])) for name in ("_neuron_index", "_spike_time")}
+        binned = {len(np.asarray(generator[name])) for name in ("_steps", "_step_indices")}
+        stale = bool(generator.get("spikes_changed", False))
+        if len(given) > 1 or len(binned) > 1 or (not stale and given != binned):
             raise state_problem(self, "its spike arrays have different lengths")
         indices = np.asarray(generator["_step_indices"])
         if indices.size and (indices.min() < 0 or indices.max() >= self.N):
