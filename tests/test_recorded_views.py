@@ -32,3 +32,21 @@ def test_times_and_rates_read_like_brian2s_views():
     assert np.asarray(state.t).dtype == float and not isinstance(np.asarray(state.t), Quantity)
     with pytest.raises(DimensionMismatchError):
         state.t + 1  # arithmetic keeps the unit
+
+
+def test_len_of_a_monitor_counts_its_records_as_in_brian2():
+    # Brian2's first tutorial weighs a histogram by ones(len(spikemon)).
+    G = NeuronGroup(5, "dv/dt = (1.5 - v)/(10*ms) : 1", threshold="v > 1", reset="v = 0",
+                    method="exact")
+    G.v = "i*0.2"
+    spikes = SpikeMonitor(G)
+    counted = SpikeMonitor(G, record=False)
+    state = StateMonitor(G, "v", record=[0, 1])
+    rate = PopulationRateMonitor(G)
+    run(20 * ms)
+    n = spikes.num_spikes
+    assert n > 5
+    assert len(spikes) == spikes.N == len(spikes.t) == n
+    assert len(counted) == counted.N == n  # events are counted without being recorded
+    assert len(state) == state.N == len(rate) == rate.N == 200
+    assert spikes.get_states(["N"])["N"] == n and counted.get_states(["N"])["N"] == n

@@ -128,7 +128,7 @@ class Monitor(SpikeforgeObject):
     def _state_entries(self) -> dict[str, Entry]:
         entries = super()._state_entries()
         entries["t"] = Entry(second.dim, lambda level: self._t.to_numpy())
-        entries["N"] = Entry(DIMENSIONLESS, lambda level: number(len(self._t), np.int32))
+        entries["N"] = Entry(DIMENSIONLESS, lambda level: number(self.N, np.int32))
         return entries
 
     def get_states(
@@ -151,6 +151,16 @@ class Monitor(SpikeforgeObject):
     def t_(self) -> np.ndarray:
         """The recording times in seconds, as a plain array."""
         return self._t.to_numpy()
+
+    @property
+    def N(self) -> int:
+        """How many records there are: recorded events (``EventMonitor``, ``SpikeMonitor``) or
+        recorded time steps (``StateMonitor``, ``PopulationRateMonitor``), as in Brian2."""
+        return len(self._t)
+
+    def __len__(self) -> int:
+        """``len(monitor)`` is :attr:`N` (Brian2's tutorials weigh a histogram by it)."""
+        return len(self._t)
 
 
 class EventMonitor(Monitor):
@@ -297,6 +307,14 @@ class EventMonitor(Monitor):
         """Total number of events (also counted with ``record=False``)."""
         return int(self._count.sum())
 
+    @property
+    def N(self) -> int:
+        """How many events there were (counted with ``record=False`` too, as in Brian2)."""
+        return self.num_events
+
+    def __len__(self) -> int:
+        return self.num_events
+
     def _check_recorded(self) -> None:
         if not self.record:
             raise AttributeError(
@@ -380,7 +398,7 @@ class EventMonitor(Monitor):
         entries = super()._state_entries()
         entries["i"] = Entry(DIMENSIONLESS, lambda level: self._i.to_numpy())
         entries["count"] = Entry(DIMENSIONLESS, lambda level: self._count.copy())
-        entries["N"] = Entry(DIMENSIONLESS, lambda level: number(len(self._i), np.int32))
+        entries["N"] = Entry(DIMENSIONLESS, lambda level: number(self.N, np.int32))
         for name in self.record_variables:
             entries[name] = Entry(
                 self.source.variables[name].dimension, lambda level, name=name: self._values(name)
