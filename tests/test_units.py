@@ -221,9 +221,10 @@ def test_no_single_letter_units(name):
 
 def test_units_cannot_be_modified_in_place():
     unit = mV
+    unit *= 2  # binds a new value to the name, as for any scalar quantity
     with pytest.raises(ValueError):
-        unit *= 2
-    assert np.asarray(mV).item() == 1e-3
+        np.multiply(mV, 2, out=mV)  # the unit's own storage is read-only
+    assert np.asarray(mV).item() == 1e-3 and unit == 2 * mV
 
 
 # --------------------------------------------------------------------------- arithmetic
@@ -684,3 +685,35 @@ def test_numpy_testing_helpers_and_round():
     rounded = np.round(np.array([1.23456]) * mV, 4)
     assert rounded.dim is VOLT and np.asarray(rounded)[0] == pytest.approx(1.2e-3)
     assert np.allclose(a, a, atol=0) is True
+
+
+def test_in_place_arithmetic_on_a_scalar_quantity_makes_a_new_value():
+    # Brian2's units guide: `x = 1*mV; y = x; x *= 2` leaves y at 1 mV, while arrays change in
+    # place for every name bound to them.
+    x = 1 * mV
+    y = x
+    x *= 2
+    assert x == 2 * mV and y == 1 * mV
+    for operation, expected in [
+        (lambda v: v.__iadd__(1 * mV), 4 * mV),
+        (lambda v: v.__isub__(1 * mV), 2 * mV),
+        (lambda v: v.__itruediv__(3), 1 * mV),
+        (lambda v: v.__ifloordiv__(2 * mV), 1),
+        (lambda v: v.__imod__(2 * mV), 1 * mV),
+        (lambda v: v.__ipow__(2), 9 * mV**2),
+    ]:
+        before = 3 * mV
+        result = operation(before)
+        assert result is not before and before == 3 * mV
+        assert np.allclose(np.asarray(result), np.asarray(expected))
+        assert units.get_dimensions(result) is units.get_dimensions(expected)
+    # a unit bound to another name is never changed (it used to refuse: read-only)
+    u = mV
+    u *= 2
+    assert u == 2 * mV and mV == 0.001 * volt
+    with pytest.raises(DimensionMismatchError):
+        x += 1 * second
+    q = [1, 2] * mV
+    r = q
+    q += 1 * mV
+    assert r is q and list(np.asarray(r)) == [0.002, 0.003]

@@ -570,6 +570,32 @@ class Quantity(np.ndarray):
             return handler(*args, **kwargs)
         return super().__array_function__(func, types, args, kwargs)
 
+    # -- in-place arithmetic ----------------------------------------------------------
+    # As in Brian2 (and as for Python's numbers), ``x *= 2`` on a scalar quantity makes a new
+    # value: names bound to the old one keep it (``tau_e = tau; tau_e *= 2`` leaves ``tau``
+    # alone, and ``u = mV; u *= 2`` leaves the unit alone).  Arrays change in place, as NumPy's.
+
+    def __iadd__(self, other):
+        return self + other if self.ndim == 0 else super().__iadd__(other)
+
+    def __isub__(self, other):
+        return self - other if self.ndim == 0 else super().__isub__(other)
+
+    def __imul__(self, other):
+        return self * other if self.ndim == 0 else super().__imul__(other)
+
+    def __itruediv__(self, other):
+        return self / other if self.ndim == 0 else super().__itruediv__(other)
+
+    def __ifloordiv__(self, other):
+        return self // other if self.ndim == 0 else super().__ifloordiv__(other)
+
+    def __imod__(self, other):
+        return self % other if self.ndim == 0 else super().__imod__(other)
+
+    def __ipow__(self, other):
+        return self**other if self.ndim == 0 else super().__ipow__(other)
+
     # -- element access -----------------------------------------------------------------
 
     def __getitem__(self, key):
