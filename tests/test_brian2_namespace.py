@@ -115,6 +115,12 @@ def test_run_accepts_profile_and_reports_timings():
     lines = profiling_summary().splitlines()
     assert [line.split(":")[0] for line in lines] == ["preparation", "build", "loop", "total"]
     assert all(float(line.split(":")[1].split()[0]) >= 0 for line in lines)
+    # show=k keeps the k longest phases (Brian2's argument); a prompt shows the text itself
+    seconds = {line.split(":")[0]: float(line.split(":")[1].split()[0]) for line in lines}
+    longest = max(["preparation", "build", "loop"], key=lambda name: seconds[name])
+    shown = profiling_summary(show=1)
+    assert [line.split(":")[0] for line in shown.splitlines()] == [longest, "total"]
+    assert repr(shown) == str(shown) and repr(scheduling_summary()).startswith("neurongroup")
     # Brian2's profiling_info: (name, time) pairs, longest first, adding up to the run's time
     info = magic_network.profiling_info
     assert sorted(name for name, _ in info) == ["build", "loop", "preparation"]

@@ -480,12 +480,27 @@ def stop() -> None:
     pipeline.request_stop()
 
 
-def profiling_summary(net: Network | None = None) -> str:
+class Summary(str):
+    """A summary's text, shown as the text itself at a prompt or in a notebook (as Brian2's
+    summary objects are), and usable as a string."""
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
+def profiling_summary(net: Network | None = None, show: int | None = None) -> Summary:
     """The timings of the last run of ``net`` (by default the implicit network): preparing the
-    roles, waiting for the module, and the loop.  spikeforge runs every object in one compiled
+    roles, waiting for the module, and the loop, then the total; ``show`` keeps that many of
+    the longest phases (Brian2's argument).  spikeforge runs every object in one compiled
     loop, so it has no time per object as Brian2's profiling does."""
-    statistics = (net or magic_network).last_run_statistics
-    return "\n".join(f"{name}: {seconds:.4f} s" for name, seconds in statistics.items())
+    statistics = dict((net or magic_network).last_run_statistics)
+    total = statistics.pop("total", None)
+    phases = list(statistics.items())
+    if show is not None:
+        phases = sorted(phases, key=lambda phase: -phase[1])[: max(int(show), 0)]
+    if total is not None:
+        phases.append(("total", total))
+    return Summary("\n".join(f"{name}: {seconds:.4f} s" for name, seconds in phases))
 
 
 def collect() -> list[SpikeforgeObject]:
@@ -497,7 +512,7 @@ def collect() -> list[SpikeforgeObject]:
 def scheduling_summary(net: Network | None = None) -> str:
     """The objects of ``net`` (by default the implicit network) in the order they run within a
     time step."""
-    return (net or magic_network).scheduling_summary()
+    return Summary((net or magic_network).scheduling_summary())
 
 
 def start_scope() -> None:
