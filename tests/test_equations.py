@@ -28,6 +28,11 @@ def test_kinds_units_and_flags():
     assert eqs["I"].dimension == amp.dim
     assert (eqs["n"].var_type, eqs["active"].var_type) == ("integer", "boolean")
     assert eqs["n"].dimension == DIMENSIONLESS
+    # Brian2's sets of names
+    assert eqs.names == {"v", "I", "g", "n", "active"}
+    assert eqs.diff_eq_names == {"v"} and eqs.subexpr_names == {"I"}
+    assert eqs.eq_names == {"v", "I"} and eqs.parameter_names == {"g", "n", "active"}
+    assert eqs["g"].varname == "g"
 
 
 def test_multi_line_equation():

@@ -77,6 +77,11 @@ class SingleEquation:
     def __str__(self) -> str:
         return self.text
 
+    @property
+    def varname(self) -> str:
+        """The variable's name (Brian2's name for :attr:`name`)."""
+        return self.name
+
 
 @dataclass
 class Equations:
@@ -178,6 +183,32 @@ class Equations:
     @property
     def parameters(self) -> list[SingleEquation]:
         return self.of_kind(PARAMETER)
+
+    # Brian2's sets of names
+    @property
+    def names(self) -> set[str]:
+        """Every variable the equations define."""
+        return set(self.equations)
+
+    @property
+    def diff_eq_names(self) -> set[str]:
+        """The variables of differential equations."""
+        return {equation.name for equation in self.differential}
+
+    @property
+    def subexpr_names(self) -> set[str]:
+        """The subexpressions' names."""
+        return {equation.name for equation in self.subexpressions}
+
+    @property
+    def eq_names(self) -> set[str]:
+        """The variables of differential equations and the subexpressions."""
+        return self.diff_eq_names | self.subexpr_names
+
+    @property
+    def parameter_names(self) -> set[str]:
+        """The parameters' names."""
+        return {equation.name for equation in self.parameters}
 
     def substituted(self, expression: sympy.Expr) -> sympy.Expr:
         """``expression`` with every subexpression replaced by its definition, recursively."""
