@@ -49,7 +49,7 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from brian2_examples_bootstrap import rewrite_imports  # noqa: E402
+from brian2_examples_bootstrap import FORMAT, GROUP_KINDS, rewrite_imports  # noqa: E402
 
 BOOTSTRAP = HERE / "brian2_examples_bootstrap.py"
 DOCS = HERE.parent / "docs" / "brian2_examples.md"
@@ -108,10 +108,12 @@ def run_script(
 
 
 def is_current(report: dict) -> bool:
-    """Whether a saved report is in the bootstrap's present format: every monitor has its
-    creation number (``serial``), by which the two simulators' monitors are matched.  Reports
-    of older runners lack it, and would be matched by name only, against numbers: run again."""
-    return all("serial" in monitor for monitor in report.get("monitors", []))
+    """Whether a saved report is in the bootstrap's present format (:data:`FORMAT`), with the
+    final states of groups and a creation number (``serial``) for every monitor, by which the
+    two simulators' monitors are matched.  Reports of older runners are run again."""
+    return report.get("format") == FORMAT and all(
+        "serial" in monitor for monitor in report.get("monitors", [])
+    )
 
 
 def _key(script: Path) -> str:
@@ -156,22 +158,29 @@ def compare(brian2: dict, spikeforge: dict, random: bool) -> list[str]:
             lines.append(f"{label}: missing")
             continue
         problems = []
+        group = monitor["kind"] in GROUP_KINDS
         for key in monitor.get("keys", []):
             a, b = theirs.get(f"{k}/{key}"), ours.get(f"{j}/{key}")
             if a is None or b is None:
-                problems.append(f"{key} missing")
+                if not group:  # a group's equations may hold names of the simulator's own
+                    problems.append(f"{key} missing")
                 continue
-            problem = compare_arrays(key, a, b, random)
+            problem = compare_arrays(key, a, b, random, final=group)
             if problem:
                 problems.append(problem)
         lines.append(f"{label}: " + ("agrees" if not problems else "; ".join(problems)))
     return lines
 
 
-def compare_arrays(key: str, theirs: np.ndarray, ours: np.ndarray, random: bool) -> str:
-    """ "" when the arrays agree, else a short description of how they differ."""
+def compare_arrays(
+    key: str, theirs: np.ndarray, ours: np.ndarray, random: bool, final: bool = False
+) -> str:
+    """ "" when the arrays agree, else a short description of how they differ (``final``: the
+    values of a group's variable at the end, not a recording)."""
+    if final:
+        return compare_final(key, theirs, ours, random)
     if random:
-        if key in ("i", "t", "count"):
+        if key in ("i", "t", "count") and not final:
             n_theirs, n_ours = (
                 (theirs.size, ours.size)
                 if key != "count"
@@ -182,17 +191,12 @@ def compare_arrays(key: str, theirs: np.ndarray, ours: np.ndarray, random: bool)
             )
             allowed = 0.15 * n_theirs + 3 * np.sqrt(max(n_theirs, 1))
             return "" if abs(n_ours - n_theirs) <= allowed else f"{key}: {n_ours} vs {n_theirs}"
-        mean_theirs = float(np.mean(theirs)) if theirs.size else 0.0
-        mean_ours = float(np.mean(ours)) if ours.size else 0.0
-        scale = max(abs(mean_theirs), float(np.std(theirs)) if theirs.size else 0.0, 1e-30)
-        if abs(mean_ours - mean_theirs) <= 0.15 * scale:
-            return ""
-        return f"mean {key}: {mean_ours:.4g} vs {mean_theirs:.4g}"
+        return _compare_means(key, theirs, ours)
     if theirs.shape != ours.shape:
         return f"{key}: shape {ours.shape} vs {theirs.shape}"
-    if key in ("i", "count"):
+    if key in ("i", "count") and not final:
         return "" if np.array_equal(theirs, ours) else f"{key} differs"
-    if key == "t":
+    if key == "t" and not final:
         return "" if np.allclose(theirs, ours, rtol=0, atol=1e-9) else "t differs"
     scale = max(float(np.ptp(theirs)) if theirs.size else 0.0, 1e-30)
     worst = float(np.max(np.abs(theirs - ours))) if theirs.size else 0.0
@@ -203,6 +207,39 @@ def compare_arrays(key: str, theirs: np.ndarray, ours: np.ndarray, random: bool)
     if early <= 1e-12:
         text += f" (grown from rounding: {early:.1g} of the range over the first 1% of the run)"
     return text
+
+
+def _compare_means(key: str, theirs: np.ndarray, ours: np.ndarray) -> str:
+    """ "" when the means agree to 15% of Brian2's mean or spread, else both means."""
+    mean_theirs = float(np.mean(theirs)) if theirs.size else 0.0
+    mean_ours = float(np.mean(ours)) if ours.size else 0.0
+    scale = max(abs(mean_theirs), float(np.std(theirs)) if theirs.size else 0.0, 1e-30)
+    if abs(mean_ours - mean_theirs) <= 0.15 * scale:
+        return ""
+    return f"mean {key}: {mean_ours:.4g} vs {mean_theirs:.4g}"
+
+
+def compare_final(key: str, theirs: np.ndarray, ours: np.ndarray, random: bool) -> str:
+    """ "" when the final values of a group's variable agree, else how they differ.  Values
+    that are not finite (an unset time, a division by zero) must be so in the same places; the
+    others are compared like a recording, to 1e-6 of their range or size (or, in a random
+    script, by their mean)."""
+    if not random and theirs.shape != ours.shape:
+        return f"{key}: shape {ours.shape} vs {theirs.shape}"
+    finite_theirs, finite_ours = np.isfinite(theirs), np.isfinite(ours)
+    if not random and not (
+        np.array_equal(finite_theirs, finite_ours)
+        and np.array_equal(theirs[~finite_theirs], ours[~finite_ours], equal_nan=True)
+    ):
+        return f"{key}: not finite in other places"
+    theirs, ours = theirs[finite_theirs], ours[finite_ours]
+    if random:
+        return _compare_means(key, theirs, ours)
+    if theirs.size == 0:
+        return ""
+    scale = max(float(np.ptp(theirs)), float(np.max(np.abs(theirs))), 1e-30)
+    worst = float(np.max(np.abs(theirs - ours)))
+    return "" if worst <= 1e-6 * scale else f"{key}: max difference {worst:.3g}"
 
 
 def _early_difference(theirs: np.ndarray, ours: np.ndarray) -> float:
@@ -225,11 +262,12 @@ def statistics(report: dict) -> dict[str, float]:
         label = f"{monitor['kind']} " + (f"#{serial}" if serial is not None else monitor["name"])
         for key in monitor.get("keys", []):
             values = arrays.get(f"{k}/{key}")
-            if values is None or key in ("i", "t") and "count" in monitor["keys"]:
+            events = monitor["kind"] not in GROUP_KINDS and "count" in monitor["keys"]
+            if values is None or key in ("i", "t") and events:
                 continue
-            if key == "count":
+            if key == "count" and events:
                 found[f"{label}/events"] = float(values.sum())
-            elif key != "t":
+            elif key != "t" or monitor["kind"] in GROUP_KINDS:
                 found[f"{label}/{key}"] = float(np.mean(values)) if values.size else 0.0
     return found
 
@@ -288,7 +326,10 @@ def main(argv=None) -> int:
         default=5,
         help="runs per simulator, with moved seeds, of a random script whose first run differs",
     )
-    parser.add_argument("--write-docs", action="store_true", help=f"write {DOCS.name}")
+    parser.add_argument("--write-docs", action="store_true", help="write the report to --docs")
+    parser.add_argument(
+        "--docs", type=Path, default=DOCS, help=f"the report's file (default: docs/{DOCS.name})"
+    )
     args = parser.parse_args(argv)
     args.results.mkdir(parents=True, exist_ok=True)
     scripts = sorted(p for p in args.examples.rglob("*.py") if not p.name.startswith("_"))
@@ -347,10 +388,10 @@ def main(argv=None) -> int:
     with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as pool:
         rows = list(pool.map(one, scripts))
     (args.results / "summary.json").write_text(json.dumps(rows, indent=1))
-    report = markdown(rows, argv if argv is not None else sys.argv[1:])
+    report = markdown(rows, argv if argv is not None else sys.argv[1:], args.examples.name)
     print(report)
     if args.write_docs:
-        DOCS.write_text(report)
+        args.docs.write_text(report)
     return 0
 
 
@@ -368,8 +409,9 @@ def _row_line(row: dict) -> str:
     return f"{row['script']}: brian2 {row['brian2']}, spikeforge {row['spikeforge']}: {verdict}"
 
 
-def markdown(rows: list[dict], argv: list[str]) -> str:
-    """The report: counts, failures grouped by error, and one line per script."""
+def markdown(rows: list[dict], argv: list[str], folder: str = "examples") -> str:
+    """The report: counts, failures grouped by error, and one line per script (``folder``:
+    the name of the scripts' folder, ``examples`` or ``tutorials``)."""
     ran_b2 = [r for r in rows if r["brian2"] == "ran"]
     ran_both = [r for r in ran_b2 if r["spikeforge"] == "ran"]
     agree = [r for r in ran_both if _agrees(r)]
@@ -382,10 +424,10 @@ def markdown(rows: list[dict], argv: list[str]) -> str:
     ]
     command = " ".join(["python benchmarks/brian2_examples.py", *[_placeholder(a) for a in argv]])
     lines = [
-        "# Brian2's examples under spikeforge",
+        f"# Brian2's {folder} under spikeforge",
         "",
         f"Made by `{command}` on {datetime.date.today().isoformat()} (Brian2's folder "
-        "`examples/`; PY_BRIAN2 is a Python with Brian2 2.11).",
+        f"`{folder}/`; PY_BRIAN2 is a Python with Brian2 2.11).",
         "",
         f"- Scripts: {len(rows)}; run by Brian2 here: {len(ran_b2)}.",
         f"- Of those, run by spikeforge with only the import lines changed: {len(ran_both)}.",
@@ -430,7 +472,7 @@ def _placeholder(argument: str) -> str:
     if os.path.sep in argument and ("python" in argument or "bin" in argument):
         return "PY_BRIAN2" if "brian2" in argument.lower() else "PY_SPIKEFORGE"
     if os.path.isdir(argument):
-        return "BRIAN2_EXAMPLES_DIR"
+        return "BRIAN2_EXAMPLES_DIR" if Path(argument).name == "examples" else "TUTORIAL_SCRIPTS"
     return argument
 
 

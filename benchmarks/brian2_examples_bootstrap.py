@@ -32,6 +32,11 @@ import types
 import numpy as np
 
 MONITOR_KINDS = ("SpikeMonitor", "EventMonitor", "StateMonitor", "PopulationRateMonitor")
+#: Groups whose final state is saved too (by their exact class: spikeforge's PoissonGroup is a
+#: NeuronGroup, Brian2's is not), so that a script that records nothing is still compared.
+GROUP_KINDS = ("NeuronGroup", "Synapses", "SpatialNeuron")
+#: The format of the reports: 2 adds the groups' final states (older reports are run again).
+FORMAT = 2
 
 
 def rewrite_imports(source: str, simulator: str) -> str:
@@ -87,7 +92,24 @@ def monitor_data(monitor, kind: str) -> dict[str, np.ndarray]:
     return data
 
 
+def group_data(group) -> dict[str, np.ndarray]:
+    """The final values of a group's variables (those of its differential equations and its
+    parameters, in SI units); a group of synapses has them ordered by (pre, post) index."""
+    equations = group.equations
+    names = sorted(equations.diff_eq_names | equations.parameter_names)
+    data = {name: _plain(getattr(group, name)) for name in names}
+    if type(group).__name__ == "Synapses" and data:
+        order = np.lexsort((_plain(group.j), _plain(group.i)))
+        data = {
+            name: values[order] if values.shape == order.shape else values
+            for name, values in data.items()
+        }
+    return data
+
+
 def _kind(obj) -> str:
+    if type(obj).__name__ in GROUP_KINDS:
+        return type(obj).__name__
     names = [cls.__name__ for cls in type(obj).__mro__]
     return next(name for name in names if name in MONITOR_KINDS)
 
@@ -106,6 +128,27 @@ def watch_monitors(module) -> None:
     one recorded when it goes away before the script ends."""
     classes = [getattr(module, kind) for kind in MONITOR_KINDS if hasattr(module, kind)]
     originals = {cls: (cls.__init__, getattr(cls, "__del__", None)) for cls in classes}
+    for cls in [getattr(module, kind) for kind in GROUP_KINDS if hasattr(module, kind)]:
+        init, delete = cls.__init__, cls.__dict__.get("__del__")
+
+        def __init__(self, *args, _init=init, **kwargs):  # numbered, not saved when gone
+            if id(self) not in _serials and type(self).__name__ in GROUP_KINDS:
+                kind = type(self).__name__
+                _serials[id(self)] = _made[kind] = _made.get(kind, -1) + 1
+            _init(self, *args, **kwargs)
+
+        def __del__(self, _cls=cls, _delete=delete):
+            if type(self) is _cls:  # a subclass's own hook (if any) forgets it
+                _serials.pop(id(self), None)
+            if _delete is not None:
+                _delete(self)
+            else:
+                parent = getattr(super(_cls, self), "__del__", None)
+                if parent is not None:
+                    parent()
+
+        cls.__init__ = __init__
+        cls.__del__ = __del__
     for cls, (init, delete) in originals.items():
 
         def __init__(self, *args, _init=init, **kwargs):
@@ -130,13 +173,16 @@ def watch_monitors(module) -> None:
 
 
 def collect_monitors(module) -> list[tuple[str, str, object]]:
-    """``(kind, name, monitor)`` of every live monitor of the simulator, ordered by name."""
+    """``(kind, name, object)`` of every live monitor of the simulator, then of every live
+    group of :data:`GROUP_KINDS` that the script made, each ordered by name."""
     classes = tuple(getattr(module, kind) for kind in MONITOR_KINDS if hasattr(module, kind))
-    found = []
+    monitors, groups = [], []
     for obj in gc.get_objects():
         if issubclass(type(obj), classes):  # not weak proxies, which pass isinstance()
-            found.append((_kind(obj), obj.name, obj))
-    return sorted(found, key=lambda item: item[1])
+            monitors.append((_kind(obj), obj.name, obj))
+        elif type(obj).__name__ in GROUP_KINDS and id(obj) in _serials:
+            groups.append((_kind(obj), obj.name, obj))
+    return sorted(monitors, key=lambda item: item[1]) + sorted(groups, key=lambda item: item[1])
 
 
 def reseed(module, offset: int) -> None:
@@ -165,6 +211,7 @@ def main() -> int:
         "script": script,
         "seed_offset": offset,
         "status": "ran",
+        "format": FORMAT,
         "monitors": [],
     }
     started = time.perf_counter()
@@ -189,8 +236,10 @@ def main() -> int:
             reseed(__import__(simulator), offset)
         watch_monitors(__import__(simulator))
         exec(code, namespace)
-    except SystemExit:
-        pass
+    except SystemExit as stop:  # sys.exit(): a failure only with a message or another code
+        if stop.code not in (None, 0):
+            report["status"] = "failed"
+            report["error"] = f"SystemExit: {stop.code}"[:2000]
     except BaseException as error:  # the script's own error: reported, monitors still saved
         report["status"] = "failed"
         report["error"] = f"{type(error).__name__}: {error}"[:2000]
@@ -204,6 +253,9 @@ def main() -> int:
         for kind, name, monitor in collect_monitors(module):
             serial = _serials.get(id(monitor))
             try:
+                if kind in GROUP_KINDS:
+                    saved.append((kind, f"{name} (final state)", serial, group_data(monitor)))
+                    continue
                 saved.append((kind, name, serial, monitor_data(monitor, kind)))
             except Exception as error:  # a monitor that cannot be read is reported as such
                 saved.append((kind, name, serial, str(error)))

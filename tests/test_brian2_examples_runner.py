@@ -64,6 +64,9 @@ def test_the_bootstrap_runs_a_script_and_saves_its_monitors(tmp_path):
         "G = NeuronGroup(2, 'dv/dt = 2/(10*ms) : 1', threshold='v > 1', reset='v = 0',"
         " method='exact')\n"
         "M = SpikeMonitor(G)\n"
+        "S = Synapses(G, G, 'w : 1', on_pre='v += 0')\n"
+        "S.connect(i=[1, 0], j=[0, 1])\n"
+        "S.w = 'i + 10*j'\n"
         "run(8*ms)\n"
         "plot(M.t/ms, M.i, '.')\n"
         "show()\n"
@@ -83,10 +86,18 @@ def test_the_bootstrap_runs_a_script_and_saves_its_monitors(tmp_path):
     )
     report = runner.json.loads((tmp_path / "out.json").read_text())
     assert report["status"] == "ran" and report["monitors"][0]["kind"] == "SpikeMonitor"
+    # then the final states of the groups: NeuronGroup and Synapses, numbered as made
+    kinds = [(m["kind"], m["name"], m["serial"], m.get("keys")) for m in report["monitors"][1:]]
+    assert kinds == [
+        ("NeuronGroup", "neurongroup (final state)", 0, ["v"]),
+        ("Synapses", "synapses (final state)", 0, ["w"]),
+    ]
     with np.load(tmp_path / "out.npz") as arrays:
         # v grows by 0.02 per step and passes 1 after about 50 steps; once in 8 ms
         assert sorted(arrays["0/i"]) == [0, 1]
         assert np.all(np.abs(arrays["0/t"] - 0.005) <= 1.5e-4)
+        assert np.allclose(arrays["1/v"], 30 * 0.02)  # 80 steps: reset at 50, then 30 more
+        assert list(arrays["2/w"]) == [10, 1]  # ordered by (i, j): 0->1 first
 
 
 def _report(tmp_path, name, events, w):
@@ -164,12 +175,16 @@ def test_a_trace_that_drifts_from_rounding_is_told_apart():
 
 
 def test_saved_reports_of_an_older_runner_are_not_reused():
-    """Brian2's saved results are reused only if their monitors carry creation numbers:
-    otherwise they would be matched by name against numbered ones and seem missing."""
-    current = {"status": "ran", "monitors": [{"kind": "StateMonitor", "name": "m", "serial": 0}]}
-    older = {"status": "ran", "monitors": [{"kind": "StateMonitor", "name": "m"}]}
-    assert runner.is_current(current) and not runner.is_current(older)
-    assert runner.is_current({"status": "failed", "monitors": []})
+    """Brian2's saved results are reused only if they are of the present format (with the
+    groups' final states) and their monitors carry creation numbers: otherwise they would be
+    matched by name against numbered ones and seem missing."""
+    monitor = {"kind": "StateMonitor", "name": "m", "serial": 0}
+    current = {"status": "ran", "format": runner.FORMAT, "monitors": [monitor]}
+    unnumbered = {"status": "ran", "format": runner.FORMAT, "monitors": [{"kind": "StateMonitor"}]}
+    without_groups = {"status": "ran", "monitors": [monitor]}
+    assert runner.is_current(current)
+    assert not runner.is_current(unnumbered) and not runner.is_current(without_groups)
+    assert runner.is_current({"status": "failed", "format": runner.FORMAT, "monitors": []})
 
 
 def test_the_report_groups_failures_and_says_when_there_are_none():
@@ -190,3 +205,73 @@ def test_the_report_groups_failures_and_says_when_there_are_none():
     report = runner.markdown([row("c.py", "ran")], [])
     section = report.split("## Why the others fail (most common first)")[1].split("## Per")[0]
     assert section.strip() == "None: every script that Brian2 runs here, spikeforge runs too."
+    assert report.startswith("# Brian2's examples under spikeforge")
+    assert runner.markdown([row("c.py", "ran")], [], "tutorials").startswith(
+        "# Brian2's tutorials under spikeforge"
+    )
+
+
+def test_a_tutorial_notebook_becomes_a_script_that_fails_only_on_unexpected_errors(
+    tmp_path, monkeypatch
+):
+    import json
+
+    import brian2_tutorials
+
+    def cell(source, kind="code"):
+        return {"cell_type": kind, "source": source.splitlines(keepends=True)}
+
+    notebook = {
+        "cells": [
+            cell("Some text", "markdown"),
+            cell("%matplotlib inline\nx = 1\neqs = '''\n  dv/dt = -v/tau : 1\n'''"),
+            cell("x + 'a'  # raises on purpose"),
+            cell("print('x is', x, eqs.split())"),
+        ]
+    }
+    folder = tmp_path / "notebooks"
+    folder.mkdir()
+    (folder / "1-intro.ipynb").write_text(json.dumps(notebook))
+    (folder / "picture.png").write_bytes(b"\x89PNG")
+    output = tmp_path / "tutorials"
+
+    def converted(expected):
+        monkeypatch.setattr(brian2_tutorials, "EXPECTED_ERRORS", {"1-intro": expected})
+        assert brian2_tutorials.main([str(folder), str(output)]) == 0
+        script = output / "1_intro.py"
+        assert "%matplotlib" not in script.read_text()
+        return subprocess.run([sys.executable, str(script)], capture_output=True, text=True)
+
+    expected = converted({2: "adding a string to a number"})
+    assert expected.returncode == 0, expected.stderr
+    assert "cell 2 raised TypeError" in expected.stdout
+    assert "x is 1 ['dv/dt', '=', '-v/tau', ':', '1']" in expected.stdout  # later cells run
+    assert (output / "picture.png").read_bytes() == b"\x89PNG"
+    unexpected = converted({})
+    assert unexpected.returncode != 0
+    assert "cell 2: TypeError" in unexpected.stderr
+
+
+def test_final_states_of_groups_are_compared_with_their_unset_values():
+    nan, inf = np.nan, np.inf
+    theirs = np.array([1.0, nan, -inf, 2.0])
+    assert runner.compare_arrays("v", theirs, theirs + [1e-9, 0, 0, 0], False, final=True) == ""
+    assert "max difference" in runner.compare_arrays(
+        "v", theirs, theirs + [1e-3, 0, 0, 0], False, final=True
+    )
+    moved_nan = np.array([1.0, 3.0, -inf, nan])
+    assert "not finite" in runner.compare_arrays("v", theirs, moved_nan, False, final=True)
+    # a variable equal everywhere is judged against its size, not its (zero) range
+    assert (
+        runner.compare_arrays("w", np.full(3, 0.5), np.full(3, 0.5 + 1e-12), False, final=True)
+        == ""
+    )
+    assert runner.compare_arrays("w", np.full(3, 0.5), np.full(3, 0.6), False, final=True)
+    # random: means of the finite values, whatever the sizes; a variable named count is a value
+    assert (
+        runner.compare_arrays("count", np.array([1.0, 3, nan]), np.array([2.0]), True, final=True)
+        == ""
+    )
+    assert runner.compare_arrays(
+        "count", np.array([1.0, 3]), np.array([4.0, 4, 4]), True, final=True
+    )

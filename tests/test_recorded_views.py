@@ -36,8 +36,9 @@ def test_times_and_rates_read_like_brian2s_views():
 
 def test_len_of_a_monitor_counts_its_records_as_in_brian2():
     # Brian2's first tutorial weighs a histogram by ones(len(spikemon)).
-    G = NeuronGroup(5, "dv/dt = (1.5 - v)/(10*ms) : 1", threshold="v > 1", reset="v = 0",
-                    method="exact")
+    G = NeuronGroup(
+        5, "dv/dt = (1.5 - v)/(10*ms) : 1", threshold="v > 1", reset="v = 0", method="exact"
+    )
     G.v = "i*0.2"
     spikes = SpikeMonitor(G)
     counted = SpikeMonitor(G, record=False)

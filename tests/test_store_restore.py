@@ -466,7 +466,7 @@ def test_a_spike_generator_stored_before_its_first_run_restores_for_each_run():
     # generator's spikes are binned into steps only at its first run, so the stored state holds
     # spikes not yet binned; each restored run must replay all of them.
     start_scope()
-    gen = SpikeGeneratorGroup(3, [0, 1, 2, 2], [1, 2, 3, 7]*ms)
+    gen = SpikeGeneratorGroup(3, [0, 1, 2, 2], [1, 2, 3, 7] * ms)
     target = NeuronGroup(3, "v : 1")
     syn = Synapses(gen, target, on_pre="v += 1")
     syn.connect(j="i")
