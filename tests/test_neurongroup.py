@@ -141,6 +141,14 @@ def test_random_numbers_are_uniform_and_seeded():
     seed(42)
     G.u = "rand()"
     np.testing.assert_array_equal(G.u[:], first)
+    # as in Brian2's runtime mode, seed() seeds NumPy's global random numbers too, so a
+    # script's initial values drawn with NumPy repeat
+    seed(7)
+    drawn = np.random.rand(5)
+    seed(7)
+    np.testing.assert_array_equal(np.random.rand(5), drawn)
+    seed(2**40 + 7)  # any integer, as for the generated code's numbers
+    np.testing.assert_array_equal(np.random.rand(5), drawn)
 
 
 def test_subexpressions_and_external_constants():

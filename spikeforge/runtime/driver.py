@@ -22,10 +22,13 @@ random_state[0] = np.random.SeedSequence().generate_state(1, dtype=np.uint64)[0]
 
 
 def seed(value: int | None = None) -> None:
-    """Seed the random numbers of generated code (``None``: from the operating system)."""
+    """Seed the random numbers of generated code and NumPy's global random numbers (``None``:
+    from the operating system), as Brian2's ``seed()`` does in its runtime mode: a script's
+    ``np.random.rand(N)`` after ``seed(1)`` gives the same values every time."""
     run_deferred()  # calls made before seed() draw the numbers of the seed they were made under
     random_state[:] = 0
     random_state[0] = np.random.SeedSequence(value).generate_state(1, dtype=np.uint64)[0]
+    np.random.seed(None if value is None else int(value) % 2**32)
 
 
 def next_random_epoch() -> None:
