@@ -342,7 +342,7 @@ def test_inputs_do_not_change_refractory_variables():
 def test_connect_into_empty_synapses_keeps_presynaptic_indices_as_ranges():
     # the first connect() stores no presynaptic index per synapse, only where each source's
     # synapses start; a second one appends indices that may decrease, and needs them all
-    G = NeuronGroup(30, "v : 1")
+    G = NeuronGroup(30, "v : 1", threshold="False")
     S = Synapses(G, G, "w : 1", on_pre="v += w")
     S.connect(j="k for k in range(i - 2, i + 3) if k != i", skip_if_invalid=True)
     assert not S.variables["i"].dynamic.allocated
@@ -367,7 +367,7 @@ def test_generator_targets_with_source_conditions_and_loop_invariants():
     targets outside the group.  The range and the condition both have loop invariants, which
     once shared a hoisted name (giving j=90100 for i=1)."""
     group_size, n_groups = 7, 4
-    G = NeuronGroup(group_size * n_groups, "v : 1")
+    G = NeuronGroup(group_size * n_groups, "v : 1", threshold="False")
     S = Synapses(G, G, on_pre="v += 1")
     S.connect(
         j="k for k in range((int(i/group_size)+1)*group_size, (int(i/group_size)+2)*group_size) "
@@ -432,7 +432,7 @@ def test_neuron_subexpressions_in_synaptic_code():
     """F_pre, F_post and a bare postsynaptic F stand for the neurons' subexpressions, their
     variables read at the synapse's neurons (Brian2 substitutes them the same way)."""
     offset = 1.0
-    G = NeuronGroup(2, "v : 1\nF = 2*v + offset : 1")
+    G = NeuronGroup(2, "v : 1\nF = 2*v + offset : 1", threshold="False")
     G.v = [1, 3]
     H = NeuronGroup(2, "u : 1\nF = 10*u : 1")
     H.u = [5, 7]
@@ -549,3 +549,74 @@ def test_a_queue_holds_target_neurons_when_delivery_needs_nothing_else(on_pre, o
     assert len(reference[0]) > 50  # spikes travelled
     for result, expected in zip(results, reference):
         np.testing.assert_array_equal(result, expected)
+
+
+def test_pathways_are_attributes_with_their_delays():
+    # Brian2's S.pre, S.post and S.<name> of on_pre={...}, whose delay is read and set
+    G = NeuronGroup(2, "v : 1", threshold="True")
+    S = Synapses(
+        G, G, on_pre={"up": "v += 1", "down": "v -= 0.5"}, delay={"up": 1 * ms}, name="updown"
+    )
+    S.connect(j="i")
+    S.down.delay = 0.5 * ms
+    assert S.up.delay == 1 * ms and S.down.delay == 0.5 * ms and S.up.code == "v += 1"
+    run(3 * ms)
+    # every step from t = 0 both neurons spike: 'up' arrives from step 10 on (20 arrivals
+    # up to 2.9 ms), 'down' from step 5 (25 arrivals)
+    assert list(G.v) == [20 - 0.5 * 25] * 2
+    T = Synapses(G, G, on_pre="v += 1", on_post="v -= 1", delay=1 * ms)
+    T.connect(j="i")
+    assert list(T.pre.delay / ms) == [1, 1] and T.post.delay == 0 * second
+    T.pre.delay = 2 * ms  # the synapses' own delay variable
+    assert list(T.delay / ms) == [2, 2]
+    T.post.delay = 3 * ms
+    assert T.post.delay == 3 * ms
+    with pytest.raises(NotImplementedError, match="one delay for all its synapses"):
+        T.post.delay = "rand()*ms"
+    with pytest.raises(DimensionMismatchError):
+        T.post.delay = 3 * mV
+    with pytest.raises(AttributeError, match="cannot be set"):
+        T.post.code = "v += 2"
+    with pytest.raises(AttributeError, match="no variable 'sideways'"):
+        _ = T.sideways
+
+
+def test_synapses_from_a_group_without_threshold_are_refused():
+    # Brian2 refuses them too: on_pre would never run
+    G = NeuronGroup(2, "v : 1")
+    with pytest.raises(ValueError, match="never spikes: it has no threshold"):
+        Synapses(G, G, on_pre="v += 1")
+    with pytest.raises(ValueError, match="NeuronGroup 'quiet' threshold="):
+        quiet = NeuronGroup(4, "v : 1", name="quiet")
+        Synapses(NeuronGroup(1, "v : 1", threshold="True"), quiet[:2], on_post="v += 1")
+    S = Synapses(G, G, "w : 1")  # no pathway: fine (summed variables, gap junctions)
+    S.connect()
+    assert S.N == 4
+
+
+def test_connect_arrays_with_n_and_p_as_brian2():
+    G = NeuronGroup(3, "v : 1")
+    S = Synapses(G, G, "w : 1", multisynaptic_index="k")
+    S.connect(i=0, j=1, n=3)
+    S.connect(i=[1, 2], j=[0, 0], n=[2, 0])
+    assert list(zip(S.i[:], S.j[:], S.k[:])) == [
+        (0, 1, 0),
+        (0, 1, 1),
+        (0, 1, 2),
+        (1, 0, 0),
+        (1, 0, 1),
+    ]
+    # p keeps each pair with NumPy's random numbers, which seed() seeds (Brian2's way)
+    sources = np.arange(300) % 3
+    seed(5)
+    kept = np.random.rand(300) < 0.3
+    seed(5)
+    T = Synapses(G, G)
+    T.connect(i=sources, j=2, p=0.3)
+    assert list(T.i[:]) == list(sources[kept]) and set(T.j[:]) == {2}
+    with pytest.raises(ValueError, match="whole numbers"):
+        T.connect(i=0, j=1, n=1.5)
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        T.connect(i=0, j=1, p=2)
+    with pytest.raises(TypeError, match="not expressions"):
+        T.connect(i=0, j=1, p="0.5")

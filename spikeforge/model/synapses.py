@@ -63,15 +63,24 @@ from spikeforge.units import DIMENSIONLESS, Quantity, get_dimensions
 _WRITTEN_AT = re.compile(r"\[(\w+)\]\s*=(?!=)")
 
 
-def _spiking(group, role: str) -> None:
+def _spiking(group, role: str, owner: str = "Synapses") -> None:
+    neurons = group
+    while hasattr(neurons, "source") and not hasattr(neurons, "threshold"):
+        neurons = neurons.source  # a subgroup spikes when its group does
+    if hasattr(neurons, "threshold") and neurons.threshold is None:
+        raise ValueError(
+            f"{owner}: the {role} {group.name!r} never spikes: it has no threshold (give "
+            f"NeuronGroup {neurons.name!r} threshold=..., or drop the "
+            f"{'on_pre' if role == 'source' else 'on_post'} code that would run on its spikes)"
+        )
     if getattr(group, "_spikes", None) is None:
-        raise TypeError(f"Synapses: the {role} {group!r} is not a group that emits spikes")
+        raise TypeError(f"{owner}: the {role} {group!r} is not a group that emits spikes")
 
 
 def _emitting(group, event: str, role: str, owner: str) -> None:
     """Raise unless ``group`` emits ``event`` (spikes, or a custom event of a NeuronGroup)."""
     if event == "spike":
-        _spiking(group, role)
+        _spiking(group, role, owner)
         return
     events = getattr(group, "events", None) or {}
     if event not in events:
@@ -288,6 +297,59 @@ class PresynapticIndices:
 
     def append_array(self, values) -> None:
         self._allocate().append_array(values)
+
+
+class PathwayView:
+    """A pathway as a script sees it (``S.pre``, ``S.post``, or ``S.up`` for
+    ``on_pre={'up': ...}``): its ``delay`` (a time, read and set), ``code``, ``event`` and
+    ``name``.  The ``pre`` pathway's delay is the synapses' ``delay`` variable, one per synapse;
+    any other pathway has one delay for all its synapses (in Brian2 it may have one per synapse
+    too, when the constructor gives it none)."""
+
+    def __init__(self, pathway: "SynapticPathway"):
+        object.__setattr__(self, "_pathway", pathway)
+
+    @property
+    def delay(self):
+        pathway = self._pathway
+        if pathway.per_synapse:
+            return pathway.synapses.delay
+        return Quantity(pathway.delay or 0.0, dim=SECOND)
+
+    @delay.setter
+    def delay(self, value) -> None:
+        pathway = self._pathway
+        if pathway.per_synapse:
+            pathway.synapses.delay = value
+            return
+        owner = f"Synapses {pathway.synapses.name!r}, pathway {pathway.name!r}"
+        if isinstance(value, str) or np.ndim(value) != 0:
+            raise NotImplementedError(
+                f"{owner}: spikeforge gives this pathway one delay for all its synapses; only "
+                "the 'pre' pathway (S.delay) has a delay per synapse. Give a single time."
+            )
+        if get_dimensions(value) != SECOND:
+            raise units.DimensionMismatchError(
+                f"{owner}: the delay must be a time, got {value!r}", get_dimensions(value)
+            )
+        if not float(np.asarray(value)) >= 0:
+            raise ValueError(f"{owner}: the delay cannot be negative, got {value!r}")
+        run_deferred()  # a connect() still queued reads the delay as it was
+        pathway.delay = float(np.asarray(value))
+
+    def __getattr__(self, name: str):
+        if name in ("code", "event", "name", "prepost", "source"):
+            return getattr(self._pathway, name)
+        raise AttributeError(f"a pathway of Synapses has no attribute {name!r}")
+
+    def __setattr__(self, name: str, value) -> None:
+        if name != "delay":
+            raise AttributeError(f"a pathway's {name!r} cannot be set (only its delay)")
+        super().__setattr__(name, value)  # the delay's setter
+
+    def __repr__(self) -> str:
+        pathway = self._pathway
+        return f"<pathway {pathway.name!r} of Synapses {pathway.synapses.name!r}>"
 
 
 class SynapticPathway:
@@ -948,19 +1010,43 @@ class Synapses(Group):
         elif i is not None or j is not None:
             if i is None or j is None or condition is not None:
                 raise TypeError(f"{owner}: give both i= and j= arrays (and no condition)")
-            if not (isinstance(p, (int, float)) and p == 1) or not (isinstance(n, int) and n == 1):
-                raise TypeError(f"{owner}: p= and n= cannot be combined with i=/j= arrays")
             before = self.N
-            self._connect_arrays(owner, i, j)
+            self._connect_arrays(owner, i, j, p, n)
             self._after_connect(before)
         else:
             if condition is False:
                 return
             self._connect_generated(owner, namespace, condition, None, p, n, skip_if_invalid)
 
-    def _connect_arrays(self, owner: str, i, j) -> None:
+    def _connect_arrays(self, owner: str, i, j, p=1.0, n=1) -> None:
+        """Synapses from ``i`` to ``j`` (arrays or numbers, broadcast against each other).  As
+        in Brian2, ``p`` (a number or one per pair) keeps each pair with that probability,
+        drawn with NumPy's random numbers (which ``seed()`` seeds), and ``n`` (a number or one
+        per pair) makes that many synapses of each pair, one after another."""
+        if isinstance(p, str) or isinstance(n, str):
+            raise TypeError(
+                f"{owner}: with i= and j= arrays, p= and n= must be numbers or arrays (one per "
+                "pair), not expressions"
+            )
         i_values, j_values = np.broadcast_arrays(np.asarray(i), np.asarray(j))
         i_values, j_values = i_values.ravel(), j_values.ravel()
+        try:
+            p_values = np.broadcast_to(np.asarray(p, dtype=float).ravel(), i_values.shape)
+            n_values = np.broadcast_to(np.asarray(n).ravel(), i_values.shape)
+        except ValueError:
+            raise ValueError(
+                f"{owner}: p= and n= must be numbers or arrays of one value per pair "
+                f"({i_values.size} pairs)"
+            ) from None
+        if n_values.size and (n_values.dtype.kind not in "iu" or n_values.min() < 0):
+            raise ValueError(f"{owner}: n= must be whole numbers of synapses (0 or more)")
+        if p_values.size and not (np.all(p_values >= 0) and np.all(p_values <= 1)):
+            raise ValueError(f"{owner}: p= must be probabilities between 0 and 1")
+        if np.any(p_values < 1):
+            kept = np.random.rand(i_values.size) < p_values
+            i_values, j_values, n_values = i_values[kept], j_values[kept], n_values[kept]
+        if np.any(n_values != 1):
+            i_values, j_values = i_values.repeat(n_values), j_values.repeat(n_values)
         for values, group, what in ((i_values, self.source, "i"), (j_values, self.target, "j")):
             if values.size and (
                 values.dtype.kind not in "iu" or values.min() < 0 or values.max() >= group.N
@@ -1262,6 +1348,9 @@ class Synapses(Group):
                 raise
             if name in ("N_incoming_post", "N_outgoing_pre"):
                 return self._counts_per_neuron(name)
+            for pathway in self.__dict__.get("pathways", []):
+                if pathway.name == name:  # S.pre, S.post, or a name of on_pre={...}
+                    return PathwayView(pathway)
             entry = self._state_entries().get(name)  # x_pre, x_post: the neurons' values
             if entry is None or not entry.per_element:
                 raise
