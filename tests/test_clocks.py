@@ -106,3 +106,13 @@ def test_scheduling_summary_shows_clocks():
     summary = Network(G, M).scheduling_summary()
     assert "slowgroup (NeuronGroup), when=groups, order=0, dt=0.2 ms" in summary
     assert summary.splitlines()[0].startswith("mon")
+
+
+def test_a_network_schedule_other_than_brian2s_default_is_refused_not_ignored():
+    net = Network()
+    assert net.schedule == ["start", "groups", "thresholds", "synapses", "resets", "end"]
+    net.schedule = None
+    net.schedule = list(net.schedule)
+    with pytest.raises(NotImplementedError, match="default schedule"):
+        net.schedule = ["start", "groups", "synapses", "thresholds", "resets", "end"]
+    assert net.schedule[2] == "thresholds"

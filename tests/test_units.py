@@ -717,3 +717,12 @@ def test_in_place_arithmetic_on_a_scalar_quantity_makes_a_new_value():
     r = q
     q += 1 * mV
     assert r is q and list(np.asarray(r)) == [0.002, 0.003]
+
+
+def test_in_unit_and_in_best_unit_methods():
+    assert (3 * mV).in_unit(mV) == units.in_unit(3 * mV, mV) == "3. mV"
+    assert ([1, 2] * nA).in_unit(pA) == "[1000. 2000.] pA"
+    assert (3.14159 * mV).in_best_unit() == str(3.14159 * mV)
+    assert (3.14159 * mV).in_best_unit(2) == "3.14 mV"
+    with pytest.raises(DimensionMismatchError):
+        (3 * mV).in_unit(second)

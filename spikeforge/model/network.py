@@ -118,6 +118,23 @@ class Network:
         active or not."""
         return self._all_objects(include_inactive=True)
 
+    @property
+    def schedule(self) -> list[str]:
+        """The slots of a time step in order (Brian2's ``Network.schedule``).  spikeforge runs
+        Brian2's default schedule; setting it to that (or to None) is accepted, and any other
+        order is refused rather than ignored."""
+        return list(pipeline.SCHEDULE)
+
+    @schedule.setter
+    def schedule(self, value) -> None:
+        if value is None or list(value) == list(pipeline.SCHEDULE):
+            return
+        raise NotImplementedError(
+            f"{type(self).__name__} {self.name!r}: spikeforge runs Brian2's default schedule "
+            f"({', '.join(pipeline.SCHEDULE)}), not {list(value)}; to run an object earlier or "
+            "later within a step, give it when= (such as 'before_synapses') and order="
+        )
+
     def scheduling_summary(self) -> str:
         """The objects in the order they run within a time step."""
         lines = []

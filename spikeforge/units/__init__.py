@@ -691,6 +691,18 @@ class Quantity(np.ndarray):
         text = np.array2string(values) if values.ndim == 0 else np.array_str(values)
         return text if symbol is None else f"{text} {symbol}"
 
+    def in_unit(self, unit, precision=None) -> str:
+        """This quantity as text in ``unit``: ``(3*mV).in_unit(volt)`` is ``'0.003 V'``
+        (see :func:`in_unit`)."""
+        return in_unit(self, unit, precision)
+
+    def in_best_unit(self, precision=None) -> str:
+        """This quantity as text in the unit it is shown in (``'3. mV'``)."""
+        if precision is None:
+            return str(self)
+        with np.printoptions(precision=precision):
+            return str(self)
+
     def __format__(self, format_spec):
         if not format_spec:
             return str(self)
