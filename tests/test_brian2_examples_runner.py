@@ -275,3 +275,21 @@ def test_final_states_of_groups_are_compared_with_their_unset_values():
     assert runner.compare_arrays(
         "count", np.array([1.0, 3]), np.array([4.0, 4, 4]), True, final=True
     )
+
+
+def test_names_only_one_simulator_gives_a_group_are_not_differences(tmp_path):
+    # Brian2 adds lastspike and not_refractory to a refractory group's equations
+    def report(name, keys, v):
+        arrays = tmp_path / f"{name}.npz"
+        np.savez(arrays, **{f"0/{key}": np.full(3, v) for key in keys})
+        entry = {"kind": "NeuronGroup", "name": "g (final state)", "serial": 0, "keys": keys}
+        return {"arrays": str(arrays), "monitors": [entry]}
+
+    theirs = [report(f"b{k}", ["lastspike", "v"], 1.0 + 0.01 * k) for k in range(3)]
+    ours = [report(f"s{k}", ["v"], 1.0 + 0.01 * k) for k in range(3)]
+    assert runner.compare(theirs[0], ours[0], False) == ["NeuronGroup g (final state): agrees"]
+    assert runner.compare_spread(theirs, ours) == [
+        "NeuronGroup g (final state): agrees (over 3 seeds)"
+    ]
+    ours = [report(f"s{k}", ["v"], 2.0 + 0.01 * k) for k in range(3)]
+    assert "mean v" in runner.compare_spread(theirs, ours)[0]
