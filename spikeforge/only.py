@@ -11,7 +11,11 @@ from spikeforge import units as _units
 from spikeforge.codegen.cache import CompilationError
 from spikeforge.codegen.equations import EquationError, Equations
 from spikeforge.codegen.expressions import ExpressionError
-from spikeforge.codegen.stateupdaters import IntegrationError
+from spikeforge.codegen.stateupdaters import (
+    ExplicitStateUpdater,
+    IntegrationError,
+    StateUpdateMethod,
+)
 from spikeforge.model.clock import Clock, defaultclock
 from spikeforge.model.functions import Function, TimedArray, declare_types, implementation
 from spikeforge.model.groups import NeuronGroup
@@ -116,6 +120,8 @@ __all__ = [
     "ExpressionError",
     "EquationError",
     "IntegrationError",
+    "ExplicitStateUpdater",
+    "StateUpdateMethod",
     "CompilationError",
     "exact",
     "linear",

@@ -135,3 +135,61 @@ def test_heun_without_noise_is_the_trapezoidal_rule():
     predictor = x + dt * f(x, t)
     expected = x + dt / 2 * (f(x, t) + f(predictor, t + dt))
     assert step({"x": x}, {"tau": 1.0, "dt": dt, "t": t})["x"] == pytest.approx(expected, 1e-14)
+
+
+def test_explicit_state_updaters_from_their_description_match_the_built_in_methods():
+    # Brian2's own descriptions of euler, the midpoint method (rk2) and rk4 give the same
+    # updates as the built-in methods, bit for bit, for a coupled, time-dependent system
+    from spikeforge.only import (
+        ExplicitStateUpdater,
+        NeuronGroup,
+        StateUpdateMethod,
+        ms,
+        run,
+        start_scope,
+    )
+
+    descriptions = {
+        "euler": "x_new = x + dt*f(x, t)",
+        "rk2": """k = dt*f(x, t)
+                  x_new = x + dt*f(x + k/2, t + dt/2)""",
+        "rk4": """k_1 = dt*f(x,t)
+                  k_2 = dt*f(x+k_1/2,t+dt/2)
+                  k_3 = dt*f(x+k_2/2,t+dt/2)
+                  k_4 = dt*f(x+k_3,t+dt)
+                  x_new = x+(k_1+2*k_2+2*k_3+k_4)/6""",
+    }
+    model = """dx/dt = (y + sin(t/ms))/ms : 1
+               dy/dt = -x/ms : 1"""
+    for name, description in descriptions.items():
+        start_scope()
+        StateUpdateMethod.register(f"my_{name}", ExplicitStateUpdater(description))
+        groups = [
+            NeuronGroup(1, model, method=method)
+            for method in (name, ExplicitStateUpdater(description), f"my_{name}")
+        ]
+        for group in groups:
+            group.x = 1
+        run(3 * ms)
+        assert groups[0].x[0] == groups[1].x[0] == groups[2].x[0], name
+        assert groups[0].y[0] == groups[1].y[0] == groups[2].y[0], name
+        assert groups[1].method_used.startswith("explicit:")
+
+
+@pytest.mark.parametrize(
+    "description, problem",
+    [
+        ("x_new = x + dt*f(x,t) + g(x,t)*dW", "stochastic terms"),
+        ("k = dt*f(x, t)", "must define x_new"),
+        ("x_new x + dt", "'name = expression'"),
+        ("x_new = x + dt*h(x, t)", "unknown call"),
+    ],
+)
+def test_explicit_state_updater_errors(description, problem):
+    from spikeforge.only import ExplicitStateUpdater, NeuronGroup, run, ms
+
+    with pytest.raises(IntegrationError, match=problem):
+        method = ExplicitStateUpdater(description)
+        group = NeuronGroup(1, "dv/dt = -v/ms : 1", method=method)
+        run(0.1 * ms)
+        assert group.method_used is None

@@ -29,6 +29,7 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
+import re
 import sys
 import threading
 from collections.abc import Iterable
@@ -67,6 +68,126 @@ def _final_assignments(variables: list[str]) -> Updates:
 # ---------------------------------------------------------------------------------------------
 # explicit methods
 # ---------------------------------------------------------------------------------------------
+
+_STATEMENT = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=(?!=)(.*)$")
+
+
+class ExplicitStateUpdater:
+    """An explicit integration method from its description, in Brian2's notation::
+
+        midpoint = ExplicitStateUpdater('''
+            k = dt*f(x, t)
+            x_new = x + dt*f(x + k/2, t + dt/2)
+        ''')
+        G = NeuronGroup(10, 'dv/dt = -v/tau : 1', method=midpoint)
+
+    Each line but the last defines an intermediate value; the last defines ``x_new``.  ``x``
+    stands for each state variable in turn, ``f(a, b)`` for its derivative at the state where
+    every variable ``y`` is ``a`` (with ``x`` read as ``y``, and an intermediate value as
+    ``y``'s), at time ``b``; ``dt`` and ``t`` are the step and the time.  Equations with noise
+    (Brian2's ``g(x, t)*dW`` terms) are not supported.  ``StateUpdateMethod.register(name,
+    method)`` makes it known by a name too.
+    """
+
+    def __init__(self, description: str, stochastic=None, custom_check=None):
+        if stochastic not in (None, False) or custom_check is not None:
+            raise NotImplementedError(
+                "ExplicitStateUpdater: stochastic= and custom_check= are not supported"
+            )
+        if not isinstance(description, str):
+            raise TypeError(
+                f"ExplicitStateUpdater: the description must be a string, got {description!r}"
+            )
+        self.description = description
+        lines = [line.split("#")[0].strip() for line in description.splitlines()]
+        lines = [line for line in lines if line]
+        if not lines:
+            raise IntegrationError("an ExplicitStateUpdater needs at least the line x_new = ...")
+        self.statements: list[tuple[str, sympy.Expr]] = []
+        for line in lines:
+            match = _STATEMENT.match(line)
+            if match is None:
+                raise IntegrationError(
+                    "each line of an ExplicitStateUpdater is 'name = expression'", line
+                )
+            name, text = match.group(1), match.group(2).strip()
+            if "dW" in text or "g(" in text.replace(" ", ""):
+                raise IntegrationError(
+                    "ExplicitStateUpdater: stochastic terms (g(x, t)*dW) are not supported", line
+                )
+            self.statements.append((name, parse_expression(text)))
+        if self.statements[-1][0] != "x_new":
+            raise IntegrationError(
+                "the last line of an ExplicitStateUpdater must define x_new", lines[-1]
+            )
+        self.name = "explicit: " + "; ".join(lines)
+
+    def __repr__(self) -> str:
+        return f"ExplicitStateUpdater({self.description!r})"
+
+    def __call__(self, variables: list[str], derivatives: list[sympy.Expr]) -> Updates:
+        intermediates = [name for name, _ in self.statements[:-1]]
+        placeholder_x = symbol("_explicit_x")
+        placeholders = {symbol(name): symbol(f"_explicit_{name}") for name in intermediates}
+        placeholders[symbol("x")] = placeholder_x
+
+        def for_variable(expression, y):
+            # the placeholders of the description, read as those of variable y
+            mapping = {placeholder_x: symbol(y)}
+            mapping.update({symbol(f"_explicit_{k}"): symbol(f"_{k}_{y}") for k in intermediates})
+            return expression.xreplace(mapping)
+
+        def expand(expression, x):
+            for call in expression.atoms(AppliedUndef):
+                if call.func.__name__ != "f" or len(call.args) not in (1, 2):
+                    raise IntegrationError(
+                        f"ExplicitStateUpdater: unknown call {call} (use f(state, time))"
+                    )
+                moved = {symbol(y): for_variable(call.args[0], y) for y in variables}
+                if len(call.args) == 2:
+                    moved[T] = call.args[1]
+                value = derivatives[variables.index(x)].xreplace(moved)
+                expression = expression.xreplace({call: value})
+            return for_variable(expression, x)
+
+        updates: Updates = []
+        for name, expression in self.statements:
+            renamed = expression.xreplace(placeholders)
+            for x in variables:
+                target = f"_{x}_new" if name == "x_new" else f"_{name}_{x}"
+                updates.append((target, expand(renamed, x)))
+        return updates + _final_assignments(variables)
+
+
+#: Methods known by name through ``StateUpdateMethod.register``, and explicit ones by their
+#: description.
+_CUSTOM_METHODS: dict[str, ExplicitStateUpdater] = {}
+
+
+class StateUpdateMethod:
+    """Brian2's registry of integration methods: ``StateUpdateMethod.register(name, method)``
+    makes an :class:`ExplicitStateUpdater` known as ``method=name``."""
+
+    @staticmethod
+    def register(name: str, stateupdater: ExplicitStateUpdater) -> None:
+        if not isinstance(stateupdater, ExplicitStateUpdater):
+            raise TypeError(
+                f"StateUpdateMethod.register: {stateupdater!r} is not an ExplicitStateUpdater"
+            )
+        if name in METHODS or name in STOCHASTIC_METHODS:
+            raise ValueError(f"StateUpdateMethod.register: {name!r} is a built-in method")
+        _CUSTOM_METHODS[name] = stateupdater
+
+
+def _method_names(method) -> tuple[str, ...]:
+    """The names of ``method=``: a name, an ExplicitStateUpdater (known by its description
+    from then on) or a sequence of them."""
+    if isinstance(method, ExplicitStateUpdater):
+        _CUSTOM_METHODS.setdefault(method.name, method)
+        return (method.name,)
+    if isinstance(method, str):
+        return (method,)
+    return tuple(name for item in method for name in _method_names(item))
 
 
 def _euler(variables, derivatives) -> Updates:
@@ -423,10 +544,8 @@ def check_method_options(method, options) -> dict:
         )
     if method is None:
         candidates = AUTOMATIC_ORDER
-    elif isinstance(method, str):
-        candidates = (method,)
     else:
-        candidates = tuple(method)
+        candidates = _method_names(method)
     accepted = set().union(*(METHOD_OPTIONS.get(c, set()) for c in candidates))
     for name in options:
         if name not in accepted:
@@ -441,17 +560,21 @@ def check_method_options(method, options) -> dict:
 def _candidates(derivatives, method) -> tuple[dict, tuple[str, ...], list]:
     """The implementations, the methods to try in order, and the noise symbols."""
     noises = noise_symbols(derivatives)
-    implementations = _STOCHASTIC_IMPLEMENTATIONS if noises else _IMPLEMENTATIONS
+    implementations: dict = (
+        _STOCHASTIC_IMPLEMENTATIONS if noises else {**_IMPLEMENTATIONS, **_CUSTOM_METHODS}
+    )
     candidates: tuple[str, ...]
     if method is None:
         candidates = STOCHASTIC_AUTOMATIC_ORDER if noises else AUTOMATIC_ORDER
-    elif isinstance(method, str):
-        candidates = (method,)
     else:
-        candidates = tuple(method)
+        candidates = _method_names(method)
     for candidate in candidates:
-        if candidate not in _IMPLEMENTATIONS and candidate not in _STOCHASTIC_IMPLEMENTATIONS:
-            known = ", ".join(METHODS + ("heun", "milstein"))
+        if (
+            candidate not in _IMPLEMENTATIONS
+            and candidate not in _STOCHASTIC_IMPLEMENTATIONS
+            and candidate not in _CUSTOM_METHODS
+        ):
+            known = ", ".join(METHODS + ("heun", "milstein", *_CUSTOM_METHODS))
             raise IntegrationError(f"unknown integration method {candidate!r} (known: {known})")
     if noises:
         unsupported = [c for c in candidates if c not in _STOCHASTIC_IMPLEMENTATIONS]
@@ -465,6 +588,10 @@ def _candidates(derivatives, method) -> tuple[dict, tuple[str, ...], list]:
 
 
 def _cache_key(variables, derivatives, candidates, constant_calls) -> str:
+    # a registered method by its description: a name may be registered anew in another script
+    candidates = tuple(
+        _CUSTOM_METHODS[name].name if name in _CUSTOM_METHODS else name for name in candidates
+    )
     key_text = repr(
         (
             variables,
