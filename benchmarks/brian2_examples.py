@@ -27,10 +27,11 @@ standard errors of their difference (Welch's, from the two samples of K).  The r
 
 Besides the monitors, the final state of every live ``NeuronGroup``, ``Synapses`` and
 ``SpatialNeuron`` is compared (the variables of its differential equations and its parameters;
-synapses ordered by presynaptic, then postsynaptic index), by the same criteria, so that a
-script that records nothing is still checked.  Values that are not finite must be so in the
-same places, and a name only one simulator adds to a group's equations (Brian2's
-``lastspike`` of a refractory group) is left out.
+synapses ordered by presynaptic, then postsynaptic index), so that a script that records
+nothing is still checked.  Values that are not finite must be so in the same places; the
+others must agree to 1e-5 of their range or size (by their mean in a random script); a name
+only one simulator adds to a group's equations (Brian2's ``lastspike`` of a refractory group)
+is left out.
 
 The same runner checks Brian2's tutorials, once ``brian2_tutorials.py`` has turned their
 notebooks into scripts (docs/brian2_tutorials.md).
@@ -232,8 +233,10 @@ def _compare_means(key: str, theirs: np.ndarray, ours: np.ndarray) -> str:
 def compare_final(key: str, theirs: np.ndarray, ours: np.ndarray, random: bool) -> str:
     """ "" when the final values of a group's variable agree, else how they differ.  Values
     that are not finite (an unset time, a division by zero) must be so in the same places; the
-    others are compared like a recording, to 1e-6 of their range or size (or, in a random
-    script, by their mean)."""
+    others agree to 1e-5 of their range or size (or, in a random script, by their mean): a
+    little wider than for recordings, since a final value may be a small difference of large
+    ones (a compartment's capacitive current at rest, 1e-10 A/m2, differs by 3e-6 of itself
+    when its voltage differs in the last bits)."""
     if not random and theirs.shape != ours.shape:
         return f"{key}: shape {ours.shape} vs {theirs.shape}"
     finite_theirs, finite_ours = np.isfinite(theirs), np.isfinite(ours)
@@ -249,7 +252,9 @@ def compare_final(key: str, theirs: np.ndarray, ours: np.ndarray, random: bool) 
         return ""
     scale = max(float(np.ptp(theirs)), float(np.max(np.abs(theirs))), 1e-30)
     worst = float(np.max(np.abs(theirs - ours)))
-    return "" if worst <= 1e-6 * scale else f"{key}: max difference {worst:.3g}"
+    if worst <= 1e-5 * scale:
+        return ""
+    return f"{key}: max difference {worst:.3g} ({worst / scale:.1g} of its size)"
 
 
 def _early_difference(theirs: np.ndarray, ours: np.ndarray) -> float:
