@@ -488,7 +488,8 @@ def _placeholder(argument: str) -> str:
     if os.path.sep in argument and ("python" in argument or "bin" in argument):
         return "PY_BRIAN2" if "brian2" in argument.lower() else "PY_SPIKEFORGE"
     if os.path.isdir(argument):
-        return "BRIAN2_EXAMPLES_DIR" if Path(argument).name == "examples" else "TUTORIAL_SCRIPTS"
+        names = {"examples": "BRIAN2_EXAMPLES_DIR", "tutorials": "TUTORIAL_SCRIPTS"}
+        return names.get(Path(argument).name, "RESULTS_DIR")
     return argument
 
 

@@ -293,3 +293,14 @@ def test_names_only_one_simulator_gives_a_group_are_not_differences(tmp_path):
     ]
     ours = [report(f"s{k}", ["v"], 2.0 + 0.01 * k) for k in range(3)]
     assert "mean v" in runner.compare_spread(theirs, ours)[0]
+
+
+def test_the_report_names_no_folder_of_this_machine(tmp_path):
+    for name, label in [
+        ("examples", "BRIAN2_EXAMPLES_DIR"),
+        ("tutorials", "TUTORIAL_SCRIPTS"),
+        ("results", "RESULTS_DIR"),
+    ]:
+        (tmp_path / name).mkdir()
+        assert runner._placeholder(str(tmp_path / name)) == label
+    assert runner._placeholder("--jobs") == "--jobs"
