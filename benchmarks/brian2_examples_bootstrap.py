@@ -123,6 +123,12 @@ _made: dict[str, int] = {}
 _departed: list[tuple[str, str, int, dict]] = []
 
 
+def _number(obj, kind: str) -> None:
+    """Give ``obj`` the next creation number of its kind (once: the outermost constructor)."""
+    if id(obj) not in _serials:
+        _serials[id(obj)] = _made[kind] = _made.get(kind, -1) + 1
+
+
 def watch_monitors(module) -> None:
     """Number the monitors of the simulator ``module`` as they are made, and save what each
     one recorded when it goes away before the script ends."""
@@ -132,9 +138,8 @@ def watch_monitors(module) -> None:
         init, delete = cls.__init__, cls.__dict__.get("__del__")
 
         def __init__(self, *args, _init=init, **kwargs):  # numbered, not saved when gone
-            if id(self) not in _serials and type(self).__name__ in GROUP_KINDS:
-                kind = type(self).__name__
-                _serials[id(self)] = _made[kind] = _made.get(kind, -1) + 1
+            if type(self).__name__ in GROUP_KINDS:
+                _number(self, type(self).__name__)
             _init(self, *args, **kwargs)
 
         def __del__(self, _cls=cls, _delete=delete):
@@ -152,9 +157,7 @@ def watch_monitors(module) -> None:
     for cls, (init, delete) in originals.items():
 
         def __init__(self, *args, _init=init, **kwargs):
-            if id(self) not in _serials:  # the outermost constructor counts
-                kind = _kind(self)
-                _serials[id(self)] = _made[kind] = _made.get(kind, -1) + 1
+            _number(self, _kind(self))
             _init(self, *args, **kwargs)
 
         def __del__(self, _delete=delete):

@@ -160,7 +160,7 @@ class Monitor(SpikeforgeObject):
 
     def __len__(self) -> int:
         """``len(monitor)`` is :attr:`N` (Brian2's tutorials weigh a histogram by it)."""
-        return len(self._t)
+        return self.N
 
 
 class EventMonitor(Monitor):
@@ -312,9 +312,6 @@ class EventMonitor(Monitor):
         """How many events there were (counted with ``record=False`` too, as in Brian2)."""
         return self.num_events
 
-    def __len__(self) -> int:
-        return self.num_events
-
     def _check_recorded(self) -> None:
         if not self.record:
             raise AttributeError(
@@ -398,7 +395,6 @@ class EventMonitor(Monitor):
         entries = super()._state_entries()
         entries["i"] = Entry(DIMENSIONLESS, lambda level: self._i.to_numpy())
         entries["count"] = Entry(DIMENSIONLESS, lambda level: self._count.copy())
-        entries["N"] = Entry(DIMENSIONLESS, lambda level: number(self.N, np.int32))
         for name in self.record_variables:
             entries[name] = Entry(
                 self.source.variables[name].dimension, lambda level, name=name: self._values(name)

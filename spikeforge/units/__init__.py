@@ -18,6 +18,7 @@ import functools
 import inspect
 import math
 import numbers
+import operator
 from fractions import Fraction
 
 import numpy as np
@@ -575,27 +576,6 @@ class Quantity(np.ndarray):
     # value: names bound to the old one keep it (``tau_e = tau; tau_e *= 2`` leaves ``tau``
     # alone, and ``u = mV; u *= 2`` leaves the unit alone).  Arrays change in place, as NumPy's.
 
-    def __iadd__(self, other):
-        return self + other if self.ndim == 0 else super().__iadd__(other)
-
-    def __isub__(self, other):
-        return self - other if self.ndim == 0 else super().__isub__(other)
-
-    def __imul__(self, other):
-        return self * other if self.ndim == 0 else super().__imul__(other)
-
-    def __itruediv__(self, other):
-        return self / other if self.ndim == 0 else super().__itruediv__(other)
-
-    def __ifloordiv__(self, other):
-        return self // other if self.ndim == 0 else super().__ifloordiv__(other)
-
-    def __imod__(self, other):
-        return self % other if self.ndim == 0 else super().__imod__(other)
-
-    def __ipow__(self, other):
-        return self**other if self.ndim == 0 else super().__ipow__(other)
-
     # -- element access -----------------------------------------------------------------
 
     def __getitem__(self, key):
@@ -795,6 +775,30 @@ for _name, _rule, _doc in [
 ]:
     setattr(Quantity, _name, _make_method(_name, _rule, _doc))
 del _name, _rule, _doc
+
+
+def _make_inplace(name, operation):
+    in_place = getattr(np.ndarray, name)
+
+    def method(self, other):
+        return operation(self, other) if self.ndim == 0 else in_place(self, other)
+
+    method.__name__ = name
+    method.__qualname__ = f"Quantity.{name}"
+    return method
+
+
+# In-place arithmetic: as in Brian2 (and as for Python's numbers), ``x *= 2`` on a scalar
+# quantity makes a new value, so names bound to the old one keep it (``tau_e = tau; tau_e *= 2``
+# leaves ``tau`` alone, and ``u = mV; u *= 2`` leaves the unit alone).  Arrays change in place,
+# as NumPy's do.
+for _operation in ("add", "sub", "mul", "truediv", "floordiv", "mod", "pow"):
+    setattr(
+        Quantity,
+        f"__i{_operation}__",
+        _make_inplace(f"__i{_operation}__", getattr(operator, _operation)),
+    )
+del _operation
 
 
 # --------------------------------------------------------------------------- numpy functions
