@@ -14,6 +14,7 @@ from spikeforge.codegen.translate import translate
 from spikeforge.pipeline import BuildContext
 from spikeforge.model import state
 from spikeforge.model.base import SpikeforgeObject, choose_clock
+from spikeforge.model.clock import timesteps
 from spikeforge.model.groups import Group
 from spikeforge.model.state import (
     Entry,
@@ -30,7 +31,14 @@ from spikeforge.model.variables import (
     has_compartment_indices,
 )
 from spikeforge.runtime import containers
-from spikeforge.units import DIMENSIONLESS, Quantity, hertz, second
+from spikeforge.units import (
+    DIMENSIONLESS,
+    DimensionMismatchError,
+    Quantity,
+    get_dimensions,
+    hertz,
+    second,
+)
 
 
 def _equal_lengths(records: list) -> None:
@@ -93,6 +101,60 @@ def _event_source(source, event: str, kind: str) -> Group:
             f"{kind}: {group.name!r} does not define an event {event!r} (its events: {known})"
         )
     return group
+
+
+def _time_in_seconds(value, what: str) -> float:
+    """``value`` (a time) in seconds; a clear error for anything else."""
+    if get_dimensions(value) != second.dim:
+        raise DimensionMismatchError(
+            f"{what} must be a time, such as 5*ms; got {value!r}", get_dimensions(value)
+        )
+    return float(np.asarray(value / second))
+
+
+def _bin_steps(monitor, bin_size) -> int:
+    """The number of the monitor's clock steps in one bin of ``bin_size`` (a whole multiple of
+    its dt, else ValueError)."""
+    size = _time_in_seconds(bin_size, f"{type(monitor).__name__}.binned_rate(): bin_size")
+    steps = size / monitor.clock.dt_
+    if steps < 1 - 1e-6 or abs(steps - round(steps)) > 1e-6:
+        raise ValueError(
+            f"{type(monitor).__name__} {monitor.name!r}: bin_size must be a whole multiple of "
+            f"dt ({monitor.clock.dt}), got {bin_size!r}"
+        )
+    return int(round(steps))
+
+
+def _smoothing_window(monitor, window, width) -> np.ndarray:
+    """The normalised window of ``smooth_rate()`` (as Brian2 makes it): a Gaussian of standard
+    deviation ``width`` cut at two of them, a flat window of ``width`` rounded to an odd number
+    of steps, or the given array (an odd number of values)."""
+    kind = type(monitor).__name__
+    if isinstance(window, str):
+        if width is None:
+            raise TypeError(f"{kind}.smooth_rate(): window={window!r} needs a width, e.g. 2*ms")
+        steps = _time_in_seconds(width, f"{kind}.smooth_rate(): width") / monitor.clock.dt_
+        if window == "gaussian":
+            half = int(np.round(2 * steps))
+            offsets = np.arange(-half, half + 1)
+            values = np.exp(-(offsets**2) / (2 * steps**2))
+        elif window == "flat":
+            values = np.ones(int(np.round(steps / 2)) * 2 + 1)
+        else:
+            raise NotImplementedError(
+                f"{kind}.smooth_rate(): unknown window {window!r} (use 'gaussian', 'flat' or "
+                "an array of weights)"
+            )
+    else:
+        if width is not None:
+            raise TypeError(f"{kind}.smooth_rate(): a width goes only with a named window")
+        values = np.asarray(window, dtype=float)
+        if values.ndim != 1 or len(values) % 2 != 1:
+            raise TypeError(
+                f"{kind}.smooth_rate(): the window must be a one-dimensional array with an odd "
+                f"number of values (so that it does not shift the rate), got shape {values.shape}"
+            )
+    return values / values.sum()
 
 
 class Monitor(SpikeforgeObject):
@@ -301,6 +363,29 @@ class EventMonitor(Monitor):
     def count(self) -> np.ndarray:
         """Number of events of each neuron."""
         return self._count.copy()
+
+    def binned_rate(self, bin_size) -> tuple[Quantity, Quantity]:
+        """``(bins, rates)``: each neuron's event rate in bins of ``bin_size`` (a multiple of
+        dt) from time 0 to the end of the last run, whole bins only; ``rates`` has one row per
+        neuron, ``bins`` are the bins' start times (Brian2's ``binned_rate``)."""
+        steps = _bin_steps(self, bin_size)
+        count = self.clock.timestep // steps
+        rates = np.zeros((len(self.source), count))
+        if self.record and len(self._t):
+            bins = timesteps(self._t.to_numpy(), self.clock.dt_) // steps
+            whole = bins < count
+            np.add.at(rates, (self.i[whole], bins[whole]), 1.0)
+            rates /= steps * self.clock.dt_
+        times = np.arange(count) * steps * self.clock.dt_
+        return Quantity(times, dim=second.dim), Quantity(rates, dim=hertz.dim)
+
+    def smooth_rate(self, window="gaussian", width=None) -> Quantity:
+        """Each neuron's event rate at every step of the run, smoothed with a window (one row
+        per neuron; the windows of :meth:`PopulationRateMonitor.smooth_rate`)."""
+        weights = _smoothing_window(self, window, width)
+        _, rates = self.binned_rate(self.clock.dt)
+        smoothed = np.array([np.convolve(row, weights, mode="same") for row in np.asarray(rates)])
+        return Quantity(smoothed.reshape(np.shape(rates)), dim=hertz.dim)
 
     @property
     def num_events(self) -> int:
@@ -555,15 +640,24 @@ class StateMonitor(Monitor):
             return self._values(name[:-1])
         raise AttributeError(f"StateMonitor {self.name!r} does not record {name!r}")
 
-    def __getitem__(self, neuron: int):
-        """The recordings of one neuron: ``mon[5].v`` (or of a compartment of a spatial
-        neuron: ``mon[morpho.axon[-1]].v``)."""
+    def __getitem__(self, neuron):
+        """The recordings of one neuron: ``mon[5].v``, of several: ``mon[[5, 7]].v`` (one row
+        each), or of a compartment of a spatial neuron: ``mon[morpho.axon[-1]].v``."""
         if has_compartment_indices(neuron):
             neuron = compartment_indices(neuron, self.source)
-        positions = np.flatnonzero(self._indices == neuron)
-        if not len(positions):
-            raise IndexError(f"StateMonitor {self.name!r} does not record neuron {neuron}")
-        return _SingleNeuronRecord(self, int(positions[0]))
+        wanted = np.asarray(neuron)
+        if wanted.dtype.kind not in "iu" or wanted.ndim > 1:
+            raise TypeError(
+                f"StateMonitor {self.name!r}: index it with a neuron's index or a list of them, "
+                f"not {neuron!r}"
+            )
+        positions = []
+        for index in wanted.ravel():
+            found = np.flatnonzero(self._indices == index)
+            if not len(found):
+                raise IndexError(f"StateMonitor {self.name!r} does not record neuron {index}")
+            positions.append(int(found[0]))
+        return _SingleNeuronRecord(self, positions[0] if wanted.ndim == 0 else positions)
 
     def _recordings(self) -> dict:
         records = super()._recordings()
@@ -581,9 +675,10 @@ class StateMonitor(Monitor):
 
 
 class _SingleNeuronRecord:
-    """``mon[i]``: the recorded variables of one element; ``t`` is the monitor's own."""
+    """``mon[i]``: the recorded variables of one element (``mon[[i, j]]``: of several, one row
+    each); ``t`` is the monitor's own."""
 
-    def __init__(self, monitor: StateMonitor, position: int):
+    def __init__(self, monitor: StateMonitor, position: int | list[int]):
         self._monitor = monitor
         self._position = position
 
@@ -650,28 +745,29 @@ class PopulationRateMonitor(Monitor):
             f"PopulationRateMonitor {self.name!r}", "rate", self._rate.to_numpy(), hertz.dim
         )
 
-    def smooth_rate(self, window: str = "gaussian", width=None) -> Quantity:
-        """The rate smoothed with a ``'gaussian'`` (``width`` = standard deviation) or
-        ``'flat'`` window (``width`` = total width)."""
-        if width is None:
-            raise TypeError("smooth_rate() needs a width, e.g. width=1*ms")
-        rate = self._rate.to_numpy()
-        times = self._t.to_numpy()
-        if len(times) < 2:
-            return Quantity(rate.copy(), dim=hertz.dim)
-        dt = times[1] - times[0]
-        width_steps = float(np.asarray(width)) / dt
-        if window == "gaussian":
-            half = int(np.ceil(4 * width_steps))
-            x = np.arange(-half, half + 1)
-            kernel = np.exp(-0.5 * (x / width_steps) ** 2)
-        elif window == "flat":
-            half = int(round(width_steps / 2))
-            kernel = np.ones(2 * half + 1)
-        else:
-            raise ValueError(f"unknown window {window!r}: use 'gaussian' or 'flat'")
-        kernel /= kernel.sum()
-        return Quantity(np.convolve(rate, kernel, mode="same"), dim=hertz.dim)
+    @property
+    def rate_(self) -> np.ndarray:
+        """:attr:`rate` in Hz, as a plain array."""
+        return self._rate.to_numpy()
+
+    def binned_rate(self, bin_size) -> tuple[Quantity, Quantity]:
+        """``(bins, rates)``: the rate averaged over bins of ``bin_size`` (a multiple of dt)
+        from the first recorded step, whole bins only; ``bins`` are their start times."""
+        steps = _bin_steps(self, bin_size)
+        rate, times = self._rate.to_numpy(), self._t.to_numpy()
+        count = len(rate) // steps
+        rates = rate[: count * steps].reshape(count, steps).mean(axis=1)
+        start = times[0] if len(times) else 0.0
+        bins = start + np.arange(count) * steps * self.clock.dt_
+        return Quantity(bins, dim=second.dim), Quantity(rates, dim=hertz.dim)
+
+    def smooth_rate(self, window="gaussian", width=None) -> Quantity:
+        """The rate at every recorded step, smoothed with a window (Brian2's
+        ``smooth_rate``): ``'gaussian'`` (``width`` is its standard deviation; the window
+        reaches two of them to each side), ``'flat'`` (``width`` rounded to an odd number of
+        steps, so the rate is not shifted in time), or an array of weights (odd length)."""
+        weights = _smoothing_window(self, window, width)
+        return Quantity(np.convolve(self._rate.to_numpy(), weights, mode="same"), dim=hertz.dim)
 
     def _recordings(self) -> dict:
         return {**super()._recordings(), "_rate": self._rate}
