@@ -130,6 +130,10 @@ class BuildContext:
     fault_messages: list[tuple[str, type[Exception], Callable[[], str] | None]] = field(
         default_factory=list
     )
+    #: What objects of the module claim for themselves, by key (the elements of a variable
+    #: that a summed variable writes: ``("summed", id(group), name)`` -> ``[(start, stop,
+    #: owner)]``), so that two objects that would overwrite each other's results are refused.
+    claims: dict = field(default_factory=dict)
     n_steps: int = 0
     #: Threads for the element loops of a network module (1: a serial module).
     threads: int = 1

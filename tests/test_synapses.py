@@ -620,3 +620,90 @@ def test_connect_arrays_with_n_and_p_as_brian2():
         T.connect(i=0, j=1, p=2)
     with pytest.raises(TypeError, match="not expressions"):
         T.connect(i=0, j=1, p="0.5")
+
+
+def test_spikes_in_flight_keep_their_arrival_time_when_dt_changes_between_runs():
+    # one presynaptic spike at t = 0 reaches neuron j after j ms and makes it spike one step
+    # later; the runs change dt while spikes are on their way, and each arrives on time
+    defaultclock.dt = 0.5 * ms
+    source = NeuronGroup(1, "v : 1", threshold="v > 1", reset="v = 0")
+    source.v = 1.1
+    target = NeuronGroup(10, "v : 1", threshold="v > 1", reset="v = 0")
+    S = Synapses(source, target, on_pre="v += 1.1")
+    S.connect()
+    S.delay = "j*ms"
+    spikes = SpikeMonitor(target)
+    net = Network(source, target, S, spikes)
+    net.run(5 * ms)
+    defaultclock.dt = 1 * ms
+    net.run(3 * ms)
+    defaultclock.dt = 0.1 * ms
+    net.run(2 * ms)
+    arrival = np.arange(10.0)
+    step_after = np.where(arrival < 5, 0.5, np.where(arrival < 8, 1.0, 0.1))
+    np.testing.assert_array_equal(spikes.i, np.arange(10))
+    np.testing.assert_allclose(spikes.t / ms, arrival + step_after, atol=1e-9)
+
+
+def test_summed_variables_that_would_give_wrong_sums_are_refused():
+    G = NeuronGroup(
+        4, "dv/dt = -v/(10*ms) : volt\nsub = 2*v : volt\np : volt\nq : volt", threshold="False"
+    )
+    # a sum overwrites its target at every step: only a parameter can take it
+    with pytest.raises(EquationError, match="'v' of 'neurongroup.*differential equation"):
+        Synapses(G, G, "v_post = 1*mV : volt (summed)")
+    with pytest.raises(EquationError, match="no parameter 'sub'"):
+        Synapses(G, G, "sub_post = 1*mV : volt (summed)")
+    # two sums into one variable of one group: the second would overwrite the first
+    with pytest.raises(EquationError, match="'p_post' and 'p_pre' both sum into 'p'"):
+        Synapses(G, G, "p_post = 1*mV : volt (summed)\np_pre = 1*mV : volt (summed)")
+    # event-driven variables are only up to date at events; the message names the chain
+    with pytest.raises(EquationError, match="'p_post' -> 'y' -> 'x' -> 's'"):
+        Synapses(
+            G,
+            G,
+            "ds/dt = -s/(3*ms) : volt (event-driven)\nx = s : volt\ny = x : volt\n"
+            "p_post = y : volt (summed)",
+            on_pre="s += 1*mV",
+        )
+
+
+def test_two_synapses_summing_into_one_variable_are_refused_unless_their_targets_differ():
+    source = NeuronGroup(1, "")
+    target = NeuronGroup(10, "v : 1")
+    first = Synapses(source, target[:6], "v_post = 1 : 1 (summed)")
+    first.connect()
+    second = Synapses(source, target[6:], "v_post = 2 : 1 (summed)")
+    second.connect()
+    run(defaultclock.dt)  # subgroups that do not overlap each get their own sum
+    np.testing.assert_array_equal(target.v[:], [1] * 6 + [2] * 4)
+    overlapping = Synapses(source, target[5:], "v_post = 3 : 1 (summed)")
+    overlapping.connect()
+    with pytest.raises(NotImplementedError, match="element 5\\)"):
+        run(defaultclock.dt)
+    np.testing.assert_array_equal(target.v[:], [1] * 6 + [2] * 4)  # nothing ran
+
+
+def test_synaptic_variables_cannot_be_set_before_connect():
+    G = NeuronGroup(2, "v : 1", threshold="True")
+    S = Synapses(G, G, "w : 1\nshared_w : 1 (shared)", on_pre="v += w")
+    for name, value in [("w", 1), ("w", "rand()"), ("delay", 1 * ms)]:
+        with pytest.raises(TypeError, match="before any connect"):
+            setattr(S, name, value)
+    S.shared_w = 2  # one value for all synapses: there is somewhere to keep it
+    S.connect(p=0)  # connect() was called, even if it made no synapse
+    S.w = 1
+    assert S.N == 0 and S.shared_w == 2
+
+
+def test_an_integer_summed_variable_sums_into_the_synapses_of_another_synapses():
+    source, target = NeuronGroup(5, ""), NeuronGroup(5, "")
+    conn = Synapses(source, target, "w : integer")
+    conn.connect(j="i")
+    summing = Synapses(source, conn, "w_post = x : integer (summed)\nx : integer")
+    summing.connect("i >= j")  # synapse j of conn gets x = i from every i >= j
+    summing.x = "i"
+    run(defaultclock.dt)
+    expected = [sum(range(j, 5)) for j in range(5)]
+    np.testing.assert_array_equal(conn.w[:], expected)
+    assert conn.w[:].dtype.kind == "i"

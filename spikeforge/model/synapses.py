@@ -26,6 +26,7 @@ from spikeforge.codegen.equations import (
 from spikeforge.codegen.expressions import (
     ExpressionError,
     Statement,
+    identifiers,
     is_boolean,
     parse_expression,
     parse_statements,
@@ -40,6 +41,7 @@ from spikeforge.model.base import SpikeforgeObject, choose_clock
 from spikeforge.model.clock import defaultclock, steps_until
 from spikeforge.model.groups import NOISE_DIMENSION, Group, is_noise
 from spikeforge.model.state import Entry, owner, state_problem
+from spikeforge.model.subgroups import Subgroup
 from spikeforge.model.namespace import caller_namespace, user_namespace
 from spikeforge.model.variables import (
     SECOND,
@@ -88,6 +90,20 @@ def _emitting(group, event: str, role: str, owner: str) -> None:
         raise ValueError(
             f"{owner}: the {role} {group.name!r} has no event {event!r} (its events: {known})"
         )
+
+
+def _equation_kind(group, name: str) -> str | None:
+    """What defines ``name`` in the equations of ``group`` (or of the group it is part of):
+    ``'a differential equation's variable'``, ``'a subexpression'``, or None."""
+    root = group.source if isinstance(group, Subgroup) else group
+    equations = getattr(root, "equations", None)
+    if not isinstance(equations, Equations):
+        return None
+    if name in equations.diff_eq_names:
+        return "the variable of a differential equation"
+    if name in equations.subexpr_names:
+        return "a subexpression"
+    return None
 
 
 def _is_number(value) -> bool:
@@ -382,6 +398,9 @@ class SynapticPathway:
         #: by synapse ("synapses"), or not at all (None); set when the roles are made.
         self.partition: str | None = None
         self._restored: str | None = None  # what restored pending entries are, until a run
+        #: The time step (seconds) the pending spikes' slots are counted in: that of the last
+        #: run, or of a restored snapshot (None: no run yet).
+        self.queue_dt: float | None = None
 
     @property
     def pending_entries(self) -> str:
@@ -458,6 +477,9 @@ class SynapticPathway:
         """Give the queue the synapses of each source and their delays in steps; with
         ``parts`` > 1 (a threaded run, a pathway with a :attr:`partition`), give them to one
         queue per block of targets instead (:class:`QueueParts`)."""
+        if self.queue_dt is not None and self.queue_dt != dt and self.n_pending:
+            self._rebin_pending(self.queue_dt / dt)
+        self.queue_dt = dt
         if parts > 1 and self.partition is not None:
             self._prepare_parts(dt, parts)
             return
@@ -473,6 +495,18 @@ class SynapticPathway:
             return
         sources = synapses.variables["i" if self.prepost == "pre" else "j"].array
         self.queue.prepare_from_sources(sources, self.source.N, seconds, uniform, dt, values)
+
+    def _rebin_pending(self, factor: float) -> None:
+        # dt changed between runs: a spike due in k old steps is due in k * old/new new steps,
+        # rounded to the nearest (as Brian2 does); spikes that meet in one slot keep their order
+        counts, entries = self.pending_spikes()
+        slot_of_entry = np.repeat(np.arange(len(counts)), counts)
+        new_slots = np.floor(slot_of_entry * factor + 0.5).astype(np.int64)
+        order = np.argsort(new_slots, kind="stable")
+        new_counts = np.bincount(
+            new_slots, minlength=int(new_slots.max()) + 1 if len(new_slots) else 0
+        )
+        self.set_pending_spikes(new_counts, np.asarray(entries)[order], self.pending_entries)
 
     def _delays(self):
         # (delay of each synapse in seconds, or None; the delay of all when that is None)
@@ -670,10 +704,12 @@ class Synapses(Group):
         self.pathways: list[SynapticPathway] = []
         self._add_pathways(on_pre, on_post, delay, on_event, owner)
         self._add_constant_over_dt_updater()
+        self._connect_called = False
         self._frozen = True
 
     # construction -------------------------------------------------------------------------------
     def _check_flags(self, owner: str) -> None:
+        summed_targets: dict[tuple, str] = {}  # (id(group), variable): summed name
         for equation in self.equations:
             if "unless refractory" in equation.flags:
                 raise EquationError(
@@ -712,10 +748,58 @@ class Synapses(Group):
                         equation.text,
                         owner,
                     )
+                kind = _equation_kind(group, target_name)
+                if kind is not None:
+                    raise EquationError(
+                        f"{target_name!r} of {group.name!r} is {kind}; a (summed) variable "
+                        f"sums into a parameter (a line such as '{target_name} : <unit>')",
+                        equation.text,
+                        owner,
+                    )
+                key = (id(group.source if isinstance(group, Subgroup) else group), target_name)
+                if key in summed_targets:
+                    raise EquationError(
+                        f"{summed_targets[key]!r} and {equation.name!r} both sum into "
+                        f"{target_name!r} of {group.name!r}",
+                        equation.text,
+                        owner,
+                    )
+                summed_targets[key] = equation.name
         self.event_driven = [eq for eq in self.equations.differential if "event-driven" in eq.flags]
         self.clock_driven = [eq for eq in self.equations.differential if "clock-driven" in eq.flags]
         self.summed = [eq for eq in self.equations.subexpressions if "summed" in eq.flags]
+        self._check_summed_dependencies(owner)
         self._summed_updaters = {eq.name: SummedUpdater(eq.name) for eq in self.summed}
+
+    def _check_summed_dependencies(self, owner: str) -> None:
+        # a summed variable is computed at every step, but event-driven variables are brought
+        # up to date only at events: one that depends on them would read stale values
+        event_driven = {eq.name for eq in self.event_driven}
+        subexpressions = {eq.name: eq for eq in self.equations.subexpressions}
+        for equation in self.summed:
+            chain, seen = [equation.name], set()
+
+            def uses(eq) -> list[str] | None:
+                for name in sorted(identifiers(eq.expression)):
+                    if name in event_driven:
+                        return [name]
+                    if name in subexpressions and name not in seen:
+                        seen.add(name)
+                        found = uses(subexpressions[name])
+                        if found is not None:
+                            return [name] + found
+                return None
+
+            found = uses(equation)
+            if found is not None:
+                path = " -> ".join(repr(name) for name in chain + found)
+                raise EquationError(
+                    f"the summed variable {equation.name!r} depends on the event-driven variable "
+                    f"{found[-1]!r} ({path}), which is only brought up to date at events; make "
+                    f"{found[-1]!r} (clock-driven)",
+                    equation.text,
+                    owner,
+                )
 
     def _summed_target(self, name: str):
         if name.endswith("_post"):
@@ -992,6 +1076,7 @@ class Synapses(Group):
         ``skip_if_invalid`` to drop targets outside the target group instead of failing.
         """
         owner = f"Synapses {self.name!r}, connect()"
+        self._connect_called = True
         if _is_number(p) and p <= 0:
             return  # no pair is connected
         namespace = namespace if namespace is not None else self.namespace
@@ -1017,6 +1102,15 @@ class Synapses(Group):
             if condition is False:
                 return
             self._connect_generated(owner, namespace, condition, None, p, n, skip_if_invalid)
+
+    def _check_assignable(self, variable: Variable) -> None:
+        """Refuse to set a per-synapse variable before ``connect()`` (as Brian2 does): there
+        are no synapses yet, and the value would be lost without a word."""
+        if not self._connect_called and variable.dynamic is not None:
+            raise TypeError(
+                f"Synapses {self.name!r}: {variable.name!r} is set before any connect() call, "
+                "so there is no synapse to set it for; call connect() first"
+            )
 
     def _connect_arrays(self, owner: str, i, j, p=1.0, n=1) -> None:
         """Synapses from ``i`` to ``j`` (arrays or numbers, broadcast against each other).  As
@@ -1395,6 +1489,7 @@ class Synapses(Group):
                 "counts": counts,
                 "synapses": entries,  # synapse indices, or neuron indices:
                 "entries": pathway.pending_entries,  # "synapses", "i" or "j"
+                "dt": np.nan if pathway.queue_dt is None else pathway.queue_dt,  # of the slots
             }
         return full
 
@@ -1439,6 +1534,8 @@ class Synapses(Group):
             queue = full["queues"][pathway.name]
             kind = str(queue.get("entries", "synapses"))
             pathway.set_pending_spikes(queue["counts"], queue["synapses"], kind)
+            queue_dt = float(queue.get("dt", np.nan))
+            pathway.queue_dt = None if np.isnan(queue_dt) else queue_dt
 
     def _state_entries(self) -> dict[str, Entry]:
         entries = super()._state_entries()
@@ -1679,6 +1776,20 @@ class Synapses(Group):
         except ExpressionError as error:
             raise error.with_context(f"{owner}, summed variable") from None
         variable = group.variables[target_name]
+        root = group.source if isinstance(group, Subgroup) else group
+        start = group.start if isinstance(group, Subgroup) else 0
+        claims = context.claims.setdefault(("summed", id(root), target_name), [])
+        for other_start, other_stop, other in claims:
+            first, last = max(start, other_start), min(start + group.N, other_stop) - 1
+            if first <= last:
+                where = f"element {first}" if first == last else f"elements {first} to {last}"
+                raise NotImplementedError(
+                    f"{owner} and {other} both have a summed variable that writes "
+                    f"{target_name!r} of {root.name!r} ({where}): each would overwrite the "
+                    "other's sum. Sum into two parameters and add them in the equations, or "
+                    "give each Synapses its own part of the group (subgroups that do not overlap)"
+                )
+        claims.append((start, start + group.N, owner))
         target = context.array(group, target_name, lambda: variable.array, variable.dtype)
         target_size = context.scalar(group, "N", lambda: group.N, "int64_t")
         target_index = "_post_idx" if group is self.target else "_pre_idx"

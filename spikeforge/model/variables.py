@@ -756,6 +756,9 @@ class VariableView:
                 f"{type(group).__name__} {group.name!r}: the variable {variable.name!r} "
                 "cannot be assigned to"
             )
+        check_assignable = getattr(group, "_check_assignable", None)
+        if check_assignable is not None:
+            check_assignable(variable)
         if isinstance(item, str) or isinstance(value, str):
             if isinstance(item, tuple):
                 item = self._indices(item)
