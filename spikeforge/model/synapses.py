@@ -106,6 +106,20 @@ def _equation_kind(group, name: str) -> str | None:
     return None
 
 
+def _path_to(equation, wanted: set[str], subexpressions: dict, seen: set) -> list[str] | None:
+    """The names through which ``equation`` uses one of ``wanted``, directly or through
+    ``subexpressions`` (name -> equation), ending with that name; None if it uses none."""
+    for name in sorted(identifiers(equation.expression)):
+        if name in wanted:
+            return [name]
+        if name in subexpressions and name not in seen:
+            seen.add(name)
+            found = _path_to(subexpressions[name], wanted, subexpressions, seen)
+            if found is not None:
+                return [name] + found
+    return None
+
+
 def _is_number(value) -> bool:
     return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
 
@@ -777,22 +791,9 @@ class Synapses(Group):
         event_driven = {eq.name for eq in self.event_driven}
         subexpressions = {eq.name: eq for eq in self.equations.subexpressions}
         for equation in self.summed:
-            chain, seen = [equation.name], set()
-
-            def uses(eq) -> list[str] | None:
-                for name in sorted(identifiers(eq.expression)):
-                    if name in event_driven:
-                        return [name]
-                    if name in subexpressions and name not in seen:
-                        seen.add(name)
-                        found = uses(subexpressions[name])
-                        if found is not None:
-                            return [name] + found
-                return None
-
-            found = uses(equation)
+            found = _path_to(equation, event_driven, subexpressions, set())
             if found is not None:
-                path = " -> ".join(repr(name) for name in chain + found)
+                path = " -> ".join(repr(name) for name in [equation.name] + found)
                 raise EquationError(
                     f"the summed variable {equation.name!r} depends on the event-driven variable "
                     f"{found[-1]!r} ({path}), which is only brought up to date at events; make "
