@@ -117,8 +117,6 @@ def test_poisson_errors_name_the_group():
     P = PoissonGroup(10, "5*mV", name="noise4")
     with pytest.raises(ExpressionError, match="PoissonGroup 'noise4', rates"):
         run(1 * ms)
-    with pytest.raises(NotImplementedError, match="PoissonGroup"):
-        PoissonGroup(10, 5 * Hz, dt=1 * ms)
 
 
 # SpikeGeneratorGroup ------------------------------------------------------------------------------
@@ -290,9 +288,28 @@ def test_bad_spikes_in_set_spikes_and_bad_periods():
         G.set_spikes([1], [0.01] * ms, period=0.05 * ms)
     with pytest.raises(ValueError, match="'source'.*whole number of time steps"):
         G.set_spikes([1], [0.1] * ms, period=0.25 * ms)
-    with pytest.raises(NotImplementedError, match="SpikeGeneratorGroup"):
-        SpikeGeneratorGroup(2, [0], [1] * ms, dt=0.1 * ms)
     # an empty generator runs and never spikes
     spikes = SpikeMonitor(G)
     run(1 * ms)
     assert spikes.num_spikes == 0
+
+
+def test_generators_on_their_own_clock_bin_and_draw_in_its_steps():
+    # dt = 0.2 ms: 0.3 ms falls into the step starting at 0.2 ms, 0.5 ms into 0.4 ms
+    generator = SpikeGeneratorGroup(2, [0, 1, 0], [0.3, 0.5, 1.0] * ms, dt=0.2 * ms)
+    poisson = PoissonGroup(1000, 500 * Hz, dt=1 * ms)  # p = 0.5 per step of 1 ms
+    target = NeuronGroup(2, "v : 1")  # on defaultclock (0.1 ms)
+    S = Synapses(generator, target, on_pre="v += 1")
+    S.connect(j="i")
+    generated, drawn = SpikeMonitor(generator), SpikeMonitor(poisson)
+    trace = StateMonitor(target, "v", record=0)
+    run(2 * ms)
+    np.testing.assert_allclose(generated.t / ms, [0.2, 0.4, 1.0])
+    np.testing.assert_array_equal(generated.i, [0, 1, 0])
+    np.testing.assert_array_equal(target.v[:], [2, 1])
+    # each spike is delivered once, in the step it is emitted in (steps 2 and 10 of 0.1 ms),
+    # which the monitor (at the start of each step) sees from the next step on
+    np.testing.assert_array_equal(np.diff(trace.v[0]).nonzero()[0] + 1, [3, 11])
+    # Poisson spikes only at the starts of its 1 ms steps, each neuron with p = 0.5
+    np.testing.assert_allclose(np.unique(drawn.t / ms), [0, 1])
+    assert abs(drawn.num_spikes - 1000) < 5 * np.sqrt(500)

@@ -20,22 +20,14 @@ from spikeforge.codegen.expressions import ExpressionError, parse_expression, sy
 from spikeforge.codegen.render import Role
 from spikeforge.codegen.translate import Resolved, translate
 from spikeforge.pipeline import BuildContext, schedule_position
-from spikeforge.model.base import SpikeforgeObject, _unique_name
-from spikeforge.model.clock import defaultclock, steps_until, timesteps
+from spikeforge.model.base import SpikeforgeObject, _unique_name, choose_clock
+from spikeforge.model.clock import steps_until, timesteps
 from spikeforge.model.groups import Group, NeuronGroup
 from spikeforge.model.state import Entry, number, state_problem
 from spikeforge.model.variables import SECOND, GroupScope, Variable, check_dimension
 from spikeforge.units import DIMENSIONLESS, Quantity, get_dimensions, hertz, second
 
 __all__ = ["PoissonGroup", "SpikeGeneratorGroup", "PoissonInput"]
-
-
-def _no_clock_arguments(kind: str, name: str, dt, clock) -> None:
-    if dt is not None or clock is not None:
-        raise NotImplementedError(
-            f"{kind} {name!r}: per-object dt and clocks are not supported yet; "
-            "set defaultclock.dt instead"
-        )
 
 
 class PoissonGroup(NeuronGroup):
@@ -51,6 +43,9 @@ class PoissonGroup(NeuronGroup):
         The firing rate: a quantity in Hz (one for all neurons, or an array of ``N``), or a string
         expression of a rate, evaluated at every time step.  The expression may use ``i``, ``t``
         and external constants (for instance ``'(i + 1)*5*Hz + 10*Hz*t/second'``).
+    dt, clock
+        The group's own time step, or clock (default: ``defaultclock``); it draws its spikes
+        once per step of that clock.
     when, order
         The place in the schedule (the ``thresholds`` slot by default).
     namespace
@@ -78,7 +73,6 @@ class PoissonGroup(NeuronGroup):
     ):
         name = _unique_name(name)
         owner = f"PoissonGroup {name!r}"
-        _no_clock_arguments("PoissonGroup", name, dt, clock)
         schedule_position(when)
         self._rates_text = rates if isinstance(rates, str) else None
         if isinstance(rates, str):
@@ -107,6 +101,8 @@ class PoissonGroup(NeuronGroup):
             N,
             model,
             threshold="rand() < rates*dt",
+            dt=dt,
+            clock=clock,
             namespace=namespace,
             order=order,
             name=name,
@@ -146,6 +142,9 @@ class SpikeGeneratorGroup(Group):
         step that contains its time, ``int((time + 1e-3*dt)/dt)`` (so times that are multiples of
         ``dt`` up to rounding errors are not moved to the preceding step).  A neuron may spike at
         most once per time step.
+    dt, clock
+        The group's own time step, or clock (default: ``defaultclock``): the spike times are
+        binned into its steps.
     period
         If not zero, the pattern repeats with this period, which must be a multiple of ``dt``
         and later than every spike time.
@@ -179,7 +178,7 @@ class SpikeGeneratorGroup(Group):
         name="spikegeneratorgroup*",
     ):
         super().__init__(N, name, when, order)
-        _no_clock_arguments("SpikeGeneratorGroup", self.name, dt, clock)
+        self.clock = choose_clock(dt, clock, f"SpikeGeneratorGroup {self.name!r}")
         self.variables["i"] = Variable(
             "i", DIMENSIONLESS, np.arange(self.N, dtype=np.int32), "integer", read_only=True
         )
@@ -198,7 +197,7 @@ class SpikeGeneratorGroup(Group):
         """Replace the spikes this group emits (same arguments as the constructor)."""
         indices, times, period = self._checked(indices, times, period)
         # Brian2 checks the period against the spike times with the current dt already here.
-        self._period_in_steps(period, times, defaultclock.dt_)
+        self._period_in_steps(period, times, self.clock.dt_)
         order = np.lexsort((indices, times))
         self._neuron_index = np.ascontiguousarray(indices[order])
         self._spike_time = np.ascontiguousarray(times[order])
@@ -317,10 +316,11 @@ class SpikeGeneratorGroup(Group):
         self._cursor[0] = 0  # generated code moves it forward to the current step
 
     def before_run(self, context: BuildContext) -> None:
-        if self._spikes_changed or self._binned_dt != context.dt:
-            self._bin(context.dt)
+        dt = self.clock.dt_  # the spikes are binned in steps of the group's own clock
+        if self._spikes_changed or self._binned_dt != dt:
+            self._bin(dt)
         if self._spikes_changed and self._period_steps == 0:
-            current = steps_until(self._time, context.dt)
+            current = steps_until(self._time, dt)
             missed = int(np.count_nonzero(self._steps < current))
             if missed:
                 warnings.warn(
