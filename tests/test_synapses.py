@@ -707,3 +707,80 @@ def test_an_integer_summed_variable_sums_into_the_synapses_of_another_synapses()
     expected = [sum(range(j, 5)) for j in range(5)]
     np.testing.assert_array_equal(conn.w[:], expected)
     assert conn.w[:].dtype.kind == "i"
+
+
+def _matrix(S, n_pre, n_post):
+    counts = np.zeros((n_pre, n_post), dtype=int)
+    np.add.at(counts, (S.i[:], S.j[:]), 1)
+    return counts
+
+
+def test_generators_yield_any_expression_of_their_loop_variable():
+    G, small = NeuronGroup(16, ""), NeuronGroup(4, "")
+    ring = Synapses(G, G)
+    ring.connect(j="(i + (-1)**k) % N_post for k in range(2)")
+    expected = np.zeros((16, 16), dtype=int)
+    expected[np.arange(16), (np.arange(16) + 1) % 16] = 1
+    expected[np.arange(16), (np.arange(16) - 1) % 16] = 1
+    np.testing.assert_array_equal(_matrix(ring, 16, 16), expected)
+    diverging = Synapses(small, G)
+    diverging.connect(j="i*4 + k for k in range(4)")
+    np.testing.assert_array_equal(_matrix(diverging, 4, 16), np.kron(np.eye(4, dtype=int), [1] * 4))
+    neighbours = Synapses(small, small)
+    neighbours.connect(j="i + (-1)**k for k in range(2)", skip_if_invalid=True)
+    np.testing.assert_array_equal(
+        _matrix(neighbours, 4, 4), np.eye(4, k=1, dtype=int) + np.eye(4, k=-1, dtype=int)
+    )
+    # the 'if' is tested before the target index, and may use j: targets past the end that it
+    # leaves out are no error (Brian2's semantics)
+    upper = np.triu(np.ones((16, 16), dtype=int))
+    for text, skip in [
+        ("i + k for k in range(N_post - i)", False),
+        ("i + k for k in range(N_post)", True),
+        ("i + k for k in range(N_post) if j < N_post", False),
+        ("i + k for k in range(N_post) if i + k < N_post", False),
+        ("k for k in range(-5, N_post) if k >= i", False),
+    ]:
+        S = Synapses(G, G)
+        S.connect(j=text, skip_if_invalid=skip)
+        np.testing.assert_array_equal(_matrix(S, 16, 16), upper, err_msg=text)
+    outside = Synapses(G, G)
+    with pytest.raises(IndexError, match="j=16"):
+        outside.connect(j="i + k for k in range(N_post)")
+    assert outside.N == 0
+
+
+def test_sample_with_size_takes_that_many_distinct_targets_each_equally_likely():
+    G = NeuronGroup(4, "x : integer")
+    G.x = "i"
+    H = NeuronGroup(7, "")
+    none, every, three, only_2 = (Synapses(G, H) for _ in range(4))
+    none.connect(j="k for k in sample(N_post, size=0)")
+    every.connect(j="k for k in sample(N_post, size=N_post)")
+    three.connect(j="k for k in sample(N_post, size=3)")
+    only_2.connect(j="k for k in sample(N_post, size=int(x_pre == 2)*N_post)")
+    assert none.N == 0
+    np.testing.assert_array_equal(_matrix(every, 4, 7), np.ones((4, 7)))
+    np.testing.assert_array_equal(three.N_outgoing_pre, [3] * 4)
+    for source in range(4):
+        targets = three.j[source, :]
+        assert len(set(targets)) == 3 and list(targets) == sorted(targets)
+    np.testing.assert_array_equal(only_2.i[:], [2] * 7)
+    np.testing.assert_array_equal(only_2.j[:], np.arange(7))
+    # a size the range can't give: an error, or with skip_if_invalid all values (or none)
+    big, negative = Synapses(G, H), Synapses(G, H)
+    big.connect(j="k for k in sample(N_post, size=i + 5)", skip_if_invalid=True)
+    negative.connect(j="k for k in sample(2, N_post, 2, size=2 - i)", skip_if_invalid=True)
+    np.testing.assert_array_equal(big.N_outgoing_pre, [5, 6, 7, 7])
+    np.testing.assert_array_equal(negative.N_outgoing_pre, [2, 1, 0, 0])
+    assert set(negative.j[:]) <= {2, 4, 6}
+    with pytest.raises(IndexError, match=r"size=8\) for i=3"):
+        Synapses(G, H).connect(j="k for k in sample(N_post, size=i + 5)")
+    # uniform: over many sources, each of 10 targets is taken 3/10 of the time
+    sources = NeuronGroup(4000, "")
+    targets = NeuronGroup(10, "")
+    S = Synapses(sources, targets)
+    S.connect(j="k for k in sample(N_post, size=3)")
+    counts = np.bincount(S.j[:], minlength=10)
+    expected, sd = 4000 * 0.3, np.sqrt(4000 * 0.3 * 0.7)
+    assert np.all(np.abs(counts - expected) < 5 * sd), counts

@@ -81,7 +81,11 @@ class Role:
     def draws_random_numbers(self) -> bool:
         """Whether the role's code draws random numbers (its template then starts a random
         stream for each element: ``random_numbers.h``)."""
-        if self.template in TEMPLATES_DRAWING_RANDOM_NUMBERS or self.extra.get("kind") == "sampled":
+        if (
+            self.template in TEMPLATES_DRAWING_RANDOM_NUMBERS
+            or self.extra.get("kind") == "sampled"
+            or self.extra.get("sample_size")  # connect(j='k for k in sample(..., size=n)')
+        ):
             return True
         codes = [self.code] + [v for v in self.extra.values() if isinstance(v, TranslatedRole)]
         return any(RANDOM_CALL in line for line in self.index_lines) or any(

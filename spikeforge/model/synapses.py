@@ -92,6 +92,11 @@ def _emitting(group, event: str, role: str, owner: str) -> None:
         )
 
 
+#: The name a generator's loop variable (``k`` of ``j='i + k for k in range(3)'``) has in the
+#: parsed expressions; generated code holds its value in ``_k``.
+LOOP_VARIABLE = "_generator_k"
+
+
 def _equation_kind(group, name: str) -> str | None:
     """What defines ``name`` in the equations of ``group`` (or of the group it is part of):
     ``'a differential equation's variable'``, ``'a subexpression'``, or None."""
@@ -1166,10 +1171,12 @@ class Synapses(Group):
                 if not is_boolean(expr):
                     raise ExpressionError("the condition must be a condition", condition)
                 accept_parts.append(expr)
-            kind, range_statements = "all_pairs", []
+            kind, range_statements, per_value = "all_pairs", [], []
             probability_static = ""
             if j_text is not None:
-                kind, range_statements, extra_conditions = self._parse_targets(j_text, scope)
+                kind, range_statements, extra_conditions, per_value = self._parse_targets(
+                    j_text, scope
+                )
                 accept_parts += extra_conditions
             if kind == "all_pairs" and not accept_parts:
                 self._check_room(owner, p, n)
@@ -1198,13 +1205,17 @@ class Synapses(Group):
             code = translate(statements, scope)
             # one function holds both: their loop invariants need different names
             range_code = translate(range_statements, scope, hoisted_prefix="_lio_range_")
-            # one function: the range part's declarations go to the top with the rest
-            for attribute in ("pointers", "declarations"):
-                merged = getattr(code, attribute)
-                merged += [line for line in getattr(range_code, attribute) if line not in merged]
-                setattr(range_code, attribute, [])
-            code.scalar_lines = range_code.scalar_lines + code.scalar_lines
-            range_code.scalar_lines = []
+            # a generator's target and 'if' conditions, for each value of its loop variable
+            value_code = translate(per_value, scope, hoisted_prefix="_lio_value_")
+            # one function: the other parts' declarations go to the top with the rest
+            for part in (range_code, value_code):
+                for attribute in ("pointers", "declarations"):
+                    merged = getattr(code, attribute)
+                    merged += [line for line in getattr(part, attribute) if line not in merged]
+                    setattr(part, attribute, [])
+            hoisted = range_code.scalar_lines + value_code.scalar_lines
+            code.scalar_lines = hoisted + code.scalar_lines
+            range_code.scalar_lines = value_code.scalar_lines = []
         except ExpressionError as error:
             raise error.with_context(owner) from None
         status = np.zeros(3, dtype=np.int64)
@@ -1228,6 +1239,9 @@ class Synapses(Group):
                 "source_condition": bool(source_only),
                 "probability": probability_static,
                 "range_code": range_code,
+                "value_code": value_code,
+                "value_condition": any(name == "_value_accept" for name, _ in per_value),
+                "sample_size": any(name == "_sample_size" for name, _ in range_statements),
                 "skip_if_invalid": bool(skip_if_invalid),
                 "n_pre": context.scalar(self, "N_pre", lambda: self.source.N, "int64_t"),
                 "n_post": context.scalar(self, "N_post", lambda: self.target.N, "int64_t"),
@@ -1258,6 +1272,12 @@ class Synapses(Group):
                 undo()
                 if status[0] == 2:
                     raise ValueError(f"{owner}: the step of range() must not be 0")
+                if status[0] == 4:
+                    raise IndexError(
+                        f"{owner}: sample(..., size={status[2]}) for i={status[1]} asks for more "
+                        "values than the range has, or fewer than 0; pass skip_if_invalid=True "
+                        "to take all values (or none) instead"
+                    )
                 if status[0] == 3:
                     raise MemoryError(
                         f"{owner}: out of memory while creating synapses (after {made}); none "
@@ -1346,7 +1366,7 @@ class Synapses(Group):
             check_dimension(condition, scope, None, text, "the condition")
             if not is_boolean(condition):
                 raise ExpressionError("the part after 'if' must be a condition", text)
-            return "expression", [("_target", target)], [condition]
+            return "expression", [("_target", target)], [condition], []
         try:
             tree = ast.parse(f"({text.strip()})", mode="eval").body
         except SyntaxError as error:
@@ -1354,55 +1374,87 @@ class Synapses(Group):
         if not isinstance(tree, ast.GeneratorExp):
             target = parse_expression(text)
             check_dimension(target, scope, DIMENSIONLESS, text, "j")
-            return "expression", [("_target", target)], []
+            return "expression", [("_target", target)], [], []
         if len(tree.generators) != 1 or tree.generators[0].is_async:
             raise ExpressionError("use one 'for' in a generator expression", text)
         generator = tree.generators[0]
         if not isinstance(generator.target, ast.Name):
             raise ExpressionError("the loop variable must be a plain name", text)
         variable = generator.target.id
-        if not (isinstance(tree.elt, ast.Name) and tree.elt.id == variable):
-            raise ExpressionError(
-                f"the generator must yield its loop variable ('{variable} for {variable} in ...')",
-                text,
-            )
         call = generator.iter
         if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name)) or (
             call.func.id not in ("range", "sample")
         ):
             raise ExpressionError("iterate over range(...) or sample(...)", text)
-        arguments = [parse_expression(ast.unparse(arg)) for arg in call.args]
-        keywords = {k.arg: parse_expression(ast.unparse(k.value)) for k in call.keywords}
-        conditions = []
+        # the loop variable is the loop's counter (_k) in generated code, whatever its name
+        loop = {symbol(variable): symbol(LOOP_VARIABLE)}
+        scope.internal[LOOP_VARIABLE] = Resolved("index", literal="_k")
+        scope.internal_dimensions[LOOP_VARIABLE] = DIMENSIONLESS
+
+        def parsed(node) -> sympy.Expr:
+            return parse_expression(ast.unparse(node)).xreplace(loop)
+
+        element = parsed(tree.elt)
+        check_dimension(element, scope, DIMENSIONLESS, text, "the target index")
+        arguments = [parsed(arg) for arg in call.args]
+        keywords = {k.arg: parsed(k.value) for k in call.keywords}
+        early, late = [], []  # conditions before the target is checked, and after
+        sample_size = None
         if call.func.id == "range":
             if keywords or not 1 <= len(arguments) <= 3:
                 raise ExpressionError("range() takes 1 to 3 positional arguments", text)
         else:
-            if set(keywords) != {"p"} or not 1 <= len(arguments) <= 3:
+            if len(keywords) != 1 or set(keywords) - {"p", "size"} or not 1 <= len(arguments) <= 3:
                 raise ExpressionError(
-                    "sample() takes 1 to 3 positional arguments and p= (size= is not supported)",
+                    "sample() takes 1 to 3 positional arguments (as range()) and either p= (the "
+                    "probability of each value) or size= (how many values, drawn without "
+                    "replacement)",
                     text,
                 )
-            probability = keywords["p"]
-            check_dimension(probability, scope, DIMENSIONLESS, text, "p")
-            conditions.append(sympy.StrictLessThan(parse_expression("rand()"), probability))
+            if "p" in keywords:
+                check_dimension(keywords["p"], scope, DIMENSIONLESS, text, "p")
+                early.append(sympy.StrictLessThan(parse_expression("rand()"), keywords["p"]))
+            else:
+                sample_size = keywords["size"]
+                check_dimension(sample_size, scope, DIMENSIONLESS, text, "size")
         if len(arguments) == 1:
             arguments = [sympy.Integer(0), arguments[0]]
         if len(arguments) == 2:
             arguments.append(sympy.Integer(1))
         for argument in arguments:
             check_dimension(argument, scope, DIMENSIONLESS, text, "the range")
-        renamed = {symbol(variable): symbol("j")}
         for condition in generator.ifs:
-            expr = parse_expression(ast.unparse(condition)).xreplace(renamed)
+            expr = parsed(condition)
             check_dimension(expr, scope, None, text, "the condition")
-            conditions.append(expr)
+            if not is_boolean(expr):
+                raise ExpressionError("the part after 'if' must be a condition", text)
+            # As in Brian2, the 'if' is tested before the target index is: it may leave out
+            # targets outside the group.  A condition on postsynaptic variables needs a valid
+            # index, so it is tested after.
+            if self._reads_post_variables(expr, scope):
+                late.append(expr)
+            else:
+                early.append(expr.xreplace({symbol("j"): element}))
         statements = [
             ("_range_start", arguments[0]),
             ("_range_stop", arguments[1]),
             ("_range_step", arguments[2]),
         ]
-        return "generator", statements, conditions
+        if sample_size is not None:
+            statements.append(("_sample_size", sample_size))
+        per_value = [("_target", element)]
+        if early:
+            per_value.append(("_value_accept", sympy.And(*early)))
+        return "generator", statements, late, per_value
+
+    @staticmethod
+    def _reads_post_variables(condition, scope) -> bool:
+        """Whether a condition reads postsynaptic variables (other than the index ``j``)."""
+        for name in (s.name for s in condition.free_symbols):
+            found = scope._neuron_variable(name)
+            if found is not None and found[2] == scope.post_index:
+                return True
+        return False
 
     def _after_connect(self, before: int) -> None:
         size = self.N
