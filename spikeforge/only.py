@@ -10,7 +10,7 @@ itself.  ``from spikeforge import *`` gives the same names plus, as Brian2's sta
 from spikeforge import units as _units
 from spikeforge.codegen.cache import CompilationError
 from spikeforge.codegen.equations import EquationError, Equations
-from spikeforge.codegen.expressions import ExpressionError
+from spikeforge.codegen.expressions import BrianObjectException, ExpressionError
 from spikeforge.codegen.stateupdaters import (
     ExplicitStateUpdater,
     IntegrationError,
@@ -117,6 +117,7 @@ __all__ = [
     "reset_device",
     "reinit_devices",
     "all_devices",
+    "BrianObjectException",
     "ExpressionError",
     "EquationError",
     "IntegrationError",

@@ -107,8 +107,14 @@ def test_unknown_variable_in_assignment_and_attribute():
 
 
 def test_bad_arguments():
-    with pytest.raises(ValueError, match="positive integer"):
+    with pytest.raises(ValueError, match="at least 1"):
         NeuronGroup(0, "v : 1")
+    # as in Brian2: the wrong kind of value is a TypeError, and says what goes where
+    with pytest.raises(TypeError, match="equations come second"):
+        NeuronGroup("dv/dt = 5*Hz : 1", 1)
+    for N in (object(), 1.5, True):
+        with pytest.raises(TypeError, match="whole number"):
+            NeuronGroup(N, "v : 1")
     with pytest.raises(DimensionMismatchError):
         NeuronGroup(1, "dv/dt = -v/(10*ms) : 1", threshold="v > 1", refractory=5 * mV)
     with pytest.raises(ValueError, match="invalid object name"):

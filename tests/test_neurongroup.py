@@ -297,3 +297,55 @@ def test_a_condition_guards_an_integer_division_on_its_right():
     spikes = SpikeMonitor(G)
     run(0.3 * ms)
     assert sorted(set(np.asarray(spikes.i))) == [1, 2, 3]  # 10 // 4 == 2 is not > 2
+
+
+def test_variable_views_compute_and_index_as_brian2s_do():
+    G = NeuronGroup(10, "x : 1\ny : volt\nidx : integer")
+    G.x = np.arange(10)
+    G.y = np.arange(10) * mV
+    G.idx = np.arange(10)
+    np.testing.assert_array_equal(2**G.x, 2.0 ** np.arange(10))
+    np.testing.assert_array_equal(17 // G.idx[1:4], [17, 8, 5])
+    np.testing.assert_array_equal(17 % G.idx[1:4], [0, 1, 2])
+    assert np.all(+G.y == G.y[:])
+    with pytest.raises(DimensionMismatchError):
+        2**G.y
+    assert G.y.unit == volt and G.x.unit == 1
+    # a subgroup as an index reads and writes its elements
+    sub = G[2:4]
+    assert list(G.y[sub] / mV) == [2, 3]
+    G.x[sub] = 5
+    np.testing.assert_array_equal(G.x[:], [0, 1, 5, 5, 4, 5, 6, 7, 8, 9])
+    for index in (object(), 1.5):
+        with pytest.raises(TypeError, match="index with integers"):
+            G.x[index]
+
+
+def test_record_single_timestep_adds_the_values_at_the_end_of_the_run():
+    G = NeuronGroup(3, "dv/dt = -v/(5*ms) : 1\nw = 2*v : 1", method="exact")
+    G.v = [1, 2, 3]
+    mon = StateMonitor(G, ["v", "w"], record=[0, 2])
+    run(0.5 * ms)
+    assert len(mon.t) == 5  # at the start of each step: the end is not seen
+    mon.record_single_timestep()
+    np.testing.assert_allclose(mon.t / ms, [0, 0.1, 0.2, 0.3, 0.4, 0.5])
+    times = np.arange(6) * 0.1
+    np.testing.assert_allclose(mon.v, np.outer([1, 3], np.exp(-times / 5)), rtol=1e-12)
+    np.testing.assert_allclose(mon.w, 2 * mon.v, rtol=1e-12)
+    np.testing.assert_array_equal(mon.v[:, -1], G.v[[0, 2]])
+
+
+def test_brian2s_old_names_of_synaptic_pathways_and_its_exception_class():
+    G = NeuronGroup(2, "v : 1", threshold="True")
+    with pytest.warns(FutureWarning, match="pre= is the deprecated name of on_pre="):
+        S = Synapses(G, G, pre="v += 1")
+    assert [pathway.prepost for pathway in S.pathways] == ["pre"]
+    with pytest.raises(TypeError, match="on_pre= only"):
+        Synapses(G, G, on_pre="v += 1", pre="v += 1")
+    with pytest.raises(TypeError, match="call S.connect"):
+        Synapses(G, G, connect=True)
+    # a model error is a BrianObjectException, as scripts written for Brian2 catch it
+    start_scope()
+    bad = NeuronGroup(1, "dv/dt = nothing : 1")  # noqa: F841 (names are resolved at run)
+    with pytest.raises(BrianObjectException, match="unknown identifier 'nothing'"):
+        run(0 * ms)

@@ -283,7 +283,14 @@ SPECIAL_NAMES = frozenset(
 )
 
 
-class ExpressionError(ValueError):
+class BrianObjectException(Exception):
+    """Brian2's base of errors about one object of a model, kept so that scripts catching it
+    catch spikeforge's: :class:`ExpressionError` (and with it the errors of equations,
+    integration and user functions) derives from it.  spikeforge raises the error itself,
+    naming the object, where Brian2 wraps the original error in this class."""
+
+
+class ExpressionError(ValueError, BrianObjectException):
     """A user expression or statement is not valid.  ``str()`` names the text and the problem."""
 
     def __init__(self, problem: str, text: str | None = None, context: str | None = None):

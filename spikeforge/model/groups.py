@@ -97,8 +97,15 @@ class Group(SpikeforgeObject):
         whole = isinstance(N, (int, np.integer)) or (
             isinstance(N, (float, np.floating)) and float(N).is_integer()
         )
-        if isinstance(N, bool) or not whole or N < 1:  # 10000.0 is fine, as in Brian2
-            raise ValueError(f"the number of elements must be a positive integer, got {N!r}")
+        if isinstance(N, str):
+            raise TypeError(
+                f"the first argument is the number of elements, got {N!r} (the model's equations "
+                "come second: NeuronGroup(N, model))"
+            )
+        if isinstance(N, bool) or not whole:  # 10000.0 is fine, as in Brian2
+            raise TypeError(f"the number of elements must be a whole number, got {N!r}")
+        if N < 1:
+            raise ValueError(f"the number of elements must be at least 1, got {N!r}")
         super().__init__(name, when, order)
         self.N = int(N)
         self.namespace = namespace

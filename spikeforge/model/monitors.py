@@ -27,6 +27,7 @@ from spikeforge.model.state import (
 from spikeforge.model.variables import (
     GroupScope,
     RecordedView,
+    VariableView,
     compartment_indices,
     has_compartment_indices,
 )
@@ -619,6 +620,19 @@ class StateMonitor(Monitor):
                 f"{rows * 8 / 2**30:.3g} GiB, which could not be allocated; use a longer dt= "
                 "for the monitor, or a shorter run"
             ) from None
+
+    def record_single_timestep(self) -> None:
+        """Record the variables once more, now (Brian2's ``record_single_timestep``): after a
+        run, this adds the values at its end, which a monitor at the start of each step has
+        not seen, with the current time."""
+        rows = {}
+        for name in self.record_variables:
+            view = VariableView(self.source, self._variables[name])
+            values = np.asarray(view.get_item(self._indices), dtype=np.float64)
+            rows[name] = np.broadcast_to(values, (len(self._indices),))[None, :]
+        for name, row in rows.items():
+            self._records[name].append_rows(row)
+        self._t.append_array(np.array([self.clock.t_]))
 
     def _values(self, name: str) -> np.ndarray:
         # neurons x time steps

@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import os
 import re
+import warnings
 
 import numpy as np
 import sympy
@@ -123,6 +124,21 @@ def _path_to(equation, wanted: set[str], subexpressions: dict, seen: set) -> lis
             if found is not None:
                 return [name] + found
     return None
+
+
+def _renamed_argument(owner: str, old: str, old_value, new: str, new_value):
+    """The value of argument ``new``, given under its old name ``old`` (Brian2 accepts both,
+    and warns that the old one is deprecated)."""
+    if old_value is None:
+        return new_value
+    if new_value is not None:
+        raise TypeError(f"{owner}: give {new}= only ({old}= is its old name)")
+    warnings.warn(
+        f"{owner}: {old}= is the deprecated name of {new}= (as in Brian2); use {new}=",
+        FutureWarning,
+        stacklevel=4,
+    )
+    return old_value
 
 
 def _is_number(value) -> bool:
@@ -686,10 +702,21 @@ class Synapses(Group):
         clock=None,
         order=0,
         name="synapses*",
+        *,
+        pre=None,
+        post=None,
+        connect=None,
     ):
         target = source if target is None else target
         SpikeforgeObject.__init__(self, name, "groups", order)
         owner = f"Synapses {self.name!r}"
+        if connect is not None:
+            raise TypeError(
+                f"{owner}: connect= is no longer an argument of Synapses (nor in Brian2); call "
+                "S.connect(...) after making the synapses"
+            )
+        on_pre = _renamed_argument(owner, "pre", pre, "on_pre", on_pre)
+        on_post = _renamed_argument(owner, "post", post, "on_post", on_post)
         self._dtypes = StorageTypes(dtype, owner)
         self.clock = choose_clock(dt, clock, owner)
         if multisynaptic_index is not None and not (

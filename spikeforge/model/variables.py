@@ -16,7 +16,7 @@ from spikeforge.model.namespace import DEFAULT_NAMESPACE
 from spikeforge.model.preferences import prefs
 from spikeforge.runtime import containers
 from spikeforge.runtime.driver import run_deferred
-from spikeforge.units import DIMENSIONLESS, Dimension, Quantity, get_dimensions
+from spikeforge.units import DIMENSIONLESS, Dimension, Quantity, get_dimensions, get_unit
 
 SECOND = units.second.dim
 NOISE_OUTSIDE_EQUATIONS = (
@@ -618,6 +618,7 @@ _DELEGATED_OPERATORS = (
     "__truediv__",
     "__rtruediv__",
     "__pow__",
+    "__rpow__",
     "__lt__",
     "__le__",
     "__gt__",
@@ -625,8 +626,11 @@ _DELEGATED_OPERATORS = (
     "__eq__",
     "__ne__",
     "__floordiv__",
+    "__rfloordiv__",
     "__mod__",
+    "__rmod__",
     "__neg__",
+    "__pos__",
     "__abs__",
 )
 
@@ -701,6 +705,13 @@ class VariableView:
             if len(item) != 2:
                 raise IndexError("index synapses by [i, j]: presynaptic and postsynaptic indices")
             return self.group.synapse_indices(*item)
+        if getattr(item, "code_kind", None) == "sub" and item.source is self.group:
+            return slice(item.start, item.stop)  # G.v[G[10:20]]: the subgroup's elements
+        if not isinstance(item, (int, np.integer, slice, list, tuple, range, np.ndarray)):
+            raise TypeError(
+                f"{self.group.name}.{self.variable.name}: index with integers, a slice, a "
+                f"boolean mask, a subgroup or a condition string, not {type(item).__name__}"
+            )
         return item
 
     def __array__(self, dtype=None, copy=None):
@@ -714,6 +725,11 @@ class VariableView:
     def dim(self):
         """The variable's physical dimension (so that arithmetic with quantities keeps it)."""
         return self.variable.dimension
+
+    @property
+    def unit(self):
+        """The variable's unit (Brian2's ``G.v.unit``): ``volt`` for a variable in volts."""
+        return get_unit(self.variable.dimension)
 
     def __repr__(self):
         return f"<{self.group.name}.{self.variable.name}: {self.get_item(slice(None), level=1)!r}>"
@@ -735,8 +751,8 @@ class VariableView:
     def set_item(self, item, value, level=0):
         """Assign ``value`` to the elements ``item`` (``slice(None)`` for all)."""
         group, variable = self.group, self.variable
-        if has_compartment_indices(item):
-            item = compartment_indices(item, group)
+        if has_compartment_indices(item) or getattr(item, "code_kind", None) == "sub":
+            item = self._indices(item)
         if isinstance(value, LinkedVariable):
             if not (isinstance(item, slice) and item == slice(None)):
                 raise TypeError(f"{group.name}.{variable.name}: link the whole variable")
