@@ -193,3 +193,24 @@ def test_explicit_state_updater_errors(description, problem):
         group = NeuronGroup(1, "dv/dt = -v/ms : 1", method=method)
         run(0.1 * ms)
         assert group.method_used is None
+
+
+def test_automatic_choice_takes_euler_for_a_singular_linear_system_as_brian2_does():
+    # dv/dt = rate makes the system's matrix singular: Brian2's exact method needs a fixed
+    # point, so its automatic choice is euler, and A decays by (1 - dt/tau) per step
+    variables = ["v", "A"]
+    derivatives = [parse_expression("rate"), parse_expression("-A/tau")]
+    method, updates = integrate(variables, derivatives, None)
+    assert method == "euler"
+    # ... and exact when the system has a fixed point, or when exact is asked for alone
+    regular = [parse_expression("(rate*tau - v)/tau"), parse_expression("-A/tau")]
+    assert integrate(variables, regular, None)[0] == "exact"
+    assert integrate(variables, derivatives, ["exact", "euler"])[0] == "euler"
+    method, updates = integrate(variables, derivatives, "exact")
+    assert method == "exact"
+    new: dict = {}
+    for name, expr in updates:  # temporaries (_A_new...) substituted into the final values
+        new[name] = expr.xreplace({symbol(k): v for k, v in new.items() if k.startswith("_")})
+    dt, tau = symbol("dt"), symbol("tau")
+    assert sympy.simplify(new["A"] - symbol("A") * sympy.exp(-dt / tau)) == 0
+    assert sympy.simplify(new["v"] - (symbol("v") + symbol("rate") * dt)) == 0

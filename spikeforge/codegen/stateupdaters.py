@@ -324,6 +324,27 @@ def _linear_system(variables, derivatives):
     return sympy.Matrix(rows), sympy.Matrix(offsets)
 
 
+def _check_fixed_point(variables, derivatives) -> None:
+    """Raise unless the linear system ``dx/dt = A x + b`` has an invertible ``A``.
+
+    Brian2's exact method solves for the fixed point ``-A^-1 b``, and fails without one (a pure
+    integrator such as ``dv/dt = I/C``, or any singular ``A``); its automatic choice then takes
+    the next method, ``euler``.  spikeforge's exact method needs no fixed point, but when it is
+    chosen among others (no ``method=``, or a list) it follows Brian2's rule, so that a script
+    integrates as it does under Brian2.  Given alone (``method='exact'``), it solves such
+    systems too."""
+    try:
+        matrix, _ = _linear_system(variables, derivatives)
+    except IntegrationError:
+        return  # not linear: the exact method says why
+    if sympy.simplify(matrix.det()) == 0:
+        raise IntegrationError(
+            "the linear system has no single fixed point (its matrix is singular: a variable "
+            "that only integrates, such as dv/dt = I/C), so, as in Brian2, the exact method is "
+            "chosen only when asked for alone (method='exact')"
+        )
+
+
 def _is_plain_arithmetic(expr) -> bool:
     return all(
         not isinstance(node, sympy.Function) or isinstance(node, sympy.exp)
@@ -599,7 +620,7 @@ def _cache_key(variables, derivatives, candidates, constant_calls) -> str:
             candidates,
             sorted(constant_calls),
             sympy.__version__,
-            3,  # the form of the results: bumped when a method changes what it returns
+            4,  # the form of the results: bumped when a method changes what it returns
         )
     )
     return hashlib.sha256(key_text.encode()).hexdigest()[:32]
@@ -693,6 +714,8 @@ def _integrate(variables, derivatives, method, constant_calls, key=None) -> tupl
     errors = []
     for candidate in candidates:
         try:
+            if len(candidates) > 1 and candidate in ("exact", "linear") and not noises:
+                _check_fixed_point(variables, derivatives)
             if noises:
                 drifts, diffusions = _split_noise(variables, derivatives, noises)
                 updates = implementations[candidate](variables, drifts, diffusions, noises)
