@@ -784,3 +784,48 @@ def test_sample_with_size_takes_that_many_distinct_targets_each_equally_likely()
     counts = np.bincount(S.j[:], minlength=10)
     expected, sd = 4000 * 0.3, np.sqrt(4000 * 0.3 * 0.7)
     assert np.all(np.abs(counts - expected) < 5 * sd), counts
+
+
+def test_unitless_values_write_through_to_the_synapses():
+    G = NeuronGroup(3, "v : volt")
+    S = Synapses(G, G, "w : volt")
+    S.connect()
+    S.w_[:] = 5  # Brian2's unitless view: this sets every w to 5 volt
+    np.testing.assert_array_equal(S.w[:] / volt, [5] * 9)
+    S.w_[:4] = np.arange(4)
+    S.w_["i == 2"] = 7
+    values = S.w_
+    values += 1
+    np.testing.assert_array_equal(S.w[:] / volt, [1, 2, 3, 4, 6, 6, 8, 8, 8])
+    # what is computed from it, and its slices, are plain copies that write nowhere
+    doubled, part = S.w_ * 2, S.w_[:2]
+    doubled[:] = 0
+    part[:] = 0
+    assert type(doubled) is np.ndarray and type(part) is np.ndarray
+    np.testing.assert_array_equal(S.w[:2] / volt, [1, 2])
+    with pytest.raises(TypeError, match="through the variable itself"):
+        S.w_[:] = "i*volt"
+
+
+def test_event_driven_variables_cannot_depend_on_clock_driven_ones():
+    source = SpikeGeneratorGroup(1, [0], [0] * ms)
+    with pytest.raises(EquationError, match="'c' -> 'b' -> 'a'"):
+        Synapses(
+            source,
+            source,
+            "da/dt = -a/(5*ms) : 1 (clock-driven)\nb = a : 1\ndc/dt = b/(5*ms) : 1 (event-driven)",
+            on_pre="a += 1",
+        )
+
+
+def test_a_pathway_without_connect_is_refused_at_run():
+    G = NeuronGroup(1, "v : 1", threshold="True")
+    S = Synapses(G, G, on_pre="v += 1")
+    with pytest.raises(TypeError, match="connect\\(\\) was never called"):
+        run(defaultclock.dt)
+    S.active = False  # left out of the run: fine
+    run(defaultclock.dt)
+    S.active = True
+    S.connect(p=0)  # no synapses, but asked for
+    run(defaultclock.dt)
+    assert G.v[0] == 0

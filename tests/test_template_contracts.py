@@ -59,6 +59,9 @@ SPECIAL = {
     "skip_if_invalid": False,
     "source_condition": False,
     "target_type": "double",
+    "value_code": TranslatedRole([], [], [], [], [], []),
+    "value_condition": False,
+    "sample_size": False,
 }
 
 

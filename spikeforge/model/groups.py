@@ -56,6 +56,7 @@ from spikeforge.model.variables import (
     linked_subexpressions,
     check_dimension,
     make_variable,
+    unitless_values,
 )
 from spikeforge.units import DIMENSIONLESS, Quantity, get_dimensions
 
@@ -136,7 +137,7 @@ class Group(SpikeforgeObject):
         if name in variables:
             return VariableView(self, variables[name])
         if name.endswith("_") and name[:-1] in variables:
-            return np.asarray(VariableView(self, variables[name[:-1]])[:])
+            return unitless_values(VariableView(self, variables[name[:-1]]))
         raise AttributeError(f"{type(self).__name__} {self.name!r} has no variable {name!r}")
 
     def __setattr__(self, name: str, value) -> None:

@@ -822,6 +822,18 @@ class Synapses(Group):
         # up to date only at events: one that depends on them would read stale values
         event_driven = {eq.name for eq in self.event_driven}
         subexpressions = {eq.name: eq for eq in self.equations.subexpressions}
+        clock_driven = {eq.name for eq in self.clock_driven}
+        for equation in self.event_driven:
+            found = _path_to(equation, clock_driven, subexpressions, set())
+            if found is not None:
+                path = " -> ".join(repr(name) for name in [equation.name] + found)
+                raise EquationError(
+                    f"the event-driven variable {equation.name!r} depends on the clock-driven "
+                    f"variable {found[-1]!r} ({path}), which changes between events; make "
+                    f"{equation.name!r} (clock-driven) too",
+                    equation.text,
+                    owner,
+                )
         for equation in self.summed:
             found = _path_to(equation, event_driven, subexpressions, set())
             if found is not None:
@@ -1660,7 +1672,18 @@ class Synapses(Group):
         for pathway in self.pathways:
             pathway.prepare_queue(context.dt, context.threads)
 
+    def _check_connected(self) -> None:
+        """A Synapses with pathways whose connect() was never called does nothing: most likely
+        a forgotten call, which Brian2 refuses too."""
+        if self.pathways and not self._connect_called:
+            raise TypeError(
+                f"Synapses {self.name!r} has on_pre/on_post code but connect() was never called, "
+                "so it would do nothing; call connect() (connect(p=0) for no synapses), or "
+                "leave it out of the run (S.active = False)"
+            )
+
     def roles(self, context: BuildContext) -> list[Role]:
+        self._check_connected()
         owner = f"Synapses {self.name!r}"
         namespace = self.namespace if self.namespace is not None else context.namespace
         prefix = context.prefix(self)

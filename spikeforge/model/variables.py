@@ -653,6 +653,72 @@ def _delegating_operators() -> dict:
     return {name: delegate(name) for name in _DELEGATED_OPERATORS}
 
 
+class UnitlessValues(np.ndarray):
+    """``group.v_``: a copy of the values in SI units, as a plain array.  Writing to it
+    (``group.v_[:5] = values``) writes to the group too, as Brian2's unitless view does; arrays
+    computed from it, and its slices, are plain copies."""
+
+    _view: VariableView | None = None
+
+    def __array_finalize__(self, obj) -> None:
+        self._view = None  # only the array the group gave out writes through
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        plain = tuple(np.asarray(x) if isinstance(x, UnitlessValues) else x for x in inputs)
+        if "out" in kwargs:
+            kwargs["out"] = tuple(
+                np.asarray(x) if isinstance(x, UnitlessValues) else x for x in kwargs["out"]
+            )
+        return getattr(ufunc, method)(*plain, **kwargs)
+
+    def __getitem__(self, item):
+        return np.asarray(self)[item]
+
+    def __setitem__(self, item, value) -> None:
+        view = self._view
+        if isinstance(value, str):
+            raise TypeError(
+                "a string expression is assigned with units, through the variable itself "
+                "(G.v = '...'), not through its unitless values (G.v_)"
+            )
+        if not isinstance(item, str):  # a condition string selects elements of the group
+            np.asarray(self)[item] = value
+        if view is not None:
+            view.set_item(item, Quantity(value, dim=view.variable.dimension), level=1)
+
+    def __repr__(self) -> str:
+        return repr(np.asarray(self))
+
+    def __str__(self) -> str:
+        return str(np.asarray(self))
+
+    def _in_place(self, operation, other):
+        self[...] = operation(np.asarray(self), other)  # through __setitem__: to the group too
+        return self
+
+    def __iadd__(self, other):
+        return self._in_place(np.add, other)
+
+    def __isub__(self, other):
+        return self._in_place(np.subtract, other)
+
+    def __imul__(self, other):
+        return self._in_place(np.multiply, other)
+
+    def __itruediv__(self, other):
+        return self._in_place(np.true_divide, other)
+
+    def __reduce__(self):
+        return np.asarray(self).__reduce__()
+
+
+def unitless_values(view: VariableView) -> UnitlessValues:
+    """``group.v_`` for the view ``group.v``."""
+    values = np.asarray(view.get_item(slice(None), level=2)).view(UnitlessValues)
+    values._view = view
+    return values
+
+
 class VariableView:
     """``group.v``: reads give quantities, writes accept quantities, arrays or string expressions.
 
