@@ -1668,6 +1668,7 @@ class Synapses(Group):
 
     # roles -------------------------------------------------------------------------------------
     def before_run(self, context: BuildContext) -> None:
+        self._check_connected()
         super().before_run(context)
         for pathway in self.pathways:
             pathway.prepare_queue(context.dt, context.threads)
@@ -1683,7 +1684,6 @@ class Synapses(Group):
             )
 
     def roles(self, context: BuildContext) -> list[Role]:
-        self._check_connected()
         owner = f"Synapses {self.name!r}"
         namespace = self.namespace if self.namespace is not None else context.namespace
         prefix = context.prefix(self)
