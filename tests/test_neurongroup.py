@@ -325,6 +325,8 @@ def test_record_single_timestep_adds_the_values_at_the_end_of_the_run():
     G = NeuronGroup(3, "dv/dt = -v/(5*ms) : 1\nw = 2*v : 1", method="exact")
     G.v = [1, 2, 3]
     mon = StateMonitor(G, ["v", "w"], record=[0, 2])
+    with pytest.raises(TypeError, match="run first"):
+        mon.record_single_timestep()
     run(0.5 * ms)
     assert len(mon.t) == 5  # at the start of each step: the end is not seen
     mon.record_single_timestep()
@@ -349,3 +351,16 @@ def test_brian2s_old_names_of_synaptic_pathways_and_its_exception_class():
     bad = NeuronGroup(1, "dv/dt = nothing : 1")  # noqa: F841 (names are resolved at run)
     with pytest.raises(BrianObjectException, match="unknown identifier 'nothing'"):
         run(0 * ms)
+
+
+def test_a_shared_subexpression_has_one_value_and_reads_only_shared_values():
+    G = NeuronGroup(
+        10,
+        "dv/dt = freq : 1\nfreq : Hz (shared)\nnumber : 1 (shared)\n"
+        "total = freq + number*Hz : Hz (shared)",
+    )
+    G.freq = 100 * Hz
+    G.number = 50
+    assert G.total[:] == 150 * Hz and np.shape(G.total[:]) == ()
+    with pytest.raises(EquationError, match="'total' reads 'x', which has a value per element"):
+        NeuronGroup(10, "freq : Hz (shared)\nx : 1\ntotal = freq + x*Hz : Hz (shared)")

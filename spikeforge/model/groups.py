@@ -20,6 +20,7 @@ from spikeforge.codegen.equations import (
 from spikeforge.codegen.expressions import (
     ExpressionError,
     Statement,
+    identifiers,
     is_boolean,
     parse_expression,
     parse_statements,
@@ -565,6 +566,22 @@ class Group(SpikeforgeObject):
         self._set_with_code(flags, slice(None), condition, level=level + 2)
         return np.flatnonzero(flags.array)
 
+    def _check_shared_subexpressions(self) -> None:
+        """A (shared) subexpression has one value for the group: it may not read a variable
+        with a value per element (Brian2 refuses it too)."""
+        for equation in self.equations.subexpressions:
+            if "shared" not in equation.flags:
+                continue
+            for name in sorted(identifiers(equation.expression)):
+                variable = self.variables.get(name)
+                if variable is not None and not variable.shared and not variable.linked:
+                    raise EquationError(
+                        f"the shared subexpression {equation.name!r} reads {name!r}, which has a "
+                        f"value per element; drop (shared), or make {name!r} shared",
+                        equation.text,
+                        f"{type(self).__name__} {self.name!r}",
+                    )
+
     def _evaluate_subexpression(self, variable: Variable, level: int = 0) -> np.ndarray:
         """Values of a subexpression for all elements (evaluated by generated code); ``level``:
         frames between the caller and the user code."""
@@ -763,6 +780,7 @@ class NeuronGroup(Group):
         self.variables["i"] = Variable(
             "i", DIMENSIONLESS, np.arange(self.N, dtype=np.int32), "integer", read_only=True
         )
+        self._check_shared_subexpressions()
         self._dtypes.check_names(equation.name for equation in self.equations)
         if self.refractory is not False and self.refractory is not None:
             for name in ("lastspike", "not_refractory"):

@@ -569,6 +569,7 @@ class StateMonitor(Monitor):
         self._records = {
             v: containers().DynamicArray2D(len(self._indices)) for v in self.record_variables
         }
+        self._has_run = False
 
     def roles(self, context: BuildContext) -> list[Role]:
         prefix = context.prefix(self)
@@ -600,6 +601,7 @@ class StateMonitor(Monitor):
         """Reserve room for the rows of the coming run, so recording never reallocates (the
         generated code appends to ``t`` and the rows without checking: a C++ exception cannot
         pass through it)."""
+        self._has_run = True
         rows = len(self._t) + context.n_steps  # t and every record have a row per recorded step
         for name, record in self._records.items():
             try:
@@ -624,7 +626,13 @@ class StateMonitor(Monitor):
     def record_single_timestep(self) -> None:
         """Record the variables once more, now (Brian2's ``record_single_timestep``): after a
         run, this adds the values at its end, which a monitor at the start of each step has
-        not seen, with the current time."""
+        not seen, with the current time.  The monitor must have been run (``run(0*ms)`` will
+        do), as in Brian2."""
+        if not self._has_run:
+            raise TypeError(
+                f"StateMonitor {self.name!r}: record_single_timestep() needs the monitor to have "
+                "been run first (run(0*ms) will do)"
+            )
         rows = {}
         for name in self.record_variables:
             view = VariableView(self.source, self._variables[name])

@@ -757,6 +757,8 @@ class VariableView:
             return self._wrap(values[self._indices(item, level + 1)])
         if not variable.has_storage:
             values = self.group._evaluate_subexpression(variable, level + 1)
+            if variable.shared:  # one value for the group, as for a shared parameter
+                return self._wrap(values.reshape(-1)[0].copy())
             return self._wrap(values[self._indices(item, level + 1)])
         if variable.shared:
             return self._wrap(variable.array[0].copy())
