@@ -1622,6 +1622,8 @@ class Synapses(Group):
 
     def _restore_from_full_state(self, full: dict) -> None:
         super()._restore_from_full_state(full)
+        if self.N:
+            self._connect_called = True  # restored synapses are made synapses
         for pathway in self.pathways:
             queue = full["queues"][pathway.name]
             kind = str(queue.get("entries", "synapses"))
