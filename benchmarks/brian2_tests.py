@@ -201,6 +201,16 @@ def exc_isinstance(exc_info, expected, raise_not_implemented=False):
 """,
 }
 
+#: Added to each file of the stand-in: names it does not define come from spikeforge, or are
+#: placeholders.
+FALLBACK = """
+
+def __getattr__(name):
+    import brian2
+
+    return brian2._lookup(__name__, name)
+"""
+
 CONFTEST = """
 import pytest
 
@@ -255,7 +265,7 @@ def write_stand_in(root: Path) -> None:
     for name, text in SHIM_FILES.items():
         path = package / name
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
+        path.write_text(text + FALLBACK)
 
 
 def summary(junit: Path) -> tuple[Counter, list[tuple[str, str]]]:
@@ -290,8 +300,9 @@ def main() -> int:
     write_stand_in(work / "stand-in")
     tests = work / "run" / "brian2" / "tests"
     shutil.copytree(brian2_tests_folder(args.brian2_python), tests)
-    shutil.copy(tests / "pytest.ini", tests.parent / "pytest.ini")
-    (tests.parent / "conftest.py").write_text(CONFTEST)
+    # beside the tests: their pytest.ini makes their folder the root, above which pytest
+    # reads no conftest.py
+    (tests / "conftest.py").write_text(CONFTEST)
     junit = work / "results.xml"
     command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rN"]
     command += [f"tests/{name}.py" for name in args.files]

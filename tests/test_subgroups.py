@@ -126,3 +126,24 @@ def test_run_regularly_on_a_subgroup():
     G[2:5].run_regularly("v += i + 1", dt=1 * ms)
     run(2 * ms)  # two ticks: t = 0 and 1 ms
     np.testing.assert_array_equal(G.v[:], [0, 0, 2, 4, 6, 0])
+
+
+def test_synaptic_variables_indexed_by_subgroups_and_missing_indices():
+    G1, G2 = NeuronGroup(5, "x : 1"), NeuronGroup(10, "y : 1")
+    S = Synapses(G1, G2, "w : 1")
+    S.connect()
+    S.w[G1[2:5], G2[4:9]] = 1  # subgroups select their neurons, as in Brian2
+    inside = (S.i[:] >= 2) & (S.j[:] >= 4) & (S.j[:] < 9)
+    np.testing.assert_array_equal(S.w[:], inside.astype(float))
+    S.w = 0
+    S.w[:, G2[4:9]] = 1
+    np.testing.assert_array_equal(S.w[:], ((S.j[:] >= 4) & (S.j[:] < 9)).astype(float))
+    # synapses between subgroups: indices count from the subgroups' starts
+    sub = Synapses(G1[:3], G2[5:], "w : 1")
+    sub.connect()
+    assert len(sub.w[G1[:3], G2[5:]]) == sub.N == 15
+    assert len(sub.w[G1[1:2], :]) == 5 and len(sub.w[G1, G2]) == 15
+    assert len(sub.w[:, 5]) == 0  # no neuron 5 in the target: nothing, as in Brian2
+    with pytest.raises(IndexError, match="is not part of"):
+        sub.w[NeuronGroup(3, "z : 1"), :]
+    assert S.w.shape == (50,) and S.w.ndim == 1 and S.w.dtype == np.float64

@@ -141,6 +141,25 @@ def _renamed_argument(owner: str, old: str, old_value, new: str, new_value):
     return old_value
 
 
+def _neuron_selection(item, group) -> np.ndarray:
+    """The indices in ``group`` (a Synapses' source or target) that ``item`` of ``S.w[i, j]``
+    selects: a number, a slice, an array, or a subgroup of the same neurons.  As in Brian2, an
+    index that no neuron has selects nothing rather than raising."""
+    if isinstance(item, Group):  # a group or subgroup: by position in the underlying group
+        root = item.source if isinstance(item, Subgroup) else item
+        start = item.start if isinstance(item, Subgroup) else 0
+        own_root = group.source if isinstance(group, Subgroup) else group
+        own_start = group.start if isinstance(group, Subgroup) else 0
+        if root is not own_root:
+            raise IndexError(
+                f"{item.name!r} is not part of {group.name!r}, so it can't select its synapses"
+            )
+        return np.arange(start, start + item.N) - own_start
+    if isinstance(item, slice):
+        return np.arange(group.N)[item]
+    return np.atleast_1d(np.asarray(item))
+
+
 def _is_number(value) -> bool:
     return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
 
@@ -1565,8 +1584,8 @@ class Synapses(Group):
         """Indices of the synapses from presynaptic ``i`` to postsynaptic ``j`` (arrays ok)."""
         run_deferred()
         pre, post = self.variables["i"].array, self.variables["j"].array
-        wanted_i = np.atleast_1d(np.arange(self.source.N)[i])
-        wanted_j = np.atleast_1d(np.arange(self.target.N)[j])
+        wanted_i = _neuron_selection(i, self.source)
+        wanted_j = _neuron_selection(j, self.target)
         return np.flatnonzero(np.isin(pre, wanted_i) & np.isin(post, wanted_j))
 
     # state: the synapses' number and the pending spikes of each pathway ------------------------

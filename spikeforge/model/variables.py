@@ -795,6 +795,21 @@ class VariableView:
         return self.variable.dimension
 
     @property
+    def shape(self) -> tuple:
+        """The shape of the values (``()`` for a shared variable)."""
+        return np.shape(self.get_item(slice(None), level=1))
+
+    @property
+    def ndim(self) -> int:
+        """The number of dimensions of the values."""
+        return len(self.shape)
+
+    @property
+    def dtype(self) -> np.dtype:
+        """The type the values are stored in."""
+        return np.asarray(self.get_item(slice(None), level=1)).dtype
+
+    @property
     def unit(self):
         """The variable's unit (Brian2's ``G.v.unit``): ``volt`` for a variable in volts."""
         return get_unit(self.variable.dimension)
