@@ -312,7 +312,8 @@ def main() -> int:
     if importlib.util.find_spec("pytest_timeout"):
         # the thread method ends a test stuck in native code too (by ending its process)
         command += [f"--timeout={args.timeout}", "-o", "timeout_method=thread"]
-    environment = dict(os.environ, PYTHONPATH=str(work / "stand-in"), OPENBLAS_NUM_THREADS="1")
+    paths = [str(work / "stand-in")] + [p for p in [os.environ.get("PYTHONPATH")] if p]
+    environment = dict(os.environ, PYTHONPATH=os.pathsep.join(paths), OPENBLAS_NUM_THREADS="1")
     subprocess.run(command, cwd=tests.parent, env=environment, check=False)
 
     counts, failures = summary(junit)

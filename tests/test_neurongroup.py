@@ -310,6 +310,13 @@ def test_variable_views_compute_and_index_as_brian2s_do():
     assert np.all(+G.y == G.y[:])
     with pytest.raises(DimensionMismatchError):
         2**G.y
+    # an array on the left, and NumPy's functions, see the units too (G.x[:] + G.y was a plain
+    # sum of numbers, np.mean(G.y) a number of volts)
+    with pytest.raises(DimensionMismatchError):
+        G.x[:] + G.y
+    np.testing.assert_allclose(np.arange(10) * G.y / mV, np.arange(10) ** 2)
+    assert np.mean(G.y) == 4.5 * mV and np.exp(G.x)[1] == pytest.approx(np.e)
+    assert type(np.asarray(G.y)) is np.ndarray and np.asarray(G.y)[1] == pytest.approx(1e-3)
     assert G.y.unit == volt and G.x.unit == 1
     # a subgroup as an index reads and writes its elements
     sub = G[2:4]

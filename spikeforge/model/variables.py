@@ -783,8 +783,9 @@ class VariableView:
         return item
 
     def __array__(self, dtype=None, copy=None):
-        values = np.asarray(self.get_item(slice(None), level=1))
-        return values.astype(dtype) if dtype is not None else values
+        # with their unit (as Brian2's views): np.mean(G.v) is in volts, np.asarray(G.v) plain
+        values = self.get_item(slice(None), level=1)
+        return np.asarray(values).astype(dtype) if dtype is not None else values
 
     def __len__(self):
         return self.group.N
@@ -822,6 +823,16 @@ class VariableView:
         return self.get_item(slice(None), level=2)
 
     locals().update(_delegating_operators())
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        # NumPy's functions and an array's operators (array + G.v) see the values with their
+        # units, so that units are checked as for G.v + array
+        if any(isinstance(x, VariableView) for x in kwargs.get("out", ())):
+            return NotImplemented
+        values = tuple(
+            x._values_for_arithmetic() if isinstance(x, VariableView) else x for x in inputs
+        )
+        return getattr(ufunc, method)(*values, **kwargs)
 
     def __hash__(self) -> int:
         # a variable of a group, usable as a key (Brian2's run_args={G.tau: ...})
