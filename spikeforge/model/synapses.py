@@ -833,34 +833,42 @@ class Synapses(Group):
         self.event_driven = [eq for eq in self.equations.differential if "event-driven" in eq.flags]
         self.clock_driven = [eq for eq in self.equations.differential if "clock-driven" in eq.flags]
         self.summed = [eq for eq in self.equations.subexpressions if "summed" in eq.flags]
-        self._check_summed_dependencies(owner)
+        self._check_stale_reads(owner)
         self._summed_updaters = {eq.name: SummedUpdater(eq.name) for eq in self.summed}
 
-    def _check_summed_dependencies(self, owner: str) -> None:
-        # a summed variable is computed at every step, but event-driven variables are brought
-        # up to date only at events: one that depends on them would read stale values
-        event_driven = {eq.name for eq in self.event_driven}
+    def _check_stale_reads(self, owner: str) -> None:
+        # Values that would be read out of date: an event-driven variable is updated at events
+        # from values that change between them (clock-driven variables), and a summed variable
+        # at every step from values updated only at events (event-driven variables).
         subexpressions = {eq.name: eq for eq in self.equations.subexpressions}
+        event_driven = {eq.name for eq in self.event_driven}
         clock_driven = {eq.name for eq in self.clock_driven}
-        for equation in self.event_driven:
-            found = _path_to(equation, clock_driven, subexpressions, set())
-            if found is not None:
+        checks = [
+            (
+                self.event_driven,
+                clock_driven,
+                "event-driven",
+                "clock-driven",
+                "changes between events; make {name!r} (clock-driven) too",
+            ),
+            (
+                self.summed,
+                event_driven,
+                "summed",
+                "event-driven",
+                "is only brought up to date at events; make {used!r} (clock-driven)",
+            ),
+        ]
+        for equations, wanted, kind, used_kind, advice in checks:
+            for equation in equations:
+                found = _path_to(equation, wanted, subexpressions, set())
+                if found is None:
+                    continue
                 path = " -> ".join(repr(name) for name in [equation.name] + found)
                 raise EquationError(
-                    f"the event-driven variable {equation.name!r} depends on the clock-driven "
-                    f"variable {found[-1]!r} ({path}), which changes between events; make "
-                    f"{equation.name!r} (clock-driven) too",
-                    equation.text,
-                    owner,
-                )
-        for equation in self.summed:
-            found = _path_to(equation, event_driven, subexpressions, set())
-            if found is not None:
-                path = " -> ".join(repr(name) for name in [equation.name] + found)
-                raise EquationError(
-                    f"the summed variable {equation.name!r} depends on the event-driven variable "
-                    f"{found[-1]!r} ({path}), which is only brought up to date at events; make "
-                    f"{found[-1]!r} (clock-driven)",
+                    f"the {kind} variable {equation.name!r} depends on the {used_kind} variable "
+                    f"{found[-1]!r} ({path}), which "
+                    + advice.format(name=equation.name, used=found[-1]),
                     equation.text,
                     owner,
                 )
