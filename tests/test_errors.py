@@ -112,9 +112,11 @@ def test_bad_arguments():
     # as in Brian2: the wrong kind of value is a TypeError, and says what goes where
     with pytest.raises(TypeError, match="equations come second"):
         NeuronGroup("dv/dt = 5*Hz : 1", 1)
-    for N in (object(), 1.5, True):
+    for N in (object(), True):
         with pytest.raises(TypeError, match="whole number"):
             NeuronGroup(N, "v : 1")
+    with pytest.raises(ValueError, match="whole number"):  # PoissonGroup's test in Brian2
+        PoissonGroup(1.5, 10 * Hz)
     with pytest.raises(DimensionMismatchError):
         NeuronGroup(1, "dv/dt = -v/(10*ms) : 1", threshold="v > 1", refractory=5 * mV)
     with pytest.raises(ValueError, match="invalid object name"):

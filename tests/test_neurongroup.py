@@ -315,6 +315,7 @@ def test_variable_views_compute_and_index_as_brian2s_do():
     with pytest.raises(DimensionMismatchError):
         G.x[:] + G.y
     np.testing.assert_allclose(np.arange(10) * G.y / mV, np.arange(10) ** 2)
+    np.testing.assert_allclose((10 * mV - G.y) / mV, 10 - np.arange(10))  # quantity first
     assert np.mean(G.y) == 4.5 * mV and np.exp(G.x)[1] == pytest.approx(np.e)
     assert type(np.asarray(G.y)) is np.ndarray and np.asarray(G.y)[1] == pytest.approx(1e-3)
     assert G.y.unit == volt and G.x.unit == 1

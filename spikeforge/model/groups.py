@@ -104,8 +104,10 @@ class Group(SpikeforgeObject):
                 f"the first argument is the number of elements, got {N!r} (the model's equations "
                 "come second: NeuronGroup(N, model))"
             )
-        if isinstance(N, bool) or not whole:  # 10000.0 is fine, as in Brian2
+        if isinstance(N, bool) or not isinstance(N, (int, float, np.integer, np.floating)):
             raise TypeError(f"the number of elements must be a whole number, got {N!r}")
+        if not whole:  # 10000.0 is fine, as in Brian2
+            raise ValueError(f"the number of elements must be a whole number, got {N!r}")
         if N < 1:
             raise ValueError(f"the number of elements must be at least 1, got {N!r}")
         super().__init__(name, when, order)

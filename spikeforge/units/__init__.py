@@ -306,8 +306,13 @@ def fail_for_dimension_mismatch(a, b=None, error_message=None):
 
 
 def _plain(x):
-    """Strip a Quantity down to its SI magnitudes (a base-class ndarray view)."""
-    return x.view(np.ndarray) if isinstance(x, Quantity) else x
+    """Strip a Quantity down to its SI magnitudes (a base-class ndarray view); a group's
+    variable (which has its dimension as ``dim``) gives its values in SI units."""
+    if isinstance(x, Quantity):
+        return x.view(np.ndarray)
+    if hasattr(x, "_values_for_arithmetic"):
+        return np.asarray(x)
+    return x
 
 
 def _strip(x):
