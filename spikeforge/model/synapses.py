@@ -98,10 +98,15 @@ def _emitting(group, event: str, role: str, owner: str) -> None:
 LOOP_VARIABLE = "_generator_k"
 
 
+def _placed(group) -> tuple:
+    """``(underlying group, offset)``: where a group or subgroup's elements are."""
+    return (group.source, group.start) if isinstance(group, Subgroup) else (group, 0)
+
+
 def _equation_kind(group, name: str) -> str | None:
     """What defines ``name`` in the equations of ``group`` (or of the group it is part of):
     ``'a differential equation's variable'``, ``'a subexpression'``, or None."""
-    root = group.source if isinstance(group, Subgroup) else group
+    root, _ = _placed(group)
     equations = getattr(root, "equations", None)
     if not isinstance(equations, Equations):
         return None
@@ -146,10 +151,8 @@ def _neuron_selection(item, group) -> np.ndarray:
     selects: a number, a slice, an array, or a subgroup of the same neurons.  As in Brian2, an
     index that no neuron has selects nothing rather than raising."""
     if isinstance(item, Group):  # a group or subgroup: by position in the underlying group
-        root = item.source if isinstance(item, Subgroup) else item
-        start = item.start if isinstance(item, Subgroup) else 0
-        own_root = group.source if isinstance(group, Subgroup) else group
-        own_start = group.start if isinstance(group, Subgroup) else 0
+        root, start = _placed(item)
+        own_root, own_start = _placed(group)
         if root is not own_root:
             raise IndexError(
                 f"{item.name!r} is not part of {group.name!r}, so it can't select its synapses"
@@ -821,7 +824,7 @@ class Synapses(Group):
                         equation.text,
                         owner,
                     )
-                key = (id(group.source if isinstance(group, Subgroup) else group), target_name)
+                key = (id(_placed(group)[0]), target_name)
                 if key in summed_targets:
                     raise EquationError(
                         f"{summed_targets[key]!r} and {equation.name!r} both sum into "
@@ -1908,8 +1911,7 @@ class Synapses(Group):
         except ExpressionError as error:
             raise error.with_context(f"{owner}, summed variable") from None
         variable = group.variables[target_name]
-        root = group.source if isinstance(group, Subgroup) else group
-        start = group.start if isinstance(group, Subgroup) else 0
+        root, start = _placed(group)
         claims = context.claims.setdefault(("summed", id(root), target_name), [])
         for other_start, other_stop, other in claims:
             first, last = max(start, other_start), min(start + group.N, other_stop) - 1
